@@ -1,0 +1,48 @@
+# mezzo — every target sets itself up from nothing (python3 -m venv + pip install -e '.[dev]').
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-fast demo bench lint ffmpeg clean clean-cache
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## test: lint + the whole suite (slow checks included; `make test-fast` deselects them)
+test: $(STAMP) ffmpeg
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## demo: render, analyse and plot the built-in demo track into demo-out/
+demo: $(STAMP)
+	$(VENV)/bin/mezzo demo --out-dir demo-out
+
+## bench: speed and memory against the anchors that are installed
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+## ffmpeg: optional, for side-by-side tests; installed when apt-get is usable, skipped otherwise
+ffmpeg:
+	@command -v ffmpeg >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
+	      || echo "ffmpeg could not be installed: ffmpeg side-by-side tests will be skipped"; \
+	  else echo "no apt-get as root: ffmpeg side-by-side tests will be skipped"; fi; }
+
+clean-cache:
+	find src -name '__pycache__' -type d -prune -exec rm -rf {} +
+
+clean: clean-cache
+	rm -rf $(VENV) demo-out .pytest_cache .hypothesis

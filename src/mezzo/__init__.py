@@ -1,0 +1,40 @@
+"""mezzo: dynamics in music — measure, shape and write them.
+
+Public names are loaded lazily so that ``import mezzo`` (and ``mezzo --help``)
+does not import numba or scipy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "analyze": "mezzo.analysis",
+    "Analysis": "mezzo.analysis",
+    "loudness": "mezzo.meters.loudness",
+    "LoudnessMeter": "mezzo.meters.loudness",
+    "LoudnessResult": "mezzo.meters.loudness",
+    "true_peak": "mezzo.meters.peak",
+    "TruePeakMeter": "mezzo.meters.peak",
+    "MezzoError": "mezzo.errors",
+    "ParameterError": "mezzo.errors",
+    "AudioInputError": "mezzo.errors",
+    "AudioFileError": "mezzo.errors",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("demo", "io", "meters", "processors", "report"):
+        return importlib.import_module(f"mezzo.{name}")
+    raise AttributeError(f"module 'mezzo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,1 @@
+"""The ``mezzo`` command line (typer). Thin: parses, calls the API, prints."""

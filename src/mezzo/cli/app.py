@@ -1,0 +1,83 @@
+"""Entry point of the ``mezzo`` command.
+
+Exit codes: 0 success, 1 input or processing error, 2 usage error. Errors are
+one line on stderr (``mezzo: error: …``); ``--debug`` shows the traceback.
+Heavy modules (numba, scipy, matplotlib) are imported inside the commands, so
+``mezzo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mezzo import __version__
+from mezzo.cli import analyze_cmd, demo_cmd
+
+app = typer.Typer(
+    name="mezzo",
+    help="Dynamics in music: measure loudness and peaks, compress, limit and master.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mezzo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback of errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Dynamics in music: measure loudness and peaks, compress, limit and master."""
+
+
+analyze_cmd.register(app)
+demo_cmd.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI and map errors to one-line messages and exit codes."""
+    import click
+
+    from mezzo.errors import MezzoError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="mezzo", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.stderr.write("mezzo: interrupted\n")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("mezzo: interrupted\n")
+        sys.exit(130)
+    except MezzoError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"mezzo: error: {exc}\n")
+        sys.exit(1)
+    except Exception as exc:  # a bug: still one line, unless --debug
+        if debug:
+            raise
+        sys.stderr.write(
+            f"mezzo: error: unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it\n"
+        )
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Numba kernels: the per-sample loops. Private to the package."""

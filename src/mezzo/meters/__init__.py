@@ -1,0 +1,1 @@
+"""Meters: read dynamics from audio (streaming accumulators plus one-call functions)."""

@@ -1,0 +1,36 @@
+"""Unit conversions (vectorised numpy)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: BS.1770-4 eq. (2): loudness offset so that a 997 Hz sine at -3.01 dBFS RMS per channel...
+#: more exactly, the constant that makes the K-weighted level read in LKFS/LUFS.
+LOUDNESS_OFFSET_DB = -0.691
+
+
+def db_to_gain(db: float | np.ndarray) -> float | np.ndarray:
+    """Convert decibels to a linear amplitude gain (``10 ** (db / 20)``)."""
+    return np.power(10.0, np.asarray(db) / 20.0) if isinstance(db, np.ndarray) else 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float) -> float | None:
+    """Convert a linear amplitude gain to decibels; ``None`` for zero (undefined)."""
+    return 20.0 * math.log10(gain) if gain > 0 else None
+
+
+def energy_to_lufs(energy: float) -> float | None:
+    """Convert a weighted mean-square energy to LUFS (BS.1770-4 eq. 2); ``None`` for zero."""
+    return LOUDNESS_OFFSET_DB + 10.0 * math.log10(energy) if energy > 0 else None
+
+
+def lufs_to_energy(lufs: float) -> float:
+    """Inverse of :func:`energy_to_lufs`."""
+    return 10.0 ** ((lufs - LOUDNESS_OFFSET_DB) / 10.0)
+
+
+def ms_to_samples(ms: float, sample_rate: int) -> int:
+    """Round a duration in milliseconds to a whole number of samples."""
+    return round(ms * 1e-3 * sample_rate)
