@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from mezzo._validate import check_audio, check_sample_rate
-from mezzo.errors import AudioInputError, ParameterError
+from mezzo._validate import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_audio, check_sample_rate
+from mezzo.errors import AudioFileError, AudioInputError, ParameterError
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 
 #: Samples per channel read from a file at a time (about 1.4 s at 48 kHz).
@@ -83,14 +83,19 @@ def analyze(
                 f"sample_rate={sample_rate!r} differs from the file's {info.sample_rate} Hz: "
                 "leave it out for files"
             )
-        check_sample_rate(info.sample_rate)
+        if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+            raise AudioFileError(
+                f"{path!r}: sample rate {info.sample_rate} Hz is outside {MIN_SAMPLE_RATE}–{MAX_SAMPLE_RATE} Hz"
+                " — resample it (e.g. to 48000 Hz) first"
+            )
         meter = LoudnessMeter(info.sample_rate, info.channels, layout=layout, hop_s=hop_s)
         for block in reader:
-            try:
-                meter.update(block)
-            except AudioInputError as exc:
-                at = meter.samples_seen / info.sample_rate
-                raise AudioInputError(f"{path!r}: {exc} (near {at:.1f} s)") from None
+            if not np.isfinite(block).all():
+                at = (meter.samples_seen + int(np.argmax(~np.isfinite(block).all(axis=0)))) / info.sample_rate
+                raise AudioInputError(
+                    f"{path!r}: contains NaN or Inf samples (first near {at:.2f} s) — repair or re-export the file"
+                )
+            meter.update(block)
             if progress is not None:
                 progress(meter.samples_seen, info.frames)
     if meter.samples_seen == 0:

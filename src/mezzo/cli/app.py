@@ -1,6 +1,7 @@
 """Entry point of the ``mezzo`` command.
 
-Exit codes: 0 success, 1 input or processing error, 2 usage error. Errors are
+Exit codes: 0 success, 1 input or processing error, 2 usage error (including
+an out-of-range parameter). Errors are
 one line on stderr (``mezzo: error: …``); ``--debug`` shows the traceback.
 Heavy modules (numba, scipy, matplotlib) are imported inside the commands, so
 ``mezzo --help`` stays fast.
@@ -45,22 +46,20 @@ demo_cmd.register(app)
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map errors to one-line messages and exit codes."""
-    import click
-
-    from mezzo.errors import MezzoError
+    from mezzo.errors import MezzoError, ParameterError
 
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         app(args=args, prog_name="mezzo", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("mezzo: interrupted\n")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (click's, as vendored by typer): exit 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         sys.stderr.write("mezzo: interrupted\n")
         sys.exit(130)
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         sys.stderr.write(f"mezzo: error: {exc}\n")
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, ParameterError) else 1)
     except Exception as exc:  # a bug: still one line, unless --debug
         if debug:
             raise

@@ -27,7 +27,9 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, overwrite: boo
     try:
         fd, tmp = tempfile.mkstemp(prefix=".mezzo-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise AudioFileError(f"{target!r}: cannot write there ({exc.strerror}) — choose another folder") from None
+        raise AudioFileError(
+            f"{target!r}: cannot write there ({exc.strerror}) — choose another folder"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
