@@ -57,8 +57,16 @@ def k_weighting_sos(sample_rate: int) -> np.ndarray:
         2.0 * (k * k - 1.0) / a0,
         (1.0 - k / SHELF_Q + k * k) / a0,
     ]
-    # Stage 2: second-order high pass; numerator kept at (1, -2, 1) as printed in Table 2.
+    # Stage 2: second-order high pass. Table 2 prints the numerator as (1, -2, 1), i.e. the
+    # prototype's bilinear numerator times a0(48 kHz): a passband gain of +0.043 dB. Scaling by
+    # a0(48 kHz) / a0(fs) keeps that same gain at every rate and the printed values at 48 kHz.
+    a0 = _highpass_a0(fs)
     k = math.tan(math.pi * HIGHPASS_F0_HZ / fs)
-    a0 = 1.0 + k / HIGHPASS_Q + k * k
-    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / HIGHPASS_Q + k * k) / a0]
+    gain = _highpass_a0(48000) / a0
+    highpass = [gain, -2.0 * gain, gain, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / HIGHPASS_Q + k * k) / a0]
     return np.array([shelf, highpass], dtype=np.float64)
+
+
+def _highpass_a0(sample_rate: int) -> float:
+    k = math.tan(math.pi * HIGHPASS_F0_HZ / sample_rate)
+    return 1.0 + k / HIGHPASS_Q + k * k

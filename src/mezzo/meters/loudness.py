@@ -44,6 +44,8 @@ ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 LRA_RELATIVE_GATE_LU = -20.0
 LRA_PERCENTILES = (10.0, 95.0)
+#: Largest piece of a block handed to the kernels at once (bounds scratch memory).
+CHUNK_SAMPLES = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +169,14 @@ class LoudnessMeter:
             raise AudioInputError(
                 f"block has {block2d.shape[0]} channel(s), the meter was made for {self.channels}{hint}"
             )
-        n = block2d.shape[1]
-        if n == 0:
-            return
-        frames = block2d.T  # (samples, channels) view; the kernels handle any layout
-        rows_max = n // max(1, self.sample_rate * self._hop_sub // 100) + 2
+        # Long arrays go through in chunks so scratch buffers stay small; the kernels keep
+        # their whole state between calls, so the result does not depend on the split.
+        for start in range(0, block2d.shape[1], CHUNK_SAMPLES):
+            self._update_chunk(block2d[:, start : start + CHUNK_SAMPLES].T)
+
+    def _update_chunk(self, frames: np.ndarray) -> None:
+        """Run the kernels on ``frames`` shaped (samples, channels) (any memory layout)."""
+        rows_max = frames.shape[0] // max(1, self.sample_rate * self._hop_sub // 100) + 2
         if self._series_buf.shape[0] < rows_max:
             self._series_buf = np.zeros((rows_max, 3))
         rows = _k.loudness_block(

@@ -1,0 +1,295 @@
+"""Plots of mezzo's measurements, written as image files.
+
+matplotlib is imported inside the functions (Agg canvas, no pyplot state), so importing
+this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mezzo.errors import AudioFileError, ParameterError
+
+__all__ = ["plot_loudness"]
+
+#: Size of the figure in inches and its resolution: 1400 x 600 pixels.
+FIGURE_SIZE_IN = (14.0, 6.0)
+DPI = 100
+#: Formats by file suffix.
+_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+#: Lowest loudness shown: the absolute gate of BS.1770-4.
+_FLOOR_LUFS = -70.0
+_MINUS = "\u2212"
+
+_COLOURS = {
+    "momentary": "#9ecae1",
+    "short_term": "#08519c",
+    "integrated": "#e6550d",
+    "warning": "#cb181d",
+    "note": "#636363",
+}
+
+
+def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Write a plot of loudness over time (momentary, short-term, integrated).
+
+    Parameters
+    ----------
+    result : loudness result
+        Any object with the attributes ``momentary_lufs`` and ``momentary_times_s``,
+        ``short_term_lufs`` and ``short_term_times_s`` (1-D arrays of equal length per pair,
+        LUFS and seconds; NaN where a window is silent), ``integrated_lufs``,
+        ``true_peak_dbtp`` and ``loudness_range_lu`` (float, LUFS / dBTP / LU, or ``None``).
+        An optional ``true_peak_time_s`` (s) marks where the true peak is.
+    path : str or path-like
+        File to write, ending in ``.png`` (1400 x 600 pixels at 100 dpi), ``.svg`` or
+        ``.pdf``. It is written atomically: a temporary file in the same folder, then a rename.
+    title : str, optional
+        Title above the plot; default ``"Loudness"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ParameterError
+        If ``path`` has another suffix or ``result`` lacks the series, or a series and its
+        times differ in length.
+    AudioFileError
+        If the file cannot be written (missing folder, no permission).
+
+    Notes
+    -----
+    Momentary loudness uses 400 ms windows and short-term loudness 3 s windows (EBU
+    Tech 3341); the integrated level is drawn as a horizontal line. Loudness below the
+    absolute gate (-70 LUFS) is not drawn. Silence gives a valid plot with a note.
+    """
+    path = Path(os.fspath(path))
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(
+            f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf"
+        )
+    momentary_t, momentary = _series(result, "momentary")
+    short_t, short = _series(result, "short_term")
+    integrated = _number(result, "integrated_lufs")
+    true_peak = _number(result, "true_peak_dbtp")
+    lra = _number(result, "loudness_range_lu")
+    true_peak_time = _number(result, "true_peak_time_s")
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.85, bottom=0.1)
+    ax = fig.add_subplot()
+
+    ax.plot(
+        momentary_t,
+        momentary,
+        color=_COLOURS["momentary"],
+        linewidth=0.9,
+        label="Momentary (400 ms)",
+    )
+    ax.plot(short_t, short, color=_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
+    if integrated is not None:
+        ax.axhline(
+            integrated,
+            color=_COLOURS["integrated"],
+            linestyle="--",
+            linewidth=1.5,
+            label=f"Integrated {_signed(integrated)} LUFS",
+        )
+
+    finite = np.concatenate([momentary[np.isfinite(momentary)], short[np.isfinite(short)]])
+    finite = finite[finite >= _FLOOR_LUFS]
+    if integrated is not None:
+        finite = np.append(finite, integrated)
+    bottom, top = _level_limits(finite)
+    ax.set_ylim(bottom, top)
+    times = np.concatenate([momentary_t, short_t])
+    times = times[np.isfinite(times)]
+    end_s = max(1.0, float(times.max())) if times.size else 1.0
+    ax.set_xlim(0.0, end_s)
+
+    if true_peak_time is not None and 0.0 <= true_peak_time <= end_s:
+        ax.axvline(true_peak_time, color=_COLOURS["warning"], linestyle=":", linewidth=1.2)
+        ax.annotate(
+            f"true peak {_signed(true_peak)} dBTP" if true_peak is not None else "true peak",
+            xy=(true_peak_time, top),
+            xytext=(4, -14),
+            textcoords="offset points",
+            color=_COLOURS["warning"],
+            fontsize=9,
+        )
+
+    if finite.size == 0 or (finite.size == 1 and integrated is not None):
+        ax.text(
+            0.5,
+            0.5,
+            "No loudness to show: the audio is silent\n"
+            f"(every window is below the {_signed(_FLOOR_LUFS, 0)} LUFS gate or undefined)",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=13,
+            color=_COLOURS["note"],
+        )
+
+    steps = [1, 1.5, 2, 3, 5, 6, 10]
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=steps, integer=end_s >= 10.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    clock_unit = "h:mm:ss" if end_s >= 3600 else "m:ss.s" if end_s < 10 else "m:ss"
+    ax.set_xlabel(f"Time ({clock_unit})")
+    ax.set_ylabel("Loudness (LUFS)")
+    ax.grid(True, color="#e0e0e0", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=10)
+
+    fig.text(
+        0.06,
+        0.955,
+        title if title is not None else "Loudness",
+        fontsize=15,
+        fontweight="bold",
+        ha="left",
+        va="center",
+    )
+    _stats(fig, integrated, lra, true_peak)
+    _save_atomic(fig, path, fmt)
+    return path
+
+
+def _series(result: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (times_s, lufs) of a series of ``result`` as 1-D float arrays."""
+    try:
+        values = getattr(result, f"{name}_lufs")
+        times = getattr(result, f"{name}_times_s")
+    except AttributeError as error:
+        raise ParameterError(
+            f"result has no attribute {error.name!r}: pass a loudness result "
+            "(with momentary/short-term series and their times)"
+        ) from None
+    values = np.array([] if values is None else values, dtype=np.float64).ravel()
+    times = np.array([] if times is None else times, dtype=np.float64).ravel()
+    if values.size != times.size:
+        raise ParameterError(
+            f"result.{name}_lufs has {values.size} values but result.{name}_times_s has "
+            f"{times.size}: they must match"
+        )
+    values = values.copy()
+    values[values < _FLOOR_LUFS] = np.nan  # below the absolute gate: not drawn
+    return times, values
+
+
+def _number(result: Any, name: str) -> float | None:
+    """A finite float attribute of ``result``, else ``None`` (missing, None, NaN, ±inf)."""
+    value = getattr(result, name, None)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _level_limits(levels: np.ndarray) -> tuple[float, float]:
+    """Y limits: 3 LU of room around the data, at least 24 LU tall, never below -70 LUFS."""
+    if levels.size == 0:
+        return _FLOOR_LUFS, 0.0
+    top = math.ceil((float(levels.max()) + 3.0) / 2.0) * 2.0
+    bottom = max(_FLOOR_LUFS, math.floor((float(levels.min()) - 3.0) / 2.0) * 2.0)
+    if top - bottom < 24.0:
+        bottom = max(_FLOOR_LUFS, top - 24.0)
+        top = max(top, bottom + 24.0)
+    return bottom, top
+
+
+def _signed(value: float | None, digits: int = 1) -> str:
+    """Format with a typographic minus sign; an em dash for None."""
+    if value is None:
+        return "\u2014"
+    text = f"{value:.{digits}f}"
+    return text.replace("-", _MINUS)
+
+
+def _clock(seconds: float, end_s: float) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour, ``m:ss.s`` under 10 s) for a tick at ``seconds``."""
+    sign = _MINUS if seconds < 0 else ""
+    if end_s < 10.0:
+        minutes, secs = divmod(abs(seconds), 60.0)
+        return f"{sign}{int(minutes)}:{secs:04.1f}"
+    whole = round(abs(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if end_s >= 3600:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{hours * 60 + minutes}:{secs:02d}"
+
+
+def _stats(fig: Any, integrated: float | None, lra: float | None, true_peak: float | None) -> None:
+    """Summary line at the top right: integrated, loudness range, true peak."""
+    parts = [
+        ("Integrated", f"{_signed(integrated)} LUFS" if integrated is not None else "\u2014"),
+        ("LRA", f"{_signed(lra)} LU" if lra is not None else "\u2014"),
+    ]
+    x = 0.985
+    peak_text = (
+        f"True peak {_signed(true_peak)} dBTP" if true_peak is not None else "True peak \u2014"
+    )
+    over = true_peak is not None and true_peak > -1.0
+    fig.text(
+        x,
+        0.955,
+        peak_text + ("  (above \u22121 dBTP)" if over else ""),
+        ha="right",
+        va="center",
+        fontsize=12,
+        color=_COLOURS["warning"] if over else "black",
+    )
+    fig.text(
+        x,
+        0.915,
+        "    ".join(f"{name} {value}" for name, value in parts),
+        ha="right",
+        va="center",
+        fontsize=12,
+    )
+
+
+def _save_atomic(fig: Any, path: Path, fmt: str) -> None:
+    """Save ``fig`` to a temporary file next to ``path``, then rename it into place."""
+    folder = path.parent
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    except OSError as error:
+        raise AudioFileError(
+            f"{str(path)!r}: cannot write the plot ({error.strerror}); "
+            "check that the folder exists and is writable"
+        ) from None
+    os.close(fd)
+    try:
+        fig.savefig(temp_name, format=fmt, dpi=DPI)
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(error, OSError):
+            raise AudioFileError(
+                f"{str(path)!r}: cannot write the plot ({error.strerror or error}); "
+                "check the path and free space"
+            ) from None
+        raise

@@ -1,0 +1,72 @@
+"""Smoke test of the benchmark code (benchmarks/), so it cannot rot. Asserts no speed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench_modules():
+    sys.path.insert(0, str(BENCH_DIR))
+    try:
+        import _common
+        import bench_loudness
+        import run
+
+        yield _common, bench_loudness, run
+    finally:
+        sys.path.remove(str(BENCH_DIR))
+
+
+def test_music_like_signal_is_seeded_float32_stereo_and_below_full_scale(bench_modules):
+    common, _, _ = bench_modules
+    a = common.music_like(2.5, 48000, seed=1)
+    b = common.music_like(2.5, 48000, seed=1)
+    assert a.shape == (2, 120000)
+    assert a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert 0.05 < np.abs(a).max() < 1.0
+    # chunking does not change the samples: a shorter signal is a prefix of a longer one
+    assert np.array_equal(common.music_like(1.0, 48000, seed=1), a[:, :48000])
+
+
+def test_run_isolated_reports_result_and_peak_rss(bench_modules):
+    common, _, _ = bench_modules
+    child = common.run_isolated("bench_loudness", "child_import_baseline")
+    assert child.result == {}
+    assert child.peak_rss_bytes > 1_000_000
+
+
+def test_loudness_benchmark_runs_with_mezzo_on_a_short_signal(bench_modules, tmp_path):
+    _, bench, _ = bench_modules
+    out = tmp_path / "loudness.json"
+    status = bench.main(quick=True, tools=("mezzo",), duration_s=4.0, out_path=out)
+    assert status == 0  # floors are skipped (no pyebur128, no 60-minute file): nothing can fail
+    report = json.loads(out.read_text())
+    assert {f["status"] for f in report["floors"]} == {"SKIPPED"}
+    rows = {row["what"].split(";")[0]: row for row in report["rows"] if row["tool"] == "mezzo"}
+    full = rows[bench.MEZZO_WHAT]
+    assert full["seconds"] > 0
+    assert full["ns_per_sample_per_channel"] > 0
+    assert full["ratio_vs_mezzo"] == pytest.approx(1.0)
+    assert full["peak_rss_mb"] > 0
+    figures = report["figures"]["mezzo"]
+    assert set(figures) == set(bench.FIGURES)
+    # the in-memory signal and the 16-bit file of it measure the same loudness
+    assert figures["integrated_lufs"] == pytest.approx(
+        report["figures"]["mezzo (file)"]["integrated_lufs"], abs=0.05
+    )
+
+
+def test_runner_finds_the_loudness_benchmark(bench_modules):
+    _, _, run = bench_modules
+    assert "loudness" in run.discover()
+    with pytest.raises(SystemExit):
+        run.main(["--only", "no-such-benchmark"])

@@ -1,0 +1,65 @@
+"""Named tolerances for the loudness tests, each with its source.
+
+Tolerances are in the units users care about (LU, dB). Tests import them from
+here; no test writes a bare tolerance number inline.
+"""
+
+from __future__ import annotations
+
+# --- EBU Tech 3341 v4 (loudness metering, "EBU Mode"), Table 1 -----------------------
+#: Momentary, short-term and integrated loudness of the test signals: +/-0.1 LU.
+EBU3341_LU = 0.1
+#: True-peak cases 15-19 (and 20-23): the reading may be 0.2 dB above or 0.4 dB below.
+EBU3341_TRUE_PEAK_ABOVE_DB = 0.2
+EBU3341_TRUE_PEAK_BELOW_DB = 0.4
+
+# --- EBU Tech 3342 v4 (loudness range), Table 1 ---------------------------------------
+#: Loudness range of the test signals: +/-1 LU.
+EBU3342_LRA_LU = 1.0
+
+# --- ITU-R BS.1770-4 ------------------------------------------------------------------
+#: K-filter coefficients at 48 kHz: BS.1770-4 Tables 1 and 2 print 14 decimals; the
+#: printed values are themselves rounded, so agreement to 1e-8 is "to printed precision"
+#: with room for the rounding of a re-derivation from the analog prototype.
+BS1770_COEFF_ABS = 1e-8
+#: K-filter magnitude response at other rates vs the 48 kHz table filter, in the band
+#: where pure bilinear frequency warping contributes less than half of this (see
+#: test_bs1770.py::test_k_weighting_response_matches_48k_table for the derivation).
+K_RESPONSE_DB = 0.05
+#: Closed-form loudness of a steady sine (filter start-up transient and the 997 Hz
+#: sine not filling the 400 ms blocks with whole periods contribute < 0.002 LU).
+CLOSED_FORM_LU = 0.01
+#: 10*log10(1.41) channel weight / 10*log10(2) dual-mono checks, exact by definition
+#: apart from rounding in the gating arithmetic.
+CHANNEL_WEIGHT_LU = 0.01
+
+# --- naive reference and other meters ------------------------------------------------
+#: Meter vs tests/reference/naive_bs1770.py at 48 kHz (same filter, same block grid):
+#: allows for histogram gating (0.1 LU bins at most give a few hundredths).
+NAIVE_REFERENCE_LU = 0.05
+#: LRA vs the naive reference (same windows): the percentile of a histogram with
+#: 0.1 LU bins may sit anywhere in a bin.
+NAIVE_REFERENCE_LRA_LU = 0.1
+#: pyloudnorm (integrated loudness): brief's requirement.
+PYLOUDNORM_LU = 0.05
+#: pyebur128 / libebur128: integrated 0.05 LU, LRA 0.1 LU, true peak 0.2 dB (brief).
+PYEBUR128_LU = 0.05
+PYEBUR128_LRA_LU = 0.1
+PYEBUR128_TRUE_PEAK_DB = 0.2
+#: ffmpeg ebur128 filter: it prints one decimal, so 0.1 LU / 0.3 dB (brief).
+FFMPEG_LU = 0.1
+FFMPEG_TRUE_PEAK_DB = 0.3
+
+# --- properties ---------------------------------------------------------------------
+#: Gain x dB moves every loudness figure by exactly x (BS.1770 is linear in energy);
+#: what is left is float rounding and, with histogram gating, bin effects.
+GAIN_SHIFT_LU = 0.01
+#: 10*log10(2) for a mono signal duplicated to two channels.
+DUAL_MONO_LU = 0.01
+#: A 997 Hz sine's true peak is its amplitude (it is far below Nyquist, where any
+#: >= 4x interpolator is accurate).
+SINE_TRUE_PEAK_DB = 0.05
+#: Closed-form LRA of a linear-in-dB level ramp (tests/conformance/test_ebu3342.py):
+#: the ramp is sampled every 0.1 s, so the percentiles are exact up to one grid step
+#: of the ramp (0.02-0.07 dB) plus a 0.1 LU histogram bin.
+LRA_CLOSED_FORM_LU = 0.15
