@@ -14,7 +14,7 @@ import sys
 import typer
 
 from mezzo import __version__
-from mezzo.cli import analyze_cmd, demo_cmd
+from mezzo.cli import analyze_cmd, demo_cmd, process_cmd
 
 app = typer.Typer(
     name="mezzo",
@@ -42,6 +42,7 @@ def _root(
 
 analyze_cmd.register(app)
 demo_cmd.register(app)
+process_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,271 @@
+"""``mezzo compress | expand | gate | duck | level``: the compressor family on files.
+
+Flags mirror the API's parameter names (``--threshold-db`` is ``threshold_db``);
+defaults and help texts come from the processors' ParamSpec tables. No DSP here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mezzo.cli._common import fmt, print_json, warn
+from mezzo.processors import _params as P
+
+_SPECS = {
+    "compress": {p.name: p for p in P.COMPRESSOR_PARAMS},
+    "expand": {p.name: p for p in P.EXPANDER_PARAMS},
+    "gate": {p.name: p for p in P.GATE_PARAMS},
+    "duck": {p.name: p for p in P.DUCKER_PARAMS},
+    "level": {p.name: p for p in P.LEVELER_PARAMS},
+}
+
+
+def _opt(cmd: str, name: str) -> Any:
+    """A typer option for parameter ``name`` of ``cmd``: default None = the API default."""
+    s = _SPECS[cmd][name]
+    flag = "--" + name.replace("_", "-")
+    default = s.default if not isinstance(s.default, float) else f"{s.default:g}"
+    help_text = f"{s.help} ({s.range_text()}; default {default})"
+    return typer.Option(None, flag, help=help_text, show_default=False)
+
+
+IN_ARG = typer.Argument(..., help="Input audio file.", show_default=False)
+OUT_OPT = typer.Option(..., "--output", "-o", help="Output audio file (same format as the input unless the extension says otherwise).", show_default=False)
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input).")
+JSON_OPT = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")
+KEY_OPT = typer.Option(None, "--key", help="Sidechain key file (same sample rate).", show_default=False)
+
+
+def _collect(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _makeup(value: str | None) -> Any:
+    if value is None or value == "auto":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        from mezzo.errors import ParameterError
+
+        raise ParameterError(f"makeup_db={value!r} is not a number: expected -48 to 48 dB or 'auto'") from None
+
+
+def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path | None, *, overwrite: bool, json_output: bool) -> None:
+    """Read, process, write, summarise."""
+    import numpy as np
+
+    from mezzo import io
+    from mezzo.errors import AudioInputError
+    from mezzo.meters.loudness import loudness
+
+    audio, sample_rate = io.read(in_path)
+    key = None
+    if key_path is not None:
+        key, key_rate = io.read(key_path)
+        if key_rate != sample_rate:
+            raise AudioInputError(
+                f"{str(key_path)!r}: key is at {key_rate} Hz but the input at {sample_rate} Hz: resample the key first"
+            )
+        n = audio.shape[1]
+        if key.shape[1] != n:
+            warn(f"key is {key.shape[1]} samples, input {n}: key {'trimmed' if key.shape[1] > n else 'padded with silence'}")
+            key = key[:, :n] if key.shape[1] > n else np.pad(key, ((0, 0), (0, n - key.shape[1])))
+    out, gain = processor(audio, sample_rate, key=key, return_gain=True)
+    io.write(out_path, out, sample_rate, like=in_path, overwrite=overwrite, inputs=[p for p in (in_path, key_path) if p])
+    before = loudness(audio, sample_rate)
+    after = loudness(out, sample_rate)
+    reduction = np.maximum(-gain, 0.0) if gain.size else np.zeros(1)
+    summary = {
+        "command": cmd,
+        "input": str(in_path),
+        "output": str(out_path),
+        "key": None if key_path is None else str(key_path),
+        "parameters": {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in processor.parameters.items()},
+        "before": _levels(before),
+        "after": _levels(after),
+        "max_gain_reduction_db": float(reduction.max()),
+        "mean_gain_reduction_db": float(reduction.mean()),
+        "max_gain_db": float(max(gain.max(), 0.0)) if gain.size else 0.0,
+        "latency_samples": processor.latency_samples,
+    }
+    peak = after.sample_peak_dbfs
+    if peak is not None and peak > 0.0:
+        warn(
+            f"warning: output sample peak is {peak:+.2f} dBFS and will clip in integer formats: "
+            "lower --makeup-db (or the target), or follow with a limiter"
+        )
+    if json_output:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _levels(result: Any) -> dict[str, Any]:
+    return {
+        "integrated_lufs": result.integrated_lufs,
+        "loudness_range_lu": result.loudness_range_lu,
+        "true_peak_dbtp": result.true_peak_dbtp,
+        "sample_peak_dbfs": result.sample_peak_dbfs,
+    }
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{s['command']}: {s['input']} -> {s['output']}", title_justify="left", box=None, padding=(0, 2))
+    table.add_column("", style="bold")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    b, a = s["before"], s["after"]
+    table.add_row("Integrated", fmt(b["integrated_lufs"], "LUFS"), fmt(a["integrated_lufs"], "LUFS"))
+    table.add_row("Loudness range", fmt(b["loudness_range_lu"], "LU"), fmt(a["loudness_range_lu"], "LU"))
+    table.add_row("True peak", fmt(b["true_peak_dbtp"], "dBTP", 2), fmt(a["true_peak_dbtp"], "dBTP", 2))
+    Console().print(table)
+    Console().print(
+        f"Gain reduction: max {s['max_gain_reduction_db']:.1f} dB, mean {s['mean_gain_reduction_db']:.2f} dB"
+        + (f"; max gain {s['max_gain_db']:.1f} dB" if s["max_gain_db"] > 0 else "")
+    )
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def compress(
+    input: Path = IN_ARG,
+    output: Path = OUT_OPT,
+    preset: str | None = typer.Option(None, "--preset", help="Start from a preset: vocal, drum-bus, mix-bus, gentle (flags override it).", show_default=False),
+    threshold_db: float | None = _opt("compress", "threshold_db"),
+    ratio: float | None = _opt("compress", "ratio"),
+    knee_db: float | None = _opt("compress", "knee_db"),
+    attack_ms: float | None = _opt("compress", "attack_ms"),
+    release_ms: float | None = _opt("compress", "release_ms"),
+    hold_ms: float | None = _opt("compress", "hold_ms"),
+    detector: str | None = _opt("compress", "detector"),
+    rms_window_ms: float | None = _opt("compress", "rms_window_ms"),
+    link: float | None = _opt("compress", "link"),
+    makeup_db: str | None = _opt("compress", "makeup_db"),
+    lookahead_ms: float | None = _opt("compress", "lookahead_ms"),
+    mix: float | None = _opt("compress", "mix"),
+    mode: str | None = _opt("compress", "mode"),
+    max_gain_db: float | None = _opt("compress", "max_gain_db"),
+    key_highpass_hz: float | None = _opt("compress", "key_highpass_hz"),
+    key: Path | None = KEY_OPT,
+    overwrite: bool = OVERWRITE,
+    json_output: bool = JSON_OPT,
+) -> None:
+    """Compress the dynamics of a file (Giannoulis et al. 2012 design)."""
+    from mezzo.processors import Compressor
+
+    params = _collect({
+        "threshold_db": threshold_db, "ratio": ratio, "knee_db": knee_db, "attack_ms": attack_ms,
+        "release_ms": release_ms, "hold_ms": hold_ms, "detector": detector, "rms_window_ms": rms_window_ms,
+        "link": link, "makeup_db": _makeup(makeup_db), "lookahead_ms": lookahead_ms, "mix": mix, "mode": mode,
+        "max_gain_db": max_gain_db, "key_highpass_hz": key_highpass_hz,
+    })
+    proc = Compressor.preset(preset, **params) if preset is not None else Compressor(**params)
+    _run("compress", proc, input, output, key, overwrite=overwrite, json_output=json_output)
+
+
+def _expander_command(cmd: str, cls_name: str, doc: str):
+    def command(
+        input: Path = IN_ARG,
+        output: Path = OUT_OPT,
+        threshold_db: float | None = _opt(cmd, "threshold_db"),
+        ratio: float | None = _opt(cmd, "ratio"),
+        range_db: float | None = _opt(cmd, "range_db"),
+        knee_db: float | None = _opt(cmd, "knee_db"),
+        attack_ms: float | None = _opt(cmd, "attack_ms"),
+        hold_ms: float | None = _opt(cmd, "hold_ms"),
+        release_ms: float | None = _opt(cmd, "release_ms"),
+        hysteresis_db: float | None = _opt(cmd, "hysteresis_db"),
+        lookahead_ms: float | None = _opt(cmd, "lookahead_ms"),
+        detector: str | None = _opt(cmd, "detector"),
+        rms_window_ms: float | None = _opt(cmd, "rms_window_ms"),
+        link: float | None = _opt(cmd, "link"),
+        key_highpass_hz: float | None = _opt(cmd, "key_highpass_hz"),
+        key: Path | None = KEY_OPT,
+        overwrite: bool = OVERWRITE,
+        json_output: bool = JSON_OPT,
+    ) -> None:
+        import mezzo.processors as procs
+
+        params = _collect({
+            "threshold_db": threshold_db, "ratio": ratio, "range_db": range_db, "knee_db": knee_db,
+            "attack_ms": attack_ms, "hold_ms": hold_ms, "release_ms": release_ms, "hysteresis_db": hysteresis_db,
+            "lookahead_ms": lookahead_ms, "detector": detector, "rms_window_ms": rms_window_ms, "link": link,
+            "key_highpass_hz": key_highpass_hz,
+        })
+        proc = getattr(procs, cls_name)(**params)
+        _run(cmd, proc, input, output, key, overwrite=overwrite, json_output=json_output)
+
+    command.__doc__ = doc
+    return command
+
+
+expand = _expander_command("expand", "Expander", "Expand downwards: push levels below the threshold further down.")
+gate = _expander_command("gate", "Gate", "Gate: silence (by --range-db) what falls below the threshold.")
+
+
+def duck(
+    input: Path = IN_ARG,
+    key: Path = typer.Option(..., "--key", help="Key file (voice-over, kick...) that ducks the input.", show_default=False),
+    output: Path = OUT_OPT,
+    threshold_db: float | None = _opt("duck", "threshold_db"),
+    depth_db: float | None = _opt("duck", "depth_db"),
+    ratio: float | None = _opt("duck", "ratio"),
+    knee_db: float | None = _opt("duck", "knee_db"),
+    attack_ms: float | None = _opt("duck", "attack_ms"),
+    hold_ms: float | None = _opt("duck", "hold_ms"),
+    release_ms: float | None = _opt("duck", "release_ms"),
+    detector: str | None = _opt("duck", "detector"),
+    rms_window_ms: float | None = _opt("duck", "rms_window_ms"),
+    lookahead_ms: float | None = _opt("duck", "lookahead_ms"),
+    key_highpass_hz: float | None = _opt("duck", "key_highpass_hz"),
+    overwrite: bool = OVERWRITE,
+    json_output: bool = JSON_OPT,
+) -> None:
+    """Duck the input while the key sounds (sidechain compression)."""
+    from mezzo.processors import Ducker
+
+    params = _collect({
+        "threshold_db": threshold_db, "depth_db": depth_db, "ratio": ratio, "knee_db": knee_db,
+        "attack_ms": attack_ms, "hold_ms": hold_ms, "release_ms": release_ms, "detector": detector,
+        "rms_window_ms": rms_window_ms, "lookahead_ms": lookahead_ms, "key_highpass_hz": key_highpass_hz,
+    })
+    _run("duck", Ducker(**params), input, output, key, overwrite=overwrite, json_output=json_output)
+
+
+def level(
+    input: Path = IN_ARG,
+    output: Path = OUT_OPT,
+    target_lufs: float | None = _opt("level", "target_lufs"),
+    range_db: float | None = _opt("level", "range_db"),
+    speed_ms: float | None = _opt("level", "speed_ms"),
+    floor_lufs: float | None = _opt("level", "floor_lufs"),
+    key_offset_db: float | None = _opt("level", "key_offset_db"),
+    key: Path | None = typer.Option(None, "--key", help="Music bed to ride relative to (with --key-offset-db).", show_default=False),
+    overwrite: bool = OVERWRITE,
+    json_output: bool = JSON_OPT,
+) -> None:
+    """Ride the gain towards a short-term loudness target (automatic leveler)."""
+    from mezzo.processors import Leveler
+
+    params = _collect({
+        "target_lufs": target_lufs, "range_db": range_db, "speed_ms": speed_ms, "floor_lufs": floor_lufs,
+        "key_offset_db": key_offset_db,
+    })
+    _run("level", Leveler(**params), input, output, key, overwrite=overwrite, json_output=json_output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add compress, expand, gate, duck and level to the app."""
+    app.command("compress")(compress)
+    app.command("expand")(expand)
+    app.command("gate")(gate)
+    app.command("duck")(duck)
+    app.command("level")(level)
