@@ -29,6 +29,9 @@ _LAZY = {
     "compress": "mezzo.processors",
     "level": "mezzo.processors",
     "limit": "mezzo.processors",
+    "GainAutomation": "mezzo.processors",
+    "apply_marks": "mezzo.processors",
+    "parse_marks": "mezzo.marks",
     "MezzoError": "mezzo.errors",
     "ParameterError": "mezzo.errors",
     "AudioInputError": "mezzo.errors",
@@ -41,7 +44,7 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("demo", "io", "meters", "processors", "report"):
+    if name in ("demo", "io", "marks", "meters", "midi", "processors", "report"):
         return importlib.import_module(f"mezzo.{name}")
     raise AttributeError(f"module 'mezzo' has no attribute {name!r}")
 

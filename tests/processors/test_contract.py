@@ -12,7 +12,16 @@ import numpy as np
 import pytest
 
 from mezzo.errors import AudioInputError, ParameterError
-from mezzo.processors import Chain, Compressor, Ducker, Expander, Gate, Leveler, Limiter
+from mezzo.processors import (
+    Chain,
+    Compressor,
+    Ducker,
+    Expander,
+    GainAutomation,
+    Gate,
+    Leveler,
+    Limiter,
+)
 from mezzo.processors.base import Processor
 
 FS = 48000
@@ -64,6 +73,7 @@ def make_all() -> dict[str, Processor]:
         "limiter-sample-peak-unlinked": Limiter(
             ceiling_db=-3.0, true_peak=False, lookahead_ms=1.0, attack_ms=0.5, hold_ms=2.0, link=False
         ),
+        "automation": GainAutomation(marks="0:p 0.01:< 0.05:ff", end_s=1),
         "chain": Chain([Compressor(lookahead_ms=1), Gate(threshold_db=-50, lookahead_ms=2)]),
         "delay-probe": Delay(37),
     }

@@ -2,11 +2,12 @@
 
 Compressor family after Giannoulis, Massberg & Reiss (JAES 2012): :class:`Compressor`,
 :class:`Expander`, :class:`Gate`, :class:`Ducker`; the loudness rider :class:`Leveler`;
-:class:`Chain` to run processors in series; the true-peak-safe :class:`Limiter`.
+:class:`Chain` to run processors in series; :class:`GainAutomation` writes markings and hairpins; the true-peak-safe :class:`Limiter`.
 """
 
 from __future__ import annotations
 
+from mezzo.processors.automation import GainAutomation, apply_marks
 from mezzo.processors.base import Processor
 from mezzo.processors.chain import Chain
 from mezzo.processors.compressor import PRESETS, Compressor, DynamicsProcessor, compress
@@ -22,10 +23,12 @@ __all__ = [
     "Ducker",
     "DynamicsProcessor",
     "Expander",
+    "GainAutomation",
     "Gate",
     "Leveler",
     "Limiter",
     "Processor",
+    "apply_marks",
     "compress",
     "level",
     "limit",
