@@ -1,4 +1,12 @@
-"""``mezzo.analyze``: everything mezzo measures about a file or an array, in one pass."""
+"""``mezzo.analyze``: everything mezzo measures about a file or an array, in one pass.
+
+With ``dynamics=True`` the same single pass over the blocks also feeds
+:class:`~mezzo.meters.dynamic_range.DynamicRangeMeter` (crest factor, PSR, DR, dynamic
+complexity) and :class:`~mezzo.meters.dynamics_map.SpectralFrames` (log band energies of
+the mono mix on a ~23 ms grid). Memory stays bounded: the audio is never kept, only these
+features (about 20 kB per second of audio, some 70 MB for an hour) and the loudness
+series; the dynamics map, tempo, build-ups and drops are computed from them at the end.
+"""
 
 from __future__ import annotations
 
@@ -29,13 +37,31 @@ class Analysis:
 
     path: str | None
     loudness: LoudnessResult
+    dynamic_range: Any = None
+    dynamics: Any = None
+    tempo: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.loudness, name)
+        for part in ("loudness", "dynamic_range", "dynamics", "tempo"):
+            value = object.__getattribute__(self, part)
+            if value is not None and hasattr(value, name):
+                return getattr(value, name)
+        raise AttributeError(f"'Analysis' object has no attribute {name!r}")
 
     def to_dict(self, *, series: bool = False) -> dict[str, Any]:
-        """Return a flat JSON-ready dict (``path`` plus every measured figure)."""
-        return {"path": self.path, **self.loudness.to_dict(series=series)}
+        """Return a flat JSON-ready dict (``path`` plus every measured figure).
+
+        With the dynamics analysed, it adds ``crest_factor_db``, ``psr_db``
+        (``{"median", "min"}``), ``psr_median_db``, ``psr_min_db``, ``dr_score``, ``dr_db``,
+        ``dynamic_complexity_db``, ``markings``, ``hairpins``, ``flat_sections``,
+        ``variation``, ``tempo_bpm``, ``tempo_curve``, ``tempo_changes``, ``buildups`` and
+        ``drops``.
+        """
+        out = {"path": self.path, **self.loudness.to_dict(series=series)}
+        for part in (self.dynamic_range, self.dynamics, self.tempo):
+            if part is not None:
+                out.update(part.to_dict())
+        return out
 
 
 def analyze(
@@ -45,6 +71,7 @@ def analyze(
     layout: str | None = None,
     hop_s: float = 0.1,
     progress: ProgressCallback | None = None,
+    dynamics: bool = False,
 ) -> Analysis:
     """Analyse a file (streamed in blocks) or an array.
 
@@ -62,6 +89,10 @@ def analyze(
         Spacing of the momentary and short-term series in seconds.
     progress : callable, optional
         Called as ``progress(samples_done, samples_total)`` while a file is read.
+    dynamics : bool
+        Also measure the dynamic-range figures, the dynamics map (markings, hairpins,
+        flat sections, variation) and tempo (curve, changes, build-ups, drops). Needs
+        ``hop_s=0.1`` for the map; imports scipy and librosa.
 
     Returns
     -------
@@ -71,8 +102,11 @@ def analyze(
         rate = check_sample_rate(sample_rate)
         audio = check_audio(source)
         meter = LoudnessMeter(rate, audio.shape[0], layout=layout, hop_s=hop_s)
+        extra = _DynamicsPass(rate, audio.shape[0]) if dynamics else None
         meter.update(audio)
-        return Analysis(path=None, loudness=meter.result())
+        if extra is not None:
+            extra.update(audio)
+        return _finish(None, meter.result(), extra)
     from mezzo import io
 
     path = os.fspath(source)
@@ -89,6 +123,7 @@ def analyze(
                 " — resample it (e.g. to 48000 Hz) first"
             )
         meter = LoudnessMeter(info.sample_rate, info.channels, layout=layout, hop_s=hop_s)
+        extra = _DynamicsPass(info.sample_rate, info.channels) if dynamics else None
         for block in reader:
             if not np.isfinite(block).all():
                 at = (meter.samples_seen + int(np.argmax(~np.isfinite(block).all(axis=0)))) / info.sample_rate
@@ -96,8 +131,41 @@ def analyze(
                     f"{path!r}: contains NaN or Inf samples (first near {at:.2f} s) — repair or re-export the file"
                 )
             meter.update(block)
+            if extra is not None:
+                extra.update(block)
             if progress is not None:
                 progress(meter.samples_seen, info.frames)
     if meter.samples_seen == 0:
         raise AudioInputError(f"{path!r}: contains no audio (0 samples) — check the export")
-    return Analysis(path=path, loudness=meter.result())
+    return _finish(path, meter.result(), extra)
+
+
+class _DynamicsPass:
+    """The extra accumulators fed with the same blocks as the loudness meter."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        from mezzo.meters.dynamic_range import DynamicRangeMeter
+        from mezzo.meters.dynamics_map import SpectralFrames
+
+        self.range = DynamicRangeMeter(sample_rate, channels)
+        self.frames = SpectralFrames(sample_rate, channels)
+
+    def update(self, block: np.ndarray) -> None:
+        self.range.update(block)
+        self.frames.update(block)
+
+
+def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | None) -> Analysis:
+    if extra is None:
+        return Analysis(path=path, loudness=loudness)
+    from mezzo.meters.dynamics_map import dynamics_map_from_features
+    from mezzo.meters.tempo import tempo_from_features
+
+    features = extra.frames.result()
+    return Analysis(
+        path=path,
+        loudness=loudness,
+        dynamic_range=extra.range.result(loudness),
+        dynamics=dynamics_map_from_features(loudness, features),
+        tempo=tempo_from_features(features),
+    )

@@ -1,4 +1,4 @@
-"""``mezzo analyze``: loudness, loudness range and peaks of audio files."""
+"""``mezzo analyze``: loudness, peaks, dynamic range, the dynamics map and tempo of audio files."""
 
 from __future__ import annotations
 
@@ -23,19 +23,24 @@ def analyze(
     series: Path | None = typer.Option(None, "--series", help="Write the momentary and short-term series to this CSV (one FILE only).", show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --series file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    loudness_only: bool = typer.Option(False, "--loudness-only", help="Only loudness and peaks: skip the dynamics map, dynamic range and tempo (fastest)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a plot (PNG/SVG/PDF) of loudness, markings, hairpins, tempo, build-ups and drops (one FILE only).", show_default=False),
 ) -> None:
-    """Measure integrated loudness, loudness range, momentary/short-term maxima, sample and true peak."""
+    """Measure loudness, peaks, dynamic range, markings/hairpins, flat sections, tempo, build-ups and drops."""
     from mezzo.analysis import analyze as run_analysis
     from mezzo.errors import MezzoError
 
     if series is not None and len(files) != 1:
         raise typer.BadParameter("--series takes one FILE at a time", param_hint="--series")
+    if plot is not None and len(files) != 1:
+        raise typer.BadParameter("--plot takes one FILE at a time", param_hint="--plot")
+    dynamics = not loudness_only
     results: list[dict[str, Any]] = []
     failures = 0
     for path in files:
         try:
             with progress_bar(path.name, 0, quiet=quiet) as update:
-                result = run_analysis(path, layout=layout, hop_s=hop_s, progress=update)
+                result = run_analysis(path, layout=layout, hop_s=hop_s, progress=update, dynamics=dynamics)
         except MezzoError as exc:
             if len(files) == 1:
                 raise
@@ -45,6 +50,10 @@ def analyze(
             continue
         if series is not None:
             _write_series(series, result, overwrite=overwrite)
+        if plot is not None:
+            from mezzo.report.plots import plot_analysis
+
+            plot_analysis(result, plot, title=path.name)
         results.append(result.to_dict())
         if not json_output:
             _print_table(result)
@@ -89,9 +98,55 @@ def _print_table(result: Any) -> None:
         ("Duration", f"{result.duration_s:.2f} s"),
         ("Format", f"{result.sample_rate} Hz, {result.channels} ch"),
     ]
+    dr = getattr(result, "dynamic_range", None)
+    if dr is not None:
+        psr = "—" if dr.psr_median_db is None else f"{dr.psr_median_db:.1f} dB (min {dr.psr_min_db:.1f})"
+        rows += [
+            ("Crest factor", fmt(dr.crest_factor_db, "dB")),
+            ("PSR", psr),
+            ("DR", "—" if dr.dr_score is None else f"DR{dr.dr_score}"),
+            ("Dynamic complexity", fmt(dr.dynamic_complexity_db, "dB")),
+        ]
+    tempo = getattr(result, "tempo", None)
+    if tempo is not None:
+        rows.append(("Tempo", fmt(tempo.tempo_bpm, "BPM")))
     for name, value in rows:
         table.add_row(name, value)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    dmap = getattr(result, "dynamics", None)
+    if dmap is not None or tempo is not None:
+        console.print(_timeline(dmap, tempo), highlight=False)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def _timeline(dmap: Any, tempo: Any) -> str:
+    """A readable timeline of markings, hairpins, flat sections, tempo changes, build-ups, drops."""
+    events: list[tuple[float, str]] = []
+    if dmap is not None:
+        for m in dmap.markings:
+            events.append((m.start_s, f"{m.marking:<4} until {_clock(m.end_s)}"))
+        for h in dmap.hairpins:
+            sign = "<" if h.kind == "crescendo" else ">"
+            events.append((h.start_s, f"{sign}    {h.kind} until {_clock(h.end_s)}"))
+        for f in dmap.flat_sections:
+            events.append((f.start_s, f"=    flat (spread {f.spread_lu:.1f} LU) until {_clock(f.end_s)}"))
+    if tempo is not None:
+        for c in tempo.tempo_changes:
+            events.append((c.start_s, f"~    {c.kind} until {_clock(c.end_s)}"))
+        for b in tempo.buildups:
+            events.append((b.start_s, f"/    build-up until {_clock(b.end_s)}"))
+        for d in tempo.drops:
+            events.append((d.time_s, "!    DROP"))
+    if not events:
+        return "Timeline: nothing sounding"
+    events.sort(key=lambda e: e[0])
+    lines = ["Timeline"] + [f"  {_clock(t):>7}  {text}" for t, text in events]
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,10 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the synthesised demo track."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
-    """Write the demo track (WAV), its analysis (JSON) and a loudness plot (PNG) into OUT_DIR.
+    """Write the demo track (WAV), its analysis (JSON) and a plot (PNG) into OUT_DIR.
+
+    The plot shows loudness with the markings lane (ppp..fff, hairpins), the tempo
+    curve and the build-up and drop.
 
     The outputs are mezzo's own files in OUT_DIR and are replaced on every run.
     """
@@ -21,16 +24,16 @@ def demo(
     from mezzo import io
     from mezzo.analysis import analyze
     from mezzo.io.textfile import write_text_atomic
-    from mezzo.report.plots import plot_loudness
+    from mezzo.report.plots import plot_analysis
 
     out_dir.mkdir(parents=True, exist_ok=True)
     audio, sample_rate = demo_track.track(seed=seed)
     wav = out_dir / "demo.wav"
     io.write(wav, audio, sample_rate, subtype="PCM_24", overwrite=True)
-    result = analyze(wav)
+    result = analyze(wav, dynamics=True)
     report = out_dir / "demo-analysis.json"
     write_text_atomic(report, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
-    plot = plot_loudness(result, out_dir / "demo-loudness.png", title="mezzo demo track")
+    plot = plot_analysis(result, out_dir / "demo-loudness.png", title="mezzo demo track")
     if not quiet:
         typer.echo(
             f"demo track: {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "

@@ -17,7 +17,7 @@ import numpy as np
 
 from mezzo.errors import AudioFileError, ParameterError
 
-__all__ = ["plot_loudness"]
+__all__ = ["plot_analysis", "plot_loudness"]
 
 #: Size of the figure in inches and its resolution: 1400 x 600 pixels.
 FIGURE_SIZE_IN = (14.0, 6.0)
@@ -293,3 +293,149 @@ def _save_atomic(fig: Any, path: Path, fmt: str) -> None:
                 "check the path and free space"
             ) from None
         raise
+
+
+#: Colours of the markings lane, ppp (pale) to fff (dark red).
+_MARKING_COLOURS = {
+    "ppp": "#deebf7", "pp": "#c6dbef", "p": "#9ecae1", "mp": "#fdd0a2",
+    "mf": "#fdae6b", "f": "#f16913", "ff": "#d94801", "fff": "#7f2704",
+}  # fmt: skip
+_MARKING_ORDER = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
+
+
+def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Write a plot of loudness with the dynamics map and tempo lanes.
+
+    Three rows sharing the time axis: loudness (momentary, short-term, integrated) with
+    build-ups shaded and drops marked; a markings lane (coloured bands ppp ... fff) with
+    hairpin wedges (opening for crescendo, closing for decrescendo) and flat sections;
+    the tempo curve with accelerando/ritardando spans.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        A :class:`mezzo.analysis.Analysis` (``analyze(..., dynamics=True)``); without the
+        dynamics the lanes stay empty with a note.
+    path : str or path-like
+        ``.png`` (1400 x 900 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
+    title : str, optional
+        Title above the plot; default ``"Dynamics"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(os.fspath(path))
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(
+            f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf"
+        )
+    loud = getattr(analysis, "loudness", analysis)
+    momentary_t, momentary = _series(loud, "momentary")
+    short_t, short = _series(loud, "short_term")
+    integrated = _number(loud, "integrated_lufs")
+    dmap = getattr(analysis, "dynamics", None)
+    tempo = getattr(analysis, "tempo", None)
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon, Rectangle
+
+    fig = Figure(figsize=(FIGURE_SIZE_IN[0], 9.0), dpi=DPI)
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(3, 1, height_ratios=(3.0, 1.0, 1.6), hspace=0.12)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.07)
+    ax = fig.add_subplot(grid[0])
+    lane = fig.add_subplot(grid[1], sharex=ax)
+    tax = fig.add_subplot(grid[2], sharex=ax)
+
+    ax.plot(momentary_t, momentary, color=_COLOURS["momentary"], linewidth=0.9, label="Momentary (400 ms)")
+    ax.plot(short_t, short, color=_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
+    if integrated is not None:
+        ax.axhline(integrated, color=_COLOURS["integrated"], linestyle="--", linewidth=1.5,
+                   label=f"Integrated {_signed(integrated)} LUFS")
+    finite = np.concatenate([momentary[np.isfinite(momentary)], short[np.isfinite(short)]])
+    bottom, top = _level_limits(finite[finite >= _FLOOR_LUFS])
+    ax.set_ylim(bottom, top)
+    times = np.concatenate([momentary_t, short_t])
+    end_s = max(1.0, float(times.max())) if times.size else 1.0
+    duration = _number(loud, "duration_s")
+    if duration is not None:
+        end_s = max(end_s, duration)
+    ax.set_xlim(0.0, end_s)
+    if tempo is not None:
+        for i, b in enumerate(tempo.buildups):
+            ax.axvspan(b.start_s, b.end_s, color="#fee391", alpha=0.5, zorder=0,
+                       label="Build-up" if i == 0 else None)
+        for i, d in enumerate(tempo.drops):
+            ax.axvline(d.time_s, color=_COLOURS["warning"], linewidth=2.0,
+                       label="Drop" if i == 0 else None)
+            ax.annotate("drop", xy=(d.time_s, top), xytext=(3, -12), textcoords="offset points",
+                        color=_COLOURS["warning"], fontsize=9)
+    if finite.size == 0:
+        ax.text(0.5, 0.5, "No loudness to show: the audio is silent", transform=ax.transAxes,
+                ha="center", va="center", fontsize=13, color=_COLOURS["note"])
+    ax.set_ylabel("Loudness (LUFS)")
+    ax.grid(True, color="#e0e0e0", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=5, frameon=False, fontsize=10)
+    ax.tick_params(labelbottom=False)
+
+    # markings lane: bands, hairpin wedges, flat sections
+    lane.set_ylim(0.0, 1.0)
+    lane.set_yticks([])
+    lane.set_ylabel("Markings", rotation=0, ha="right", va="center")
+    if dmap is not None:
+        for m in dmap.markings:
+            lane.add_patch(Rectangle((m.start_s, 0.45), m.end_s - m.start_s, 0.5,
+                                     color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
+            if m.end_s - m.start_s > end_s / 120:
+                lane.text(0.5 * (m.start_s + m.end_s), 0.7, m.marking, ha="center", va="center",
+                          fontsize=9, fontstyle="italic", fontweight="bold",
+                          color="white" if _MARKING_ORDER.index(m.marking) >= 5 else "black")
+        for h in dmap.hairpins:
+            a, b = h.start_s, h.end_s
+            if h.kind == "crescendo":
+                pts = [(b, 0.38), (a, 0.24), (b, 0.10)]
+            else:
+                pts = [(a, 0.38), (b, 0.24), (a, 0.10)]
+            lane.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.2))
+        for f in dmap.flat_sections:
+            lane.plot([f.start_s, f.end_s], [0.03, 0.03], color="#756bb1", linewidth=3,
+                      solid_capstyle="butt")
+    else:
+        lane.text(0.5, 0.5, "dynamics not analysed", transform=lane.transAxes, ha="center",
+                  va="center", color=_COLOURS["note"])
+    lane.tick_params(labelbottom=False)
+
+    # tempo lane
+    tax.set_ylabel("Tempo (BPM)")
+    tax.grid(True, color="#e0e0e0", linewidth=0.8)
+    if tempo is not None and tempo.curve_bpm.size:
+        tax.plot(tempo.curve_times_s, tempo.curve_bpm, color="#31a354", linewidth=1.6)
+        lo_b, hi_b = float(np.min(tempo.curve_bpm)), float(np.max(tempo.curve_bpm))
+        pad = max(5.0, 0.1 * (hi_b - lo_b))
+        tax.set_ylim(lo_b - pad, hi_b + pad)
+        for c in tempo.tempo_changes:
+            tax.axvspan(c.start_s, c.end_s, color="#c7e9c0" if c.kind == "accelerando" else "#fcbba1",
+                        alpha=0.6, zorder=0)
+            tax.text(0.5 * (c.start_s + c.end_s), hi_b + 0.5 * pad,
+                     "accel." if c.kind == "accelerando" else "rit.", ha="center", fontsize=9,
+                     fontstyle="italic")
+        if tempo.tempo_bpm is not None:
+            tax.set_title(f"Tempo {tempo.tempo_bpm:.1f} BPM", loc="right", fontsize=10)
+    else:
+        tax.text(0.5, 0.5, "no tempo", transform=tax.transAxes, ha="center", va="center",
+                 color=_COLOURS["note"])
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    tax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=[1, 1.5, 2, 3, 5, 6, 10], integer=end_s >= 10.0))
+    tax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    tax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
+    fig.text(0.06, 0.965, title if title is not None else "Dynamics", fontsize=15,
+             fontweight="bold", ha="left", va="center")
+    _stats(fig, integrated, _number(loud, "loudness_range_lu"), _number(loud, "true_peak_dbtp"))
+    _save_atomic(fig, path, fmt)
+    return path

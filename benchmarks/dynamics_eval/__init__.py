@@ -1,0 +1,1 @@
+"""Generated evaluation set of the dynamics map and tempo (see evalset.py and score.py)."""

@@ -1,0 +1,652 @@
+"""The dynamics map of a piece: markings ppp..fff, hairpins, flat sections, variation.
+
+Model
+-----
+A recording's absolute level does not say *pp* or *ff*, so markings are placed
+relative to the piece itself:
+
+1. **Level curve.** Momentary loudness (BS.1770-4, 400 ms, every 0.1 s), followed by
+   a sliding maximum over the preceding 0.5 s and following 0.2 s (the level of the
+   notes as played, not of their decays) and
+   a 2 s running median (stability).
+2. **Sounding time.** Windows above -70 LUFS and within 40 LU of the piece's loud
+   level (95th percentile); gaps under 1 s are bridged, runs under 0.5 s dropped.
+   Markings cover the sounding time only.
+3. **Placement.** One marking step is ``step_db`` (default 4 dB, the usual distance
+   between neighbouring dynamics in velocity-to-level curves). The piece's reference
+   level (mean of the median and the mid-range of the sounding level curve) sits
+   between *mp* and *mf*; it is nudged by at most half a step by the absolute level
+   (a piece mastered far below -23 LUFS reads softer, far above it louder).
+4. **Force cue.** Instruments get brighter as they are played harder, so the spectral
+   centroid's deviation from the piece's median (in octaves) adds
+   ``brightness_steps_per_octave`` steps (default 0.5, clipped to half a step).
+5. **Stability.** The continuous index is quantised with hysteresis (a neighbour is
+   taken only when the index is 0.2 step past the boundary) and segments shorter than
+   ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
+
+Hairpins are gradual level changes: on the level curve (maximum of the momentary loudness
+over the preceding 0.4 s and following 0.1 s, then a 0.3 s moving average) the turning points with a 1.5 dB hysteresis
+split the curve into rises and falls; a rise or fall is a hairpin when it changes the
+level by at least ``hairpin_min_change_db`` (2.5 dB, about half a step), lasts at least
+``hairpin_min_duration_s`` (0.75 s, from 5 % to 95 % of the change) and is gradual (no
+0.5 s stretch holds more than 60 % of the change: that would be a sudden *subito* step or
+a single attack). A fall must contain at least two note onsets, or fall slower than
+3 dB/s, so the decay of one note is not a *decrescendo*.
+
+Flat sections are the stretches where short-term loudness (3 s) stays within
+``flat_tolerance_lu`` either side of its middle (default ±1 LU, i.e. a spread of at most
+2 LU) for at least ``flat_min_duration_s`` (20 s).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo.results import json_value
+
+__all__ = [
+    "MARKINGS",
+    "DynamicsMap",
+    "FlatSection",
+    "FrameFeatures",
+    "Hairpin",
+    "MarkingSegment",
+    "SpectralFrames",
+    "Variation",
+    "dynamics_map",
+    "dynamics_map_from_features",
+]
+
+#: The eight markings, softest first; their index is the marking step.
+MARKINGS = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
+#: Spacing of the level curves, s (the loudness meter's hop).
+CURVE_HOP_S = 0.1
+_FLOOR_DB = -120.0
+
+
+# ------------------------------------------------------------------ spectral frames
+
+
+@dataclass(frozen=True, slots=True)
+class FrameFeatures:
+    """Log band energies of the mono mix on a ~23 ms grid (the input of tempo and drops).
+
+    Attributes
+    ----------
+    times_s : ndarray, shape (frames,)
+        Centre time of each frame, s.
+    band_db : ndarray, shape (frames, bands), float32
+        Energy per band in dB (relative to full scale, floor -120 dB).
+    band_hz : ndarray, shape (bands,)
+        Centre frequency of each band, Hz (log-spaced from 30 Hz to 16 kHz or Nyquist).
+    frame_rate_hz : float
+        Frames per second.
+    """
+
+    times_s: np.ndarray
+    band_db: np.ndarray
+    band_hz: np.ndarray
+    frame_rate_hz: float
+
+    def level_db(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
+        """Energy in dB of the bands whose centre lies in ``[lo_hz, hi_hz)``, per frame."""
+        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
+        if not sel.any() or self.band_db.shape[0] == 0:
+            return np.full(self.band_db.shape[0], _FLOOR_DB)
+        power = np.power(10.0, self.band_db[:, sel].astype(np.float64) / 10.0).sum(axis=1)
+        return 10.0 * np.log10(np.maximum(power, 1e-12))
+
+    def centroid_octaves(self) -> np.ndarray:
+        """Energy-weighted mean of log2(band centre / 1 kHz) per frame (NaN when silent)."""
+        if self.band_db.shape[0] == 0:
+            return np.zeros(0)
+        power = np.power(10.0, self.band_db.astype(np.float64) / 10.0)
+        total = power.sum(axis=1)
+        octaves = np.log2(self.band_hz / 1000.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = power @ octaves / total
+        out[total < 1e-10] = np.nan
+        return out
+
+    def onset_strength(self) -> np.ndarray:
+        """Spectral flux: mean over bands of the rise of the band level in dB since the last frame.
+
+        The same definition as ``librosa.onset.onset_strength`` (lag 1, no max filter),
+        on log band energies floored 80 dB below the loudest band value.
+        """
+        if self.band_db.shape[0] < 2:
+            return np.zeros(self.band_db.shape[0])
+        s = np.maximum(self.band_db, float(self.band_db.max()) - 80.0)
+        flux = np.maximum(0.0, np.diff(s, axis=0)).mean(axis=1)
+        return np.concatenate([[0.0], flux]).astype(np.float64)
+
+
+class SpectralFrames:
+    """Streaming STFT of the mono mix reduced to log band energies (bounded, small memory).
+
+    The frame hop is the power of two closest to 23.2 ms (1024 samples at 44.1 and
+    48 kHz), the frame length twice that, Hann window. Only the band energies are kept:
+    about 20 kB per second of audio (some 70 MB for an hour), never the audio itself.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Sample rate in Hz.
+    channels : int
+        Channel count of every block.
+    bands : int, 8 to 128
+        Number of log-spaced bands.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, *, bands: int = 48) -> None:
+        self.sample_rate = check_sample_rate(sample_rate)
+        self.channels = int(channels)
+        self.hop = 1 << max(6, round(math.log2(self.sample_rate * 0.0232)))
+        self.n_fft = 2 * self.hop
+        n_bands = int(check_range("bands", bands, 8, 128))
+        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sample_rate)
+        top = min(16000.0, 0.5 * self.sample_rate)
+        edges = np.geomspace(30.0, top, n_bands + 1)
+        bin_band = np.searchsorted(edges, freqs, side="right") - 1
+        valid = (bin_band >= 0) & (bin_band < n_bands)
+        used = np.unique(bin_band[valid])
+        self._first_bin = np.array([np.flatnonzero(bin_band == b)[0] for b in used])
+        self._last_bin = np.array([np.flatnonzero(bin_band == b)[-1] + 1 for b in used])
+        self.band_hz = np.sqrt(edges[used] * edges[used + 1])
+        self._window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.n_fft) / self.n_fft)).astype(np.float32)
+        # Scale so that a full-scale sine reads about 0 dB in its band.
+        self._scale = np.float32(4.0 / (self._window.sum() ** 2))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen so far."""
+        self._buf = np.zeros(0, dtype=np.float32)
+        self._frames: list[np.ndarray] = []
+        self._count = 0
+
+    def update(self, block: np.ndarray) -> None:
+        """Add the next block, shaped (channels, samples) or (samples,)."""
+        x = np.asarray(block)
+        mono = (x if x.ndim == 1 else x.mean(axis=0)).astype(np.float32, copy=False)
+        buf = np.concatenate([self._buf, mono]) if self._buf.size else mono
+        if buf.size < self.n_fft:
+            self._buf = buf.copy()
+            return
+        n = 1 + (buf.size - self.n_fft) // self.hop
+        frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft)[:: self.hop][:n]
+        spec = np.fft.rfft(frames * self._window, axis=1)
+        power = (spec.real**2 + spec.imag**2).astype(np.float32)
+        cumsum = np.concatenate([np.zeros((n, 1), np.float32), np.cumsum(power, axis=1)], axis=1)
+        band = (cumsum[:, self._last_bin] - cumsum[:, self._first_bin]) * self._scale
+        self._frames.append((10.0 * np.log10(np.maximum(band, 1e-12))).astype(np.float32))
+        self._count += n
+        self._buf = buf[n * self.hop :].copy()
+
+    def result(self) -> FrameFeatures:
+        """Return the band energies of the frames so far."""
+        bands = np.concatenate(self._frames) if self._frames else np.zeros((0, self.band_hz.size), np.float32)
+        bands = np.maximum(bands, _FLOOR_DB)
+        times = (np.arange(bands.shape[0]) * self.hop + self.n_fft / 2) / self.sample_rate
+        return FrameFeatures(times, bands, self.band_hz, self.sample_rate / self.hop)
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, slots=True)
+class MarkingSegment:
+    """A stretch of the piece at one dynamic marking (``start_s``/``end_s`` in s)."""
+
+    start_s: float
+    end_s: float
+    marking: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hairpin:
+    """A gradual rise (``"crescendo"``) or fall (``"decrescendo"``) of the level, times in s."""
+
+    start_s: float
+    end_s: float
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlatSection:
+    """Short-term loudness stays within ``spread_lu`` (max - min, LU) from ``start_s`` to ``end_s``."""
+
+    start_s: float
+    end_s: float
+    spread_lu: float
+
+
+@dataclass(frozen=True, slots=True)
+class Variation:
+    """How much the dynamics move, in one summary.
+
+    Attributes
+    ----------
+    short_term_std_lu : float or None
+        Standard deviation of short-term loudness (LRA gates: above -70 LUFS and within
+        20 LU of the loudest window), LU.
+    flat_fraction : float or None
+        Share of the sounding time spent in flat sections, 0-1.
+    longest_flat_s : float
+        Longest flat section, s (0 when there is none).
+    markings_used : int
+        Number of different markings in the map.
+    marking_changes_per_min : float or None
+        Changes of marking per minute of sounding time.
+    hairpins_per_min : float or None
+        Hairpins per minute of sounding time.
+    sounding_s : float
+        Sounding time, s.
+    """
+
+    short_term_std_lu: float | None
+    flat_fraction: float | None
+    longest_flat_s: float
+    markings_used: int
+    marking_changes_per_min: float | None
+    hairpins_per_min: float | None
+    sounding_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicsMap:
+    """Markings, hairpins, flat sections and the variation summary of a piece.
+
+    ``marking_index`` (on ``curve_times_s``) is the continuous marking step behind the
+    markings (0 = ppp ... 7 = fff, NaN where nothing sounds), kept for plots.
+    """
+
+    markings: tuple[MarkingSegment, ...]
+    hairpins: tuple[Hairpin, ...]
+    flat_sections: tuple[FlatSection, ...]
+    variation: Variation
+    curve_times_s: np.ndarray = field(repr=False)
+    marking_index: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the keys ``markings``, ``hairpins``, ``flat_sections``, ``variation``."""
+        return {
+            "markings": json_value(list(self.markings)),
+            "hairpins": json_value(list(self.hairpins)),
+            "flat_sections": json_value(list(self.flat_sections)),
+            "variation": json_value(self.variation),
+        }
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index pairs (end exclusive) of the True runs of a boolean array."""
+    if mask.size == 0:
+        return []
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
+
+
+def _sliding_max(x: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import maximum_filter1d
+
+    return maximum_filter1d(x, size=max(1, width), mode="nearest")
+
+
+def _window_max(x: np.ndarray, back: int, ahead: int) -> np.ndarray:
+    """``out[i] = max(x[i - back : i + ahead + 1])`` (edges padded with the edge values)."""
+    if x.size == 0:
+        return x.copy()
+    padded = np.concatenate([np.full(back, x[0]), x, np.full(ahead, x[-1])])
+    return np.lib.stride_tricks.sliding_window_view(padded, back + ahead + 1).max(axis=1)
+
+
+def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import uniform_filter1d
+
+    return uniform_filter1d(x, size=max(1, width), mode="nearest")
+
+
+def _running_median(x: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    return median_filter(x, size=max(1, width), mode="nearest")
+
+
+def _sounding_mask(level: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(level) & (level > -70.0)
+    if not finite.any():
+        return np.zeros(level.size, dtype=bool)
+    loud = float(np.percentile(level[finite], 95))
+    mask = finite & (level > loud - 40.0)
+    # bridge gaps under 1 s, then drop runs under 0.5 s
+    gap = round(1.0 / CURVE_HOP_S)
+    out = mask.copy()
+    runs = _runs(mask)
+    for (_, e1), (s2, _) in itertools.pairwise(runs):
+        if s2 - e1 < gap:
+            out[e1:s2] = True
+    for s, e in _runs(out):
+        if e - s < round(0.5 / CURVE_HOP_S):
+            out[s:e] = False
+    return out
+
+
+def _onset_times(features: FrameFeatures | None) -> np.ndarray:
+    """Times of note onsets: peaks of the spectral flux above an adaptive threshold."""
+    if features is None or features.band_db.shape[0] < 3:
+        return np.zeros(0)
+    flux = features.onset_strength()
+    fps = features.frame_rate_hz
+    local_mean = _moving_average(flux, round(0.5 * fps))
+    thr = local_mean + 0.5 * float(np.std(flux)) + 1e-6
+    wide = _sliding_max(flux, 2 * round(0.05 * fps) + 1)
+    peaks = np.flatnonzero((flux >= wide) & (flux > thr))
+    return features.times_s[peaks]
+
+
+def _quantise(index: np.ndarray, hysteresis: float) -> np.ndarray:
+    """Round the marking index with hysteresis (NaN stays -1)."""
+    out = np.full(index.size, -1, dtype=np.int64)
+    current = -1
+    for i, v in enumerate(index):
+        if not np.isfinite(v):
+            current = -1
+            continue
+        nearest = int(np.clip(round(v), 0, len(MARKINGS) - 1))
+        if current < 0 or abs(v - current) > 0.5 + hysteresis:
+            current = nearest
+        out[i] = current
+    return out
+
+
+def _merge_short(labels: np.ndarray, index: np.ndarray, min_len: int) -> np.ndarray:
+    """Merge segments shorter than ``min_len`` values into the neighbour closest in level."""
+    labels = labels.copy()
+    for _ in range(50):
+        segs = [(s, e) for s, e in _runs(labels >= 0)]
+        changed = False
+        for s, e in segs:
+            # split a sounding run into constant-label segments
+            cuts = [s, *(s + 1 + np.flatnonzero(np.diff(labels[s:e]) != 0)).tolist(), e]
+            pieces = list(itertools.pairwise(cuts))
+            if len(pieces) < 2:
+                continue
+            lengths = [b - a for a, b in pieces]
+            k = int(np.argmin(lengths))
+            if lengths[k] >= min_len:
+                continue
+            a, b = pieces[k]
+            mean = float(np.nanmean(index[a:b]))
+            options = []
+            if k > 0:
+                options.append(labels[pieces[k - 1][0]])
+            if k < len(pieces) - 1:
+                options.append(labels[pieces[k + 1][0]])
+            labels[a:b] = min(options, key=lambda m: abs(m - mean))
+            changed = True
+        if not changed:
+            break
+    return labels
+
+
+def _turning_points(seg: np.ndarray, hysteresis: float) -> list[int]:
+    """Indices of the alternating extremes of ``seg`` (zigzag with a hysteresis in dB)."""
+    turns = [0]
+    direction = 0
+    ext = 0
+    for i in range(1, seg.size):
+        v = seg[i]
+        if direction == 0:
+            if v - seg[0] > hysteresis:
+                direction, ext = 1, i
+            elif seg[0] - v > hysteresis:
+                direction, ext = -1, i
+        elif direction == 1:
+            if v > seg[ext]:
+                ext = i
+            elif seg[ext] - v > hysteresis:
+                turns.append(ext)
+                direction, ext = -1, i
+        elif v < seg[ext]:
+            ext = i
+        elif v - seg[ext] > hysteresis:
+            turns.append(ext)
+            direction, ext = 1, i
+    if direction != 0 and ext != turns[-1]:
+        turns.append(ext)
+    if turns[-1] != seg.size - 1:
+        turns.append(seg.size - 1)
+    return turns
+
+
+def _hairpins(
+    level: np.ndarray,
+    times: np.ndarray,
+    sounding: np.ndarray,
+    onsets: np.ndarray,
+    *,
+    min_change_db: float,
+    min_duration_s: float,
+) -> list[Hairpin]:
+    out: list[Hairpin] = []
+    steep_span = max(1, round(0.5 / CURVE_HOP_S))
+    for s, e in _runs(sounding):
+        seg = level[s:e]
+        if seg.size < 3:
+            continue
+        turns = _turning_points(seg, 1.5)
+        for a, b in itertools.pairwise(turns):
+            if b <= a:
+                continue
+            leg = seg[a : b + 1]
+            change = float(leg[-1] - leg[0])
+            if abs(change) < min_change_db:
+                continue
+            rising = change > 0
+            frac = (leg - leg[0]) / change  # 0 -> 1 along the leg
+            # first crossing of 5 % and last time below 95 %
+            i05 = int(np.argmax(frac >= 0.05))
+            i95 = int(np.argmax(frac >= 0.95))
+            t0 = float(times[s + a + i05])
+            t1 = float(times[s + a + i95])
+            if t1 - t0 < min_duration_s:
+                continue
+            if leg.size > steep_span:
+                steepest = float(np.max(np.abs(leg[steep_span:] - leg[:-steep_span])))
+                if steepest > 0.6 * abs(change):
+                    continue
+            if not rising:
+                n_onsets = int(np.count_nonzero((onsets >= t0) & (onsets <= t1)))
+                if n_onsets < 2 and abs(change) / (t1 - t0) >= 3.0:
+                    continue
+            out.append(Hairpin(round(t0, 2), round(t1, 2), "crescendo" if rising else "decrescendo"))
+    return out
+
+
+# ------------------------------------------------------------------ the map
+
+
+def dynamics_map_from_features(
+    loudness: Any,
+    features: FrameFeatures | None = None,
+    *,
+    step_db: float = 4.0,
+    brightness_steps_per_octave: float = 0.5,
+    min_marking_s: float = 1.5,
+    hairpin_min_change_db: float = 2.5,
+    hairpin_min_duration_s: float = 0.75,
+    flat_tolerance_lu: float = 1.0,
+    flat_min_duration_s: float = 20.0,
+) -> DynamicsMap:
+    """Build the dynamics map from a loudness result (and optional spectral frames).
+
+    Parameters are those of :func:`dynamics_map`; ``loudness`` is a
+    :class:`~mezzo.meters.loudness.LoudnessResult` with a 0.1 s hop.
+    """
+    from mezzo.kernels.dynamics import flat_runs
+
+    step_db = check_range("step_db", step_db, 0.5, 20.0, "dB")
+    times = np.asarray(loudness.momentary_times_s, dtype=np.float64)
+    mom = np.asarray(loudness.momentary_lufs, dtype=np.float64)
+    mom_f = np.where(np.isfinite(mom), mom, _FLOOR_DB)
+    sounding = _sounding_mask(mom)
+    hop = CURVE_HOP_S
+    if times.size > 1:
+        hop = float(np.median(np.diff(times)))
+
+    # markings
+    index = np.full(times.size, np.nan)
+    labels = np.full(times.size, -1, dtype=np.int64)
+    if sounding.any():
+        # level of the notes as played: max over [-0.5 s, +0.2 s] around each window centre
+        peak_level = _window_max(mom_f, round(0.5 / hop), round(0.2 / hop))
+        level = _running_median(peak_level, round(2.0 / hop) | 1)
+        lv = level[sounding]
+        ref = 0.5 * float(np.median(lv)) + 0.25 * float(np.percentile(lv, 5) + np.percentile(lv, 95))
+        absolute = float(np.clip((ref + 23.0) / 8.0 * 0.5, -0.5, 0.5))
+        index = 3.5 + absolute + (level - ref) / step_db
+        if features is not None and features.band_db.shape[0] > 0 and brightness_steps_per_octave:
+            cent = features.centroid_octaves()
+            ok = np.isfinite(cent)
+            if ok.sum() > 1:
+                c = np.interp(times, features.times_s[ok], cent[ok])
+                c = _running_median(c, round(2.0 / hop) | 1)
+                dev = np.clip((c - float(np.median(c[sounding]))) * brightness_steps_per_octave, -0.5, 0.5)
+                index = index + dev
+        index = np.clip(index, 0.0, len(MARKINGS) - 1.0)
+        index[~sounding] = np.nan
+        labels = _quantise(index, 0.2)
+        labels = _merge_short(labels, index, round(min_marking_s / hop))
+
+    markings: list[MarkingSegment] = []
+    for s, e in _runs(labels >= 0):
+        cuts = [s, *(s + 1 + np.flatnonzero(np.diff(labels[s:e]) != 0)).tolist(), e]
+        for a, b in itertools.pairwise(cuts):
+            # a window ending at times[a] started 0.4 s earlier; centre the segment on it
+            start = max(0.0, float(times[a]) - 0.2 - (hop / 2 if a == s else 0.0))
+            end = float(times[b - 1]) - 0.2 + (hop / 2 if b != e else 0.0)
+            if b == e:
+                end = float(times[b - 1])
+            markings.append(MarkingSegment(round(start, 2), round(max(end, start), 2), MARKINGS[labels[a]]))
+
+    # hairpins: lighter smoothing; times at the window centres
+    hairpins: list[Hairpin] = []
+    if sounding.any():
+        hp_level = _moving_average(_window_max(mom_f, round(0.4 / hop), round(0.1 / hop)), round(0.3 / hop))
+        hairpins = _hairpins(
+            hp_level, times - 0.2, sounding, _onset_times(features),
+            min_change_db=hairpin_min_change_db, min_duration_s=hairpin_min_duration_s,
+        )
+
+    # flat sections on the short-term series
+    st = np.asarray(loudness.short_term_lufs, dtype=np.float64)
+    st_t = np.asarray(loudness.short_term_times_s, dtype=np.float64)
+    st_v = np.where(np.isfinite(st) & (st > -70.0), st, np.nan)
+    flats: list[FlatSection] = []
+    if st_v.size:
+        starts = np.zeros(st_v.size, dtype=np.int64)
+        ends = np.zeros(st_v.size, dtype=np.int64)
+        min_len = max(1, math.ceil((flat_min_duration_s - 3.0) / hop) + 1)
+        count = flat_runs(st_v, 2.0 * flat_tolerance_lu + 1e-9, min_len, starts, ends)
+        for a, b in zip(starts[:count], ends[:count], strict=True):
+            seg = st_v[a:b]
+            flats.append(FlatSection(
+                round(max(0.0, float(st_t[a]) - 3.0), 2), round(float(st_t[b - 1]), 2),
+                round(float(seg.max() - seg.min()), 2),
+            ))
+
+    sounding_s = float(np.count_nonzero(sounding)) * hop
+    gated = st_v[np.isfinite(st_v)]
+    if gated.size:
+        gated = gated[gated >= gated.max() - 20.0]
+    flat_total = sum(f.end_s - f.start_s for f in flats)
+    changes = sum(1 for a, b in itertools.pairwise(markings) if a.marking != b.marking and abs(b.start_s - a.end_s) < 0.5)
+    minutes = sounding_s / 60.0
+    variation = Variation(
+        short_term_std_lu=float(np.std(gated)) if gated.size > 1 else None,
+        flat_fraction=min(1.0, flat_total / sounding_s) if sounding_s > 0 else None,
+        longest_flat_s=max((f.end_s - f.start_s for f in flats), default=0.0),
+        markings_used=len({m.marking for m in markings}),
+        marking_changes_per_min=changes / minutes if minutes > 0 else None,
+        hairpins_per_min=len(hairpins) / minutes if minutes > 0 else None,
+        sounding_s=round(sounding_s, 2),
+    )
+    return DynamicsMap(tuple(markings), tuple(hairpins), tuple(flats), variation, times, index)
+
+
+def dynamics_map(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    step_db: float = 4.0,
+    brightness_steps_per_octave: float = 0.5,
+    min_marking_s: float = 1.5,
+    hairpin_min_change_db: float = 2.5,
+    hairpin_min_duration_s: float = 0.75,
+    flat_tolerance_lu: float = 1.0,
+    flat_min_duration_s: float = 20.0,
+) -> DynamicsMap:
+    """Read the dynamics of a piece: markings, hairpins, flat sections and variation.
+
+    Parameters
+    ----------
+    audio : ndarray, shape (channels, samples) or (samples,)
+        Float audio.
+    sample_rate : int
+        Sample rate in Hz.
+    step_db : float, 0.5 to 20, dB
+        Level difference between neighbouring markings.
+    brightness_steps_per_octave : float, >= 0
+        Marking steps added per octave of spectral-centroid rise over the piece's median
+        (clipped to ±0.5 step); 0 turns the brightness cue off.
+    min_marking_s : float, s
+        Shortest marking segment; shorter ones merge into a neighbour.
+    hairpin_min_change_db : float, dB
+        Smallest level change that makes a hairpin.
+    hairpin_min_duration_s : float, s
+        Shortest hairpin (5 % to 95 % of its change).
+    flat_tolerance_lu : float, LU
+        Half-width of the band a flat section stays in.
+    flat_min_duration_s : float, s
+        Shortest flat section.
+
+    Returns
+    -------
+    DynamicsMap
+
+    Notes
+    -----
+    See the module docstring for the model. Silence gives empty lists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(48000 * 12) / 48000
+    >>> gain = np.where(t < 6, 10 ** (-24 / 20), 10 ** (-8 / 20))
+    >>> m = dynamics_map(gain * np.sin(2 * np.pi * 440 * t), 48000)
+    >>> [s.marking for s in m.markings]
+    ['p', 'ff']
+    """
+    from mezzo.meters.loudness import LoudnessMeter
+
+    rate = check_sample_rate(sample_rate)
+    x = check_audio(audio)
+    meter = LoudnessMeter(rate, x.shape[0], true_peak=False)
+    frames = SpectralFrames(rate, x.shape[0])
+    meter.update(x)
+    frames.update(x)
+    return dynamics_map_from_features(
+        meter.result(), frames.result(),
+        step_db=step_db, brightness_steps_per_octave=brightness_steps_per_octave,
+        min_marking_s=min_marking_s, hairpin_min_change_db=hairpin_min_change_db,
+        hairpin_min_duration_s=hairpin_min_duration_s, flat_tolerance_lu=flat_tolerance_lu,
+        flat_min_duration_s=flat_min_duration_s,
+    )

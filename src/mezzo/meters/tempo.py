@@ -1,0 +1,485 @@
+"""Tempo over time (global tempo, tempo curve, accelerando/ritardando), build-ups and drops.
+
+Tempo uses librosa's tempo and beat tools (imported inside the functions only):
+
+- **Onset strength**: spectral flux of log band energies of the mono mix on a ~23 ms
+  grid (:meth:`~mezzo.meters.dynamics_map.FrameFeatures.onset_strength`, the definition of
+  ``librosa.onset.onset_strength``), computed while the file streams, so the audio is
+  never held in memory.
+- **Global tempo**: ``librosa.feature.tempo`` (autocorrelation tempogram averaged over
+  the piece, weighted by librosa's log-normal prior around 120 BPM) chooses the metrical
+  level; the reported ``tempo_bpm`` is the median of the tempo curve below, which is
+  finer than the tempogram's lag grid.
+- **Local tempo**: ``librosa.feature.tempo(aggregate=None)`` (8 s tempogram windows),
+  folded by octaves to within a factor sqrt(2) of the global tempo, so the curve does
+  not jump between metrical levels (a half-time drop keeps its BPM).
+- **Beats**: ``librosa.beat.beat_track`` (Ellis 2007 dynamic programming) driven by the
+  *time-varying* local tempo (librosa >= 0.10 accepts an array ``bpm``), so it follows
+  accelerandos and ritardandos. The tempo curve is 60 / local beat period, the
+  Theil-Sen slope of beat time against beat number over 9 beats, then a 9-beat median (precise although
+  beats sit on the ~23 ms frame grid, and robust to a missed beat); where it disagrees with the local tempogram by more than 8 % the
+  tempogram's value is used. Beats more than 30 dB below the piece's loud level (fades,
+  near-silence) are left out.
+- **Accelerando / ritardando**: turning points of log2(BPM) with a 3 % hysteresis split
+  the curve into rises and falls; one is reported when it changes the tempo by at least
+  ``tempo_change_min`` (8 %), moves steadily one way (rank correlation with time at least
+  0.7), lasts at least ``tempo_change_min_s`` (2 s) and is gradual
+  (no 1 s stretch holds more than 60 % of the change: that is a sudden tempo step).
+
+Build-ups and drops (dance music):
+
+- **Drop**: the low band (< 150 Hz: kick and bass) comes back: its median level over the
+  next 2 s exceeds that over the previous 2 s by at least ``drop_min_jump_db`` (6 dB),
+  and reaches the track's usual full level (within 4 dB of its 75th percentile). The
+  time is the strongest rise of the low band within ±0.5 s, snapped to the nearest
+  tracked beat when one is within a quarter beat. Drops are at least 8 s apart.
+- **Build-up**: before each drop, the rise of a "tension" curve (z-scores of spectral
+  centroid, full-band level and onset density, minus the z-score of the low band's
+  share of the level: risers, rolls that double in rate, high-pass sweeps, thinning low
+  end) over at most 64 s, after the last earlier moment (8 s or more before the drop)
+  the curve was higher than just before the drop. It starts at the knee of a
+  least-squares fit "constant, then a rising line" (the line may start with a jump) and ends
+  at the drop; it needs a rise of at least 1 standard deviation over at least 4 s.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mezzo._validate import check_audio, check_sample_rate
+from mezzo.results import json_value
+
+__all__ = [
+    "Buildup",
+    "Drop",
+    "TempoChange",
+    "TempoResult",
+    "tempo",
+    "tempo_from_features",
+]
+
+_LIBROSA_HOP = 512
+
+
+@dataclass(frozen=True, slots=True)
+class TempoChange:
+    """A gradual change of tempo: ``"accelerando"`` or ``"ritardando"``; times in s."""
+
+    start_s: float
+    end_s: float
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Buildup:
+    """A build-up from ``start_s`` to ``end_s`` (the drop it leads to), s."""
+
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A drop at ``time_s`` (on the beat), s."""
+
+    time_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TempoResult:
+    """Tempo, tempo curve and changes, beats, build-ups and drops. ``None``/empty when undefined.
+
+    Attributes
+    ----------
+    tempo_bpm : float or None
+        Global tempo, beats per minute.
+    curve_times_s, curve_bpm : ndarray
+        Local tempo (BPM) at each time (s), one point per beat.
+    tempo_changes : tuple of TempoChange
+    beat_times_s : ndarray
+        Tracked beats, s.
+    buildups : tuple of Buildup
+    drops : tuple of Drop
+    """
+
+    tempo_bpm: float | None
+    curve_times_s: np.ndarray = field(repr=False)
+    curve_bpm: np.ndarray = field(repr=False)
+    tempo_changes: tuple[TempoChange, ...] = ()
+    beat_times_s: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    buildups: tuple[Buildup, ...] = ()
+    drops: tuple[Drop, ...] = ()
+
+    @property
+    def tempo_curve(self) -> list[dict[str, float]]:
+        """The curve as ``[{"time_s", "bpm"}]``."""
+        return [
+            {"time_s": round(float(t), 3), "bpm": round(float(b), 2)}
+            for t, b in zip(self.curve_times_s, self.curve_bpm, strict=True)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``tempo_bpm``, ``tempo_curve``, ``tempo_changes``, ``buildups``, ``drops``."""
+        return {
+            "tempo_bpm": json_value(self.tempo_bpm),
+            "tempo_curve": self.tempo_curve,
+            "tempo_changes": json_value(list(self.tempo_changes)),
+            "buildups": json_value(list(self.buildups)),
+            "drops": json_value(list(self.drops)),
+        }
+
+
+def _empty() -> TempoResult:
+    return TempoResult(None, np.zeros(0), np.zeros(0))
+
+
+def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    from scipy.ndimage import uniform_filter1d
+
+    return uniform_filter1d(x, size=max(1, int(width)), mode="nearest")
+
+
+def _fold(bpm: np.ndarray, reference: np.ndarray | float) -> np.ndarray:
+    """Multiply or divide by powers of 2 to within a factor sqrt(2) of ``reference``."""
+    k = np.round(np.log2(np.asarray(reference) / bpm))
+    return bpm * np.power(2.0, k)
+
+
+def _turning_points(seg: np.ndarray, hysteresis: float) -> list[int]:
+    turns = [0]
+    direction = 0
+    ext = 0
+    for i in range(1, seg.size):
+        v = seg[i]
+        if direction == 0:
+            if v - seg[0] > hysteresis:
+                direction, ext = 1, i
+            elif seg[0] - v > hysteresis:
+                direction, ext = -1, i
+        elif direction == 1:
+            if v > seg[ext]:
+                ext = i
+            elif seg[ext] - v > hysteresis:
+                turns.append(ext)
+                direction, ext = -1, i
+        elif v < seg[ext]:
+            ext = i
+        elif v - seg[ext] > hysteresis:
+            turns.append(ext)
+            direction, ext = 1, i
+    if direction != 0 and ext != turns[-1]:
+        turns.append(ext)
+    if turns[-1] != seg.size - 1:
+        turns.append(seg.size - 1)
+    return turns
+
+
+def _local_periods(beats: np.ndarray, half_width: int = 4) -> np.ndarray:
+    """Beat period (s) at each beat: Theil-Sen slope of beat time against beat number.
+
+    The median of the pairwise slopes ``(b_k - b_j) / (k - j)`` with ``k - j >= 2`` within
+    ``half_width`` beats either side: precise despite beat times quantised to frames, and
+    robust to a missed or extra beat.
+    """
+    n = beats.size
+    out = np.empty(n)
+    for i in range(n):
+        a, b = max(0, i - half_width), min(n, i + half_width + 1)
+        j, k = np.triu_indices(b - a, 2)
+        if j.size == 0:
+            out[i] = float(np.median(np.diff(beats[a:b]))) if b - a > 1 else float(np.median(np.diff(beats)))
+            continue
+        out[i] = float(np.median((beats[a + k] - beats[a + j]) / (k - j)))
+    return out
+
+
+def _tempo_changes(times: np.ndarray, bpm: np.ndarray, *, min_change: float, min_s: float) -> list[TempoChange]:
+    if times.size < 4:
+        return []
+    # resample to a 0.25 s grid so "1 s stretch" is well defined
+    grid = np.arange(times[0], times[-1], 0.25)
+    if grid.size < 4:
+        return []
+    curve = np.log2(np.interp(grid, times, bpm))
+    out: list[TempoChange] = []
+    turns = _turning_points(curve, math.log2(1.03))
+    span = 4  # 1 s
+    for a, b in itertools.pairwise(turns):
+        leg = curve[a : b + 1]
+        change = float(leg[-1] - leg[0])
+        if abs(change) < math.log2(1.0 + min_change):
+            continue
+        frac = (leg - leg[0]) / change
+        t0 = float(grid[a + int(np.argmax(frac >= 0.05))])
+        t1 = float(grid[a + int(np.argmax(frac >= 0.95))])
+        if t1 - t0 < min_s:
+            continue
+        if leg.size > span and float(np.max(np.abs(leg[span:] - leg[:-span]))) > 0.6 * abs(change):
+            continue
+        # steady: the tempo moves one way (rank correlation with time >= 0.7)
+        ranks = np.argsort(np.argsort(leg))
+        if leg.size > 2 and abs(float(np.corrcoef(ranks, np.arange(leg.size))[0, 1])) < 0.7:
+            continue
+        out.append(TempoChange(round(t0, 2), round(t1, 2), "accelerando" if change > 0 else "ritardando"))
+    return out
+
+
+def _zscore(x: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x)
+    if ok.sum() < 2:
+        return np.zeros_like(x)
+    mu = float(np.mean(x[ok]))
+    sd = float(np.std(x[ok])) or 1.0
+    out = (x - mu) / sd
+    if not ok.all():
+        idx = np.arange(x.size)
+        out[~ok] = np.interp(idx[~ok], idx[ok], out[ok])
+    return out
+
+
+def _drops_and_buildups(
+    features: Any,
+    beats: np.ndarray,
+    beat_period_s: float | None,
+    *,
+    drop_min_jump_db: float,
+) -> tuple[list[Drop], list[Buildup]]:
+    fps = features.frame_rate_hz
+    t = features.times_s
+    n = t.size
+    if n < round(8 * fps):
+        return [], []
+    low = features.level_db(0.0, 150.0)
+    full = features.level_db()
+    w2 = round(2.0 * fps)
+    low_s = _moving_average(low, round(0.25 * fps))
+    # median over the next / previous 2 s (strided to keep it cheap)
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    pad = np.concatenate([np.full(w2, low_s[0]), low_s, np.full(w2, low_s[-1])])
+    win = sliding_window_view(pad, w2)[:, ::4]
+    med = np.median(win, axis=1)  # med[k] = median of pad[k : k + w2]
+    before = med[:n]  # frames [i - w2, i)
+    after = med[w2 : w2 + n]  # frames [i, i + w2)
+    jump = after - before
+    sounding_low = low_s[full > full.max() - 40.0]
+    full_low_level = float(np.percentile(sounding_low, 75)) if sounding_low.size else 0.0
+    ok = (jump >= drop_min_jump_db) & (after >= full_low_level - 4.0)
+    # one candidate per run, at its largest jump; then keep drops >= 8 s apart (strongest first)
+    cands = []
+    d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
+    for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+        cands.append((float(jump[s:e].max()), s + int(np.argmax(jump[s:e]))))
+    cands.sort(reverse=True)
+    chosen: list[int] = []
+    for _, i in cands:
+        if all(abs(t[i] - t[j]) >= 8.0 for j in chosen):
+            chosen.append(i)
+    chosen.sort()
+    rise = np.concatenate([[0.0], np.diff(_moving_average(low, 2))])
+    drops: list[Drop] = []
+    drop_idx: list[int] = []
+    half = round(0.5 * fps)
+    for i in chosen:
+        a, b = max(1, i - half), min(n, i + half)
+        k = a + int(np.argmax(rise[a:b]))
+        when = float(t[k]) - 0.5 / fps  # flux peaks about half a frame after the onset
+        if beats.size and beat_period_s:
+            j = int(np.argmin(np.abs(beats - when)))
+            if abs(beats[j] - when) <= 0.25 * beat_period_s:
+                when = float(beats[j])
+        drops.append(Drop(round(when, 3)))
+        drop_idx.append(k)
+
+    # build-ups
+    cent = features.centroid_octaves()
+    quiet = full < full.max() - 50.0
+    cent = np.where(quiet, np.nan, cent)
+    rel_low = np.where(quiet, np.nan, low - full)
+    flux = features.onset_strength()
+    density = _moving_average(flux, round(2.0 * fps))
+    tension = _zscore(_moving_average(np.nan_to_num(cent, nan=np.nanmedian(cent) if np.isfinite(cent).any() else 0.0), round(1.0 * fps)))
+    tension = tension + _zscore(_moving_average(full, round(1.0 * fps)))
+    tension = tension + _zscore(density)
+    rl = _moving_average(np.nan_to_num(rel_low, nan=np.nanmedian(rel_low) if np.isfinite(rel_low).any() else 0.0), round(1.0 * fps))
+    tension = tension - _zscore(rl)
+    tension = _moving_average(tension, round(2.0 * fps)) / 2.0  # about unit spread
+    buildups: list[Buildup] = []
+    previous = 0
+    for drop, k in zip(drops, drop_idx, strict=True):
+        lo = max(previous, k - round(64.0 * fps))
+        end = k - round(0.5 * fps)
+        if end - lo < round(4.0 * fps):
+            previous = k + round(4.0 * fps)
+            continue
+        tail = slice(max(lo, k - round(4.0 * fps)), end)
+        top_i = tail.start + int(np.argmax(tension[tail]))
+        top = float(tension[top_i])
+        seg = tension[lo : top_i + 1]
+        # begin after the last earlier moment above the top level (the previous loud part)
+        high = np.flatnonzero(seg[: max(1, seg.size - round(8.0 * fps))] > top)
+        if high.size:
+            lo = lo + int(high[-1]) + 1
+            seg = tension[lo : top_i + 1]
+        start_i = _hinge(seg, round(0.25 * fps))
+        if start_i is not None:
+            start_i += lo
+            rise = top - float(np.median(tension[lo : start_i + 1]))
+            if rise >= 1.0 and t[k] - t[start_i] >= 4.0:
+                buildups.append(Buildup(round(float(t[start_i]), 2), drop.time_s))
+        previous = k + round(4.0 * fps)
+    return drops, buildups
+
+
+def _hinge(seg: np.ndarray, stride: int) -> int | None:
+    """Index where a flat-then-rising fit of ``seg`` bends (least squares), or None.
+
+    Model: constant before the knee, a straight line after it (both fitted).
+    """
+    n = seg.size
+    if n < 8:
+        return None
+    x = np.arange(n, dtype=np.float64)
+    c1 = np.concatenate([[0.0], np.cumsum(seg)])
+    c2 = np.concatenate([[0.0], np.cumsum(seg * seg)])
+    best, best_i = math.inf, None
+    for i in range(0, n - 4, max(1, stride)):
+        # constant part on [0, i)
+        err = 0.0
+        if i > 0:
+            err = c2[i] - c1[i] ** 2 / i
+        xs, ys = x[i:], seg[i:]
+        A = np.vstack([xs, np.ones_like(xs)]).T
+        coef, *_ = np.linalg.lstsq(A, ys, rcond=None)
+        if coef[0] <= 0:
+            continue
+        err += float(np.sum((A @ coef - ys) ** 2))
+        if err < best:
+            best, best_i = err, i
+    return best_i
+
+
+def tempo_from_features(
+    features: Any,
+    *,
+    start_bpm: float = 120.0,
+    tempo_change_min: float = 0.08,
+    tempo_change_min_s: float = 2.0,
+    drop_min_jump_db: float = 6.0,
+) -> TempoResult:
+    """Tempo, tempo curve, tempo changes, beats, build-ups and drops from spectral frames.
+
+    ``features`` is a :class:`~mezzo.meters.dynamics_map.FrameFeatures`; the other
+    parameters are those of :func:`tempo`.
+    """
+    fps = float(features.frame_rate_hz)
+    oenv = features.onset_strength()
+    if oenv.size < round(4.0 * fps) or not np.any(oenv > 1e-6):
+        return _empty()
+    import librosa
+
+    sr_f = fps * _LIBROSA_HOP
+    glob = float(
+        librosa.feature.tempo(onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm)[0]
+    )
+    local = librosa.feature.tempo(
+        onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm, aggregate=None
+    )
+    local = _fold(np.maximum(local, 1.0), glob)
+    from scipy.ndimage import median_filter
+
+    local = np.power(2.0, median_filter(np.log2(local), size=max(1, round(4.0 * fps)) | 1, mode="nearest"))
+    _, beats = librosa.beat.beat_track(
+        onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, bpm=local, units="time", trim=False
+    )
+    # librosa's frame times are frame starts of a centred STFT; ours are frame centres
+    beats = np.asarray(beats, dtype=np.float64) + float(features.times_s[0]) if features.times_s.size else beats
+    frame_t = features.times_s
+    # beats in passages more than 30 dB below the loud level (fades, near-silence) are unreliable
+    full = features.level_db()
+    loud_level = float(np.percentile(full, 95))
+    from scipy.ndimage import maximum_filter1d
+
+    quiet = maximum_filter1d(full, size=max(1, round(1.0 * fps)), mode="nearest") < loud_level - 30.0
+    if beats.size:
+        beats = beats[~quiet[np.clip(np.searchsorted(frame_t, beats), 0, frame_t.size - 1)]]
+    if beats.size >= 3:
+        mids = beats
+        bpm_beats = 60.0 / _local_periods(beats)
+        if bpm_beats.size >= 5:
+            bpm_beats = median_filter(bpm_beats, size=min(9, bpm_beats.size | 1) - (0 if bpm_beats.size >= 9 else 2), mode="nearest")
+        ref = np.interp(mids, frame_t, local)
+        bpm_beats = _fold(bpm_beats, ref)
+        bad = np.abs(np.log(bpm_beats / ref)) > math.log(1.08)
+        curve_bpm = np.where(bad, ref, bpm_beats)
+        curve_t = mids
+    else:
+        step = max(1, round(fps))
+        curve_t = frame_t[::step]
+        curve_bpm = local[::step]
+    if curve_bpm.size:
+        glob = float(np.median(curve_bpm))
+    changes = _tempo_changes(curve_t, curve_bpm, min_change=tempo_change_min, min_s=tempo_change_min_s)
+    period = 60.0 / glob if glob > 0 else None
+    drops, buildups = _drops_and_buildups(features, beats, period, drop_min_jump_db=drop_min_jump_db)
+    return TempoResult(
+        tempo_bpm=round(glob, 2),
+        curve_times_s=np.round(curve_t, 3),
+        curve_bpm=np.round(curve_bpm, 2),
+        tempo_changes=tuple(changes),
+        beat_times_s=np.round(beats, 3),
+        buildups=tuple(buildups),
+        drops=tuple(drops),
+    )
+
+
+def tempo(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    start_bpm: float = 120.0,
+    tempo_change_min: float = 0.08,
+    tempo_change_min_s: float = 2.0,
+    drop_min_jump_db: float = 6.0,
+) -> TempoResult:
+    """Global tempo, tempo curve, accelerando/ritardando, build-ups and drops of an array.
+
+    Parameters
+    ----------
+    audio : ndarray, shape (channels, samples) or (samples,)
+        Float audio.
+    sample_rate : int
+        Sample rate in Hz.
+    start_bpm : float, BPM
+        Centre of librosa's tempo prior.
+    tempo_change_min : float, 0-1
+        Smallest relative tempo change reported as accelerando/ritardando (0.05 = 5 %).
+    tempo_change_min_s : float, s
+        Shortest accelerando/ritardando.
+    drop_min_jump_db : float, dB
+        Smallest rise of the low band (< 150 Hz) that makes a drop.
+
+    Returns
+    -------
+    TempoResult
+
+    Notes
+    -----
+    See the module docstring for the methods. Silence or audio shorter than 4 s gives
+    ``tempo_bpm=None`` and empty lists.
+    """
+    from mezzo.meters.dynamics_map import SpectralFrames
+
+    rate = check_sample_rate(sample_rate)
+    x = check_audio(audio)
+    frames = SpectralFrames(rate, x.shape[0])
+    frames.update(x)
+    return tempo_from_features(
+        frames.result(), start_bpm=start_bpm, tempo_change_min=tempo_change_min,
+        tempo_change_min_s=tempo_change_min_s, drop_min_jump_db=drop_min_jump_db,
+    )

@@ -1,0 +1,95 @@
+"""Tempo, accelerando, build-ups and drops on generated signals with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mezzo.meters.tempo import tempo
+
+SR = 22050
+#: The issue's tolerance for a steady click: 120 +/- 1 BPM.
+CLICK_BPM = 1.0
+
+
+def _clicks(times_s: np.ndarray, duration_s: float, sr: int = SR) -> np.ndarray:
+    x = np.zeros(int(duration_s * sr))
+    n = int(0.02 * sr)
+    c = np.sin(2 * np.pi * 1500 * np.arange(n) / sr) * np.exp(-np.arange(n) / sr / 0.005)
+    for t in times_s:
+        i = int(t * sr)
+        if i < x.size:
+            x[i : i + n] += c[: x.size - i]
+    return 0.5 * x
+
+
+def test_steady_click_at_120_bpm():
+    r = tempo(_clicks(np.arange(0, 30, 0.5), 30), SR)
+    assert r.tempo_bpm == pytest.approx(120.0, abs=CLICK_BPM)
+    assert r.tempo_changes == ()
+
+
+def test_tempo_ramp_100_to_130_is_one_accelerando():
+    times = [0.0]
+    while times[-1] < 50.0:
+        t = times[-1]
+        bpm = 100.0 if t < 10 else min(130.0, 100.0 + 30.0 * (t - 10.0) / 30.0)
+        times.append(t + 60.0 / bpm)
+    r = tempo(_clicks(np.array(times[:-1]), 50.0), SR)
+    assert [c.kind for c in r.tempo_changes] == ["accelerando"]
+    c = r.tempo_changes[0]
+    assert c.start_s < 20.0 and c.end_s > 30.0
+
+
+def _dance(sr: int, bpm: float = 128.0):
+    """Four bars groove, eight bars build (snare roll, high-passed noise riser, no bass), drop."""
+    from scipy import signal
+
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    rng = np.random.default_rng(3)
+    total = 20 * bar
+    t = np.arange(int(total * sr)) / sr
+    x = np.zeros(t.size)
+    drop = 12 * bar
+    kick = np.sin(2 * np.pi * (50 * np.arange(int(0.3 * sr)) / sr + 3 * (1 - np.exp(-np.arange(int(0.3 * sr)) / sr / 0.03))))
+    kick *= np.exp(-np.arange(kick.size) / sr / 0.12)
+    for k in range(int(total / beat)):
+        tb = k * beat
+        if tb < 4 * bar or tb >= drop:
+            i = int(tb * sr)
+            x[i : i + kick.size] += kick[: x.size - i]
+    bass = 0.4 * np.sin(2 * np.pi * 55 * t) * ((t < 4 * bar) | (t >= drop))
+    x += bass
+    roll = []
+    for i in range(4):  # rate doubles every two bars
+        start = 4 * bar + 2 * i * bar
+        roll += list(start + np.arange(4 * 2**i) * beat / 2**i)
+    noise_hit = signal.sosfilt(signal.butter(2, [1000, 6000], "bandpass", fs=sr, output="sos"), rng.standard_normal(int(0.1 * sr)))
+    noise_hit *= np.exp(-np.arange(noise_hit.size) / sr / 0.04)
+    for tr in roll:
+        g = 0.1 + 0.4 * (tr - 4 * bar) / (8 * bar)
+        i = int(tr * sr)
+        x[i : i + noise_hit.size] += g * noise_hit[: x.size - i]
+    riser = signal.sosfilt(signal.butter(2, 2000, "highpass", fs=sr, output="sos"), rng.standard_normal(t.size))
+    x += 0.15 * riser * np.clip((t - 4 * bar) / (8 * bar), 0, 1) * (t < drop)
+    return 0.3 * x, drop, 4 * bar, beat
+
+
+def test_generated_buildup_ends_in_a_drop_within_one_beat():
+    x, drop, build_start, beat = _dance(SR)
+    r = tempo(x, SR)
+    assert len(r.drops) == 1
+    assert abs(r.drops[0].time_s - drop) <= beat
+    assert len(r.buildups) == 1
+    b = r.buildups[0]
+    assert abs(b.end_s - drop) <= beat
+    overlap = min(b.end_s, drop) - max(b.start_s, build_start)
+    assert overlap >= 0.5 * (drop - build_start)
+
+
+def test_silence_gives_none_and_empty_lists():
+    r = tempo(np.zeros(SR * 6), SR)
+    assert r.tempo_bpm is None
+    d = r.to_dict()
+    assert d["tempo_curve"] == [] and d["tempo_changes"] == [] and d["buildups"] == [] and d["drops"] == []
