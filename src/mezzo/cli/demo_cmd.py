@@ -1,4 +1,4 @@
-"""``mezzo demo``: render the built-in demo track, analyse it and plot its loudness."""
+"""``mezzo demo``: render the built-in demo track, shape it, analyse it and show what mezzo does."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ from pathlib import Path
 
 import typer
 
+#: The demo's written dynamics (the markings language, see :mod:`mezzo.marks`): a soft intro,
+#: a written crescendo through the build-up into a fortissimo drop, and a softer break and outro.
+DEMO_MARKS = "0:mf 15:< 30:ff 60:mf"
+
 
 def demo(
     out_dir: Path = typer.Option(Path("demo-out"), "--out-dir", "-o", help="Folder for the demo outputs (created if missing)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthesised demo track."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
-    """Write the demo track (WAV), its analysis (JSON) and a plot (PNG) into OUT_DIR.
+    """Write the demo outputs into OUT_DIR.
 
-    The plot shows loudness with the markings lane (ppp..fff, hairpins), the tempo
-    curve and the build-up and drop.
+    demo.wav: the synthesised track shaped by written dynamics (markings language);
+    demo-analysis.json and demo-loudness.png: its analysis and a plot with loudness, the
+    markings lane (ppp..fff, hairpins), the tempo curve and the build-up and drop;
+    lead.wav, lead-compressed.wav and lead-compression.png: the vocal-like lead stem
+    through the compressor's "vocal" preset, with its gain reduction.
 
     The outputs are mezzo's own files in OUT_DIR and are replaced on every run.
     """
@@ -24,22 +31,35 @@ def demo(
     from mezzo import io
     from mezzo.analysis import analyze
     from mezzo.io.textfile import write_text_atomic
-    from mezzo.report.plots import plot_analysis
+    from mezzo.processors import Compressor, apply_marks
+    from mezzo.report.plots import plot_analysis, plot_gain_reduction
 
     out_dir.mkdir(parents=True, exist_ok=True)
     audio, sample_rate = demo_track.track(seed=seed)
+    shaped = apply_marks(audio, sample_rate, DEMO_MARKS)
     wav = out_dir / "demo.wav"
-    io.write(wav, audio, sample_rate, subtype="PCM_24", overwrite=True)
+    io.write(wav, shaped, sample_rate, subtype="PCM_24", overwrite=True)
     result = analyze(wav, dynamics=True)
     report = out_dir / "demo-analysis.json"
     write_text_atomic(report, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
     plot = plot_analysis(result, out_dir / "demo-loudness.png", title="mezzo demo track")
+
+    lead = demo_track.stems(seed=seed)["lead"]
+    compressed, gain_db = Compressor.preset("vocal")(lead, sample_rate, return_gain=True)
+    lead_wav, lead_out = out_dir / "lead.wav", out_dir / "lead-compressed.wav"
+    io.write(lead_wav, lead, sample_rate, subtype="PCM_24", overwrite=True)
+    io.write(lead_out, compressed, sample_rate, subtype="PCM_24", overwrite=True)
+    lead_plot = plot_gain_reduction(
+        lead, compressed, gain_db, sample_rate, out_dir / "lead-compression.png",
+        title="Demo lead through Compressor.preset('vocal')",
+    )
     if not quiet:
         typer.echo(
-            f"demo track: {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
+            f"demo track ({DEMO_MARKS!r}): {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
             f"LRA {result.loudness_range_lu:.1f} LU, true peak {result.true_peak_dbtp:.1f} dBTP"
         )
-    for path in (wav, report, plot):
+        typer.echo(f"lead compression: max {-gain_db.min():.1f} dB, mean {-gain_db.mean():.1f} dB of gain reduction")
+    for path in (wav, report, plot, lead_wav, lead_out, lead_plot):
         typer.echo(str(path))
 
 

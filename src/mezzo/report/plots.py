@@ -17,7 +17,7 @@ import numpy as np
 
 from mezzo.errors import AudioFileError, ParameterError
 
-__all__ = ["plot_analysis", "plot_loudness"]
+__all__ = ["plot_analysis", "plot_gain_reduction", "plot_loudness"]
 
 #: Size of the figure in inches and its resolution: 1400 x 600 pixels.
 FIGURE_SIZE_IN = (14.0, 6.0)
@@ -437,5 +437,80 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
     fig.text(0.06, 0.965, title if title is not None else "Dynamics", fontsize=15,
              fontweight="bold", ha="left", va="center")
     _stats(fig, integrated, _number(loud, "loudness_range_lu"), _number(loud, "true_peak_dbtp"))
+    _save_atomic(fig, path, fmt)
+    return path
+
+
+def plot_gain_reduction(
+    before: np.ndarray,
+    after: np.ndarray,
+    gain_db: np.ndarray,
+    sample_rate: int,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+) -> Path:
+    """Write a plot of a processor's work: waveform before and after, and the gain in dB.
+
+    Parameters
+    ----------
+    before, after : ndarray, shape (channels, samples) or (samples,)
+        Input and latency-aligned output of the processor.
+    gain_db : ndarray, shape (channels, samples) or (samples,)
+        The processor's gain trace in dB (``return_gain=True``); the first channel is drawn.
+    sample_rate : int
+        Sample rate in Hz.
+    path : str or path-like
+        ``.png`` (1400 x 600 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
+    title : str, optional
+        Title above the plot; default ``"Gain reduction"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(os.fspath(path))
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf")
+    x0, x1, gain = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (before, after, gain_db))
+    n = x0.shape[1]
+    if x1.shape[1] != n or gain.shape[1] != n:
+        raise ParameterError("before, after and gain_db must have the same number of samples")
+    # Peak envelopes over ~2000 columns keep the plot light however long the audio.
+    hop = max(1, n // 2000)
+    cols = n // hop
+
+    def envelope(x: np.ndarray) -> np.ndarray:
+        return np.abs(x[:, : cols * hop]).max(axis=0).reshape(cols, hop).max(axis=1)
+
+    times = (np.arange(cols) * hop + hop / 2) / sample_rate
+    gain_min = gain[0, : cols * hop].reshape(cols, hop).min(axis=1)
+    end_s = n / sample_rate
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.1, hspace=0.08)
+    wave, gr = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    wave.fill_between(times, -envelope(x0), envelope(x0), color=_COLOURS["momentary"], label="Before")
+    wave.fill_between(times, -envelope(x1), envelope(x1), color=_COLOURS["short_term"], alpha=0.8, label="After")
+    wave.set_ylabel("Amplitude (full scale 1)")
+    wave.set_ylim(-1.0, 1.0)
+    wave.legend(loc="upper left", frameon=False, ncols=2)
+    wave.grid(True, color="#e0e0e0")
+    gr.plot(times, gain_min, color=_COLOURS["integrated"], linewidth=1.2)
+    gr.fill_between(times, gain_min, 0.0, color=_COLOURS["integrated"], alpha=0.25)
+    gr.set_ylabel("Gain (dB)")
+    gr.set_ylim(min(-1.0, float(gain_min.min()) * 1.1 if cols else -1.0), max(1.0, float(gain_min.max()) + 1.0))
+    gr.grid(True, color="#e0e0e0")
+    gr.set_xlabel("Time (m:ss)")
+    gr.set_xlim(0.0, end_s)
+    gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    fig.suptitle(title or "Gain reduction", x=0.06, ha="left", fontsize=14, fontweight="bold")
     _save_atomic(fig, path, fmt)
     return path
