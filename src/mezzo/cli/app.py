@@ -14,7 +14,7 @@ import sys
 import typer
 
 from mezzo import __version__
-from mezzo.cli import analyze_cmd, demo_cmd, dynamics_cmd, midi_cmd, process_cmd
+from mezzo.cli import analyze_cmd, demo_cmd, dynamics_cmd, master_cmd, midi_cmd, process_cmd
 
 app = typer.Typer(
     name="mezzo",
@@ -43,6 +43,7 @@ def _root(
 analyze_cmd.register(app)
 demo_cmd.register(app)
 process_cmd.register(app)
+master_cmd.register(app)
 dynamics_cmd.register(app)
 midi_cmd.register(app)
 

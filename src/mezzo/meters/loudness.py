@@ -26,6 +26,7 @@ Definitions
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,6 +299,22 @@ def _histogram_percentile(values: np.ndarray, counts: np.ndarray, q: float) -> f
     v_lower = values[np.searchsorted(cumulative, lower + 1)]
     v_upper = values[np.searchsorted(cumulative, min(lower + 2, cumulative[-1]))]
     return float(v_lower + (v_upper - v_lower) * frac)
+
+
+def combined_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, float | None]:
+    """Integrated loudness (LUFS) and loudness range (LU) of several streams as one programme.
+
+    BS.1770-4 gating depends only on the multiset of block energies, which each meter keeps
+    as a histogram; the histograms of several meters add up, so an album is measured as
+    one programme without the blocks that would straddle two tracks. The meters are not
+    modified and may have different sample rates and channel counts.
+    """
+    meters = list(meters)
+    if not meters:
+        raise ParameterError("meters is empty: pass at least one LoudnessMeter")
+    gate = np.sum([m._hist_gate for m in meters], axis=0)
+    short = np.sum([m._hist_short for m in meters], axis=0)
+    return _gated_integrated(gate), _loudness_range(short)
 
 
 def loudness(

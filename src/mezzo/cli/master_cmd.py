@@ -1,0 +1,130 @@
+"""``mezzo normalize`` and ``mezzo master``: loudness targets with a true-peak ceiling, on files.
+
+Flags mirror :func:`mezzo.master.normalize_files` and :func:`mezzo.master.master_file`
+(``--target-lufs`` is ``target_lufs``; ``--sample-rate`` is ``output_sample_rate``).
+Results on stdout (a table, or ``--json``); warnings on stderr. No DSP here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mezzo.cli._common import fmt, print_json, warn
+
+PRESET_NAMES = "spotify, apple, youtube, tidal, amazon, deezer, ebu, atsc, podcast"
+RATE_HELP = "Output sample rate, Hz (resampled with soxr before limiting). Default: the input's."
+DEPTH_HELP = "Output bit depth: 16 or 24 (integer PCM with TPDF dither) or 32f (float). Default: the input's."
+JSON_HELP = "Print the report as JSON on stdout (an object for one file, a list for several)."
+DRY_HELP = "Measure and process, report what would happen, write nothing."
+
+
+def normalize(
+    inputs: list[Path] = typer.Argument(..., help="Input audio files.", show_default=False),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Output file (one input only).", show_default=False),
+    out_dir: Path | None = typer.Option(None, "--out-dir", help="Folder for the outputs (same file names as the inputs).", show_default=False),
+    target_lufs: float = typer.Option(-14.0, "--target-lufs", help="Integrated loudness target, LUFS (-70 to the ceiling)."),
+    ceiling_dbtp: float = typer.Option(-1.0, "--ceiling-dbtp", help="Highest true peak of the output, dBTP (-60 to 0)."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Never limit: lower the gain instead when the peaks would pass the ceiling."),
+    album: bool = typer.Option(False, "--album", help="One gain for all inputs (album loudness), keeping their relative loudness."),
+    sample_rate: int | None = typer.Option(None, "--sample-rate", help=RATE_HELP, show_default=False),
+    bit_depth: str | None = typer.Option(None, "--bit-depth", help=DEPTH_HELP, show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never an input)."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
+) -> None:
+    """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
+    from mezzo.master import normalize_files
+
+    outputs = _outputs(inputs, output, out_dir)
+    reports = normalize_files(
+        [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+        limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
+        overwrite=overwrite, dry_run=dry_run,
+    )
+    _show(reports, json_output=json_output, album=album)
+
+
+def master(
+    input: Path = typer.Argument(..., help="Input audio file.", show_default=False),
+    output: Path = typer.Option(..., "--output", "-o", help="Output audio file.", show_default=False),
+    preset: str | None = typer.Option(None, "--preset", help=f"Platform preset: {PRESET_NAMES} (default spotify).", show_default=False),
+    target_lufs: float | None = typer.Option(None, "--target-lufs", help="Loudness target, LUFS (overrides the preset's).", show_default=False),
+    ceiling_dbtp: float | None = typer.Option(None, "--ceiling-dbtp", help="True-peak ceiling, dBTP (overrides the preset's).", show_default=False),
+    glue: bool = typer.Option(False, "--glue", help="Mix-bus glue compressor (2:1 above -12 dBFS RMS) before the limiter."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Never limit: lower the gain instead."),
+    sample_rate: int | None = typer.Option(None, "--sample-rate", help=RATE_HELP, show_default=False),
+    bit_depth: str | None = typer.Option(None, "--bit-depth", help=DEPTH_HELP, show_default=False),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input)."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
+) -> None:
+    """Master a file to a platform's loudness target with a true-peak ceiling."""
+    from mezzo.master import master_file
+
+    report = master_file(
+        str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
+        limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, overwrite=overwrite,
+        dry_run=dry_run,
+    )
+    _show([report], json_output=json_output, album=False)
+
+
+def _outputs(inputs: list[Path], output: Path | None, out_dir: Path | None) -> list[Path]:
+    from mezzo.errors import AudioFileError, ParameterError
+
+    if (output is None) == (out_dir is None):
+        raise ParameterError("give either -o OUT (one input) or --out-dir DIR (any number of inputs)")
+    if output is not None:
+        if len(inputs) != 1:
+            raise ParameterError(f"-o takes one input, got {len(inputs)}: use --out-dir DIR for several")
+        return [output]
+    assert out_dir is not None
+    if not out_dir.is_dir():
+        raise AudioFileError(f"{str(out_dir)!r}: --out-dir is not an existing folder — create it first")
+    return [out_dir / p.name for p in inputs]
+
+
+def _show(reports: list[Any], *, json_output: bool, album: bool) -> None:
+    for r in reports:
+        for w in r.warnings:
+            warn(f"warning: {Path(r.input).name if r.input else ''}: {w}")
+    if json_output:
+        dicts = [r.to_dict() for r in reports]
+        print_json(dicts[0] if len(dicts) == 1 else dicts)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for r in reports:
+        verb = "would write" if r.dry_run else "->"
+        table = Table(title=f"{r.input} {verb} {r.output}", title_justify="left", box=None, padding=(0, 2))
+        table.add_column("", style="bold")
+        table.add_column("before", justify="right")
+        table.add_column("after", justify="right")
+        b, a = r.before, r.after
+        table.add_row("Integrated", fmt(b.integrated_lufs, "LUFS", 2), fmt(a.integrated_lufs, "LUFS", 2))
+        table.add_row("Loudness range", fmt(b.loudness_range_lu, "LU"), fmt(a.loudness_range_lu, "LU"))
+        table.add_row("True peak", fmt(b.true_peak_dbtp, "dBTP", 2), fmt(a.true_peak_dbtp, "dBTP", 2))
+        table.add_row("PLR", fmt(b.plr_db, "dB"), fmt(a.plr_db, "dB"))
+        console.print(table)
+        target = f"target {r.target_lufs:g} LUFS / {r.ceiling_dbtp:g} dBTP" + (f" ({r.preset})" if r.preset else "")
+        console.print(f"{target}: {r.summary}", highlight=False)
+        if r.mode == "limit":
+            console.print(
+                f"limiter: max {r.limiter_max_reduction_db:.1f} dB, mean {r.limiter_mean_reduction_db:.2f} dB, "
+                f"{r.limited_time_s:.1f} s limited", highlight=False,
+            )
+        rate = f"{r.output_sample_rate} Hz" + (f" (from {r.sample_rate} Hz)" if r.output_sample_rate != r.sample_rate else "")
+        console.print(f"output: {r.output_subtype or 'float'}, {rate}{', TPDF dither' if r.dither else ''}", highlight=False)
+    if album and reports and reports[0].album_integrated_lufs is not None:
+        console.print(f"album: {reports[0].album_integrated_lufs:.2f} LUFS, gain {reports[0].gain_db:+.2f} dB", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add normalize and master to the app."""
+    app.command("normalize")(normalize)
+    app.command("master")(master)

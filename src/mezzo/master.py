@@ -1,0 +1,616 @@
+"""Loudness normalisation and mastering to a target: :func:`normalize`, :func:`master`.
+
+Both bring audio to an integrated loudness target (BS.1770-4) with the true peak
+under a ceiling, and report what they did (:class:`MasterReport`):
+
+- **pure gain** when the gain alone keeps the true peak under the ceiling (nothing
+  else changes: the loudness range stays as it was);
+- otherwise **gain and the true-peak limiter** (:class:`~mezzo.processors.Limiter`),
+  and the report says how much limiting that took; with ``limit=False`` the gain is
+  **lowered** instead until the peaks fit, and the report says the target was missed;
+- :func:`master` adds platform presets (:data:`PRESETS`, sources in
+  ``docs/platforms.md``) and an optional ``glue`` mix-bus compressor before the limiter.
+
+The result is measured after processing and corrected until it lands within
+0.05 LU of the target (the promise is 0.1 LU) with the true peak at or under the
+ceiling (see :func:`mezzo.mastering.engine.solve`). The file functions
+(:func:`master_file`, :func:`normalize_files`) stream: one pass measures, the next
+processes and writes while measuring what is written (after resampling with soxr
+and TPDF dither to integer PCM), so the check holds on the file itself; memory
+does not grow with the file's length. Album mode (``album=True``) gives a group of
+files one gain from their loudness measured together
+(:func:`mezzo.mastering.album.album_loudness`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo.errors import AudioFileError, ParameterError
+from mezzo.mastering import engine
+from mezzo.mastering.presets import PRESETS, Preset, get_preset
+from mezzo.results import to_dict
+
+__all__ = [
+    "PRESETS",
+    "Levels",
+    "MasterReport",
+    "Preset",
+    "master",
+    "master_file",
+    "normalize",
+    "normalize_files",
+]
+
+#: Block size of the file passes, samples per channel.
+BLOCK_SAMPLES = 1 << 17
+#: The promise: the output's integrated loudness is within this of the target, LU.
+TOLERANCE_LU = 0.1
+#: Lowest accepted target and ceiling.
+MIN_TARGET_LUFS = -70.0
+MIN_CEILING_DBTP = -60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """Loudness and peaks of one signal (BS.1770-4 / EBU R 128). ``None``: undefined (silence).
+
+    Attributes
+    ----------
+    integrated_lufs : float or None
+        Gated integrated loudness, LUFS.
+    loudness_range_lu : float or None
+        Loudness range (EBU Tech 3342), LU.
+    true_peak_dbtp : float or None
+        True peak (BS.1770-4 Annex 2, 4x), dBTP.
+    sample_peak_dbfs : float or None
+        Largest sample magnitude, dBFS.
+    plr_db : float or None
+        Peak-to-loudness ratio ``true_peak_dbtp - integrated_lufs``, dB.
+    short_term_max_lufs : float or None
+        Loudest 3 s window, LUFS.
+    """
+
+    integrated_lufs: float | None
+    loudness_range_lu: float | None
+    true_peak_dbtp: float | None
+    sample_peak_dbfs: float | None
+    plr_db: float | None
+    short_term_max_lufs: float | None
+
+    @classmethod
+    def of(cls, result: Any) -> Levels:
+        """Take the fields from a :class:`~mezzo.meters.loudness.LoudnessResult`."""
+        return cls(
+            integrated_lufs=result.integrated_lufs,
+            loudness_range_lu=result.loudness_range_lu,
+            true_peak_dbtp=result.true_peak_dbtp,
+            sample_peak_dbfs=result.sample_peak_dbfs,
+            plr_db=result.plr_db,
+            short_term_max_lufs=result.short_term_max_lufs,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict."""
+        return to_dict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class MasterReport:
+    """What :func:`normalize` / :func:`master` did, before and after.
+
+    Attributes
+    ----------
+    input, output : str or None
+        File paths (``None`` for arrays).
+    preset : str or None
+        Preset name, if one was used.
+    target_lufs, ceiling_dbtp : float
+        The target loudness (LUFS) and true-peak ceiling (dBTP) aimed at.
+    before, after : Levels
+        Measurements of the input and of the output as written (after resampling
+        and dither).
+    gain_db : float
+        Static gain applied, dB (before the glue compressor and the limiter).
+    mode : str
+        ``'gain'`` (pure gain), ``'limit'`` (gain and limiter), ``'lowered'`` (gain
+        lowered to fit the ceiling, ``limit=False``) or ``'silence'``.
+    limiting_needed_db : float
+        How far the true peak would have gone over the ceiling with ``gain_db``
+        and no limiter, dB (0 when pure gain fits).
+    limiter_max_reduction_db, limiter_mean_reduction_db : float
+        Largest and mean (over all samples) gain reduction of the limiter, dB.
+    limited_time_s : float
+        Time with more than 0.1 dB of limiting, s.
+    limiter_loudness_cost_lu : float or None
+        Loudness the limiter took away: input + gain - output, LU (``None`` with
+        glue, whose share cannot be told apart, or without limiting).
+    glue : bool
+        Whether the mix-bus compressor ran.
+    target_reached : bool
+        Output within 0.1 LU of the target with the true peak at or under the ceiling.
+    renders : int
+        Processing passes needed to land on the target.
+    sample_rate, output_sample_rate : int
+        Input and output sample rates, Hz.
+    output_subtype : str or None
+        Written encoding (``'PCM_16'``, ``'PCM_24'``, ``'FLOAT'``...); ``None`` for arrays
+        returned as floats.
+    dither : bool
+        Whether TPDF dither was added (reduction to integer PCM).
+    album_integrated_lufs : float or None
+        Album mode: loudness of the whole group after processing, LUFS.
+    dry_run : bool
+        Nothing was written.
+    summary : str
+        What was done, in one sentence.
+    warnings : tuple of str
+        Plain-words warnings (heavy limiting, target missed, lossy output...).
+    """
+
+    input: str | None
+    output: str | None
+    preset: str | None
+    target_lufs: float
+    ceiling_dbtp: float
+    before: Levels
+    after: Levels
+    gain_db: float
+    mode: str
+    limiting_needed_db: float
+    limiter_max_reduction_db: float
+    limiter_mean_reduction_db: float
+    limited_time_s: float
+    limiter_loudness_cost_lu: float | None
+    glue: bool
+    target_reached: bool
+    renders: int
+    sample_rate: int
+    output_sample_rate: int
+    output_subtype: str | None
+    dither: bool
+    album_integrated_lufs: float | None
+    dry_run: bool
+    summary: str
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (nested ``before`` / ``after``)."""
+        return to_dict(self)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _resolve_targets(
+    preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None
+) -> tuple[str | None, float, float]:
+    """Preset name, target and ceiling after defaults, preset and overrides; validated."""
+    base = get_preset(preset) if preset is not None else None
+    if base is None and target_lufs is None and ceiling_dbtp is None:
+        base = PRESETS["spotify"]
+        preset = "spotify"
+    target = target_lufs if target_lufs is not None else (base.target_lufs if base else -14.0)
+    ceiling = ceiling_dbtp if ceiling_dbtp is not None else (base.ceiling_dbtp if base else -1.0)
+    return preset, *_check_targets(target, ceiling)
+
+
+def _check_targets(target_lufs: Any, ceiling_dbtp: Any) -> tuple[float, float]:
+    ceiling = check_range("ceiling_dbtp", ceiling_dbtp, MIN_CEILING_DBTP, 0.0, "dBTP")
+    target = check_range("target_lufs", target_lufs, MIN_TARGET_LUFS, 0.0, "LUFS")
+    if target > ceiling:
+        raise ParameterError(
+            f"target_lufs={target_lufs!r} is above ceiling_dbtp={ceiling_dbtp!r}: a programme's loudness "
+            "is always below its true peak; lower the target or raise the ceiling"
+        )
+    return target, ceiling
+
+
+def _check_output_rate(output_sample_rate: Any) -> int | None:
+    return None if output_sample_rate is None else check_sample_rate(output_sample_rate)
+
+
+def _array_bits(bit_depth: Any) -> int | None:
+    from mezzo.mastering.files import check_bit_depth
+
+    depth = check_bit_depth(bit_depth)
+    return {"16": 16, "24": 24}.get(depth) if depth else None
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def normalize(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    limit: bool = True,
+    output_sample_rate: int | None = None,
+    bit_depth: int | str | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, MasterReport]:
+    """Bring ``audio`` to ``target_lufs`` with its true peak at or under ``ceiling_dbtp``.
+
+    Parameters
+    ----------
+    audio : ndarray, shape (channels, samples) or (samples,)
+        float32 or float64 audio, full scale 1.0; the result has the same shape
+        (1-D stays 1-D) and dtype, at ``output_sample_rate`` if given.
+    sample_rate : int, Hz
+        Sample rate of ``audio``.
+    target_lufs : float, -70 to ``ceiling_dbtp``
+        Integrated loudness target, LUFS (BS.1770-4).
+    ceiling_dbtp : float, -60 to 0
+        Highest true peak of the output, dBTP.
+    limit : bool
+        When the gain would push the true peak over the ceiling: ``True`` limits the
+        peaks (true-peak limiter), ``False`` lowers the gain instead (the target is
+        then missed, and the report says by how much).
+    output_sample_rate : int, Hz, optional
+        Resample the output (soxr, very high quality) before limiting.
+    bit_depth : {16, 24, '32f'}, optional
+        Quantise to 16- or 24-bit values with TPDF dither (the floats returned are
+        exactly the integer samples a file would hold); ``'32f'`` or ``None``: floats.
+    seed : int
+        Seed of the dither noise.
+
+    Returns
+    -------
+    audio : ndarray
+        The normalised audio.
+    report : MasterReport
+        Before/after levels, gain, limiting and warnings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(48000 * 10) / 48000
+    >>> x = 0.1 * np.sin(2 * np.pi * 440 * t)
+    >>> y, report = normalize(x, 48000, target_lufs=-16.0)
+    >>> report.mode, round(report.after.integrated_lufs, 1)
+    ('gain', -16.0)
+    """
+    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
+    return _run_array(audio, sample_rate, None, target, ceiling, limit=bool(limit), glue=False,
+                      output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
+
+
+def master(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    preset: str | None = None,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    glue: bool = False,
+    limit: bool = True,
+    output_sample_rate: int | None = None,
+    bit_depth: int | str | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, MasterReport]:
+    """Master ``audio`` to a platform's loudness target (default: the ``'spotify'`` preset).
+
+    Parameters
+    ----------
+    audio : ndarray, shape (channels, samples) or (samples,)
+        float32 or float64 audio, full scale 1.0.
+    sample_rate : int, Hz
+        Sample rate of ``audio``.
+    preset : str, optional
+        One of :data:`PRESETS` (spotify, apple, youtube, tidal, amazon, deezer, ebu,
+        atsc, podcast); ``target_lufs`` and ``ceiling_dbtp`` override its values.
+        Without preset, target and ceiling: ``'spotify'`` (-14 LUFS, -1 dBTP).
+    target_lufs : float, -70 to ``ceiling_dbtp``, optional
+        Integrated loudness target, LUFS.
+    ceiling_dbtp : float, -60 to 0, optional
+        Highest true peak, dBTP.
+    glue : bool
+        Run the ``'mix-bus'`` compressor preset (2:1 above -12 dBFS RMS, 30 ms
+        attack, 300 ms release) after the gain and before the limiter.
+    limit, output_sample_rate, bit_depth, seed
+        As for :func:`normalize`.
+
+    Returns
+    -------
+    audio : ndarray
+        The mastered audio (same shape and dtype as the input).
+    report : MasterReport
+
+    Examples
+    --------
+    >>> import mezzo.demo
+    >>> audio, fs = mezzo.demo.track()
+    >>> out, report = master(audio, fs, preset="apple")
+    >>> abs(report.after.integrated_lufs + 16.0) <= 0.1, report.after.true_peak_dbtp <= -1.0
+    (True, True)
+    """
+    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
+    return _run_array(audio, sample_rate, preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+                      output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
+
+
+def _run_array(
+    audio: np.ndarray, sample_rate: int, preset: str | None, target: float, ceiling: float, *,
+    limit: bool, glue: bool, output_sample_rate: Any, bit_depth: Any, seed: int,
+) -> tuple[np.ndarray, MasterReport]:
+    from mezzo.mastering.files import MemorySink
+    from mezzo.meters.loudness import LoudnessMeter
+
+    mono = isinstance(audio, np.ndarray) and audio.ndim == 1
+    x = check_audio(audio)
+    fs = check_sample_rate(sample_rate)
+    out_rate = _check_output_rate(output_sample_rate)
+    bits = _array_bits(bit_depth)
+    meter = LoudnessMeter(fs, x.shape[0])
+    meter.update(x)
+    sink = MemorySink(x.dtype)
+    item = engine.Item(engine.array_blocks(x, BLOCK_SAMPLES), fs, x.shape[0], sink, x.dtype, bits)
+    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    outcome = engine.solve([item], [meter], settings)
+    report = _report(
+        outcome, 0, meter, settings, preset=preset, input=None, output=None, sample_rate=fs,
+        subtype=None, bits=bits, dry_run=False, album=False,
+    )
+    out = sink.result(x.shape[0])
+    return (out[0] if mono else out), report
+
+
+# --------------------------------------------------------------------------- files
+
+
+def master_file(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    preset: str | None = None,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    glue: bool = False,
+    limit: bool = True,
+    output_sample_rate: int | None = None,
+    bit_depth: int | str | None = None,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    seed: int = 0,
+) -> MasterReport:
+    """Master a file to a preset or target, streaming (see :func:`master` for the options).
+
+    The output has the input's format, subtype and rate unless its extension,
+    ``bit_depth`` or ``output_sample_rate`` say otherwise; integer PCM gets TPDF
+    dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
+
+    Raises
+    ------
+    AudioFileError
+        Missing or unreadable input, output equal to the input, existing output
+        without ``overwrite``, missing or unwritable folder.
+    ParameterError
+        Unknown preset, ceiling above 0 dBTP, target above the ceiling, bad rate or depth.
+    """
+    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
+    return _run_files(
+        [os.fspath(input)], [os.fspath(output)], preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+        album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, overwrite=overwrite,
+        dry_run=dry_run, seed=seed,
+    )[0]
+
+
+def normalize_files(
+    inputs: Sequence[str | os.PathLike[str]],
+    outputs: Sequence[str | os.PathLike[str]],
+    *,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    limit: bool = True,
+    album: bool = False,
+    output_sample_rate: int | None = None,
+    bit_depth: int | str | None = None,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    seed: int = 0,
+) -> list[MasterReport]:
+    """Normalise files (see :func:`normalize`); ``album=True`` gives them one gain.
+
+    Parameters
+    ----------
+    inputs, outputs : sequence of paths
+        One output per input, in the same order; all are checked before anything
+        is processed, and with ``album`` no output is written unless all succeed.
+    album : bool
+        One gain for all files, from their loudness measured together (BS.1770
+        gating over the blocks of every file), so their relative loudness is kept;
+        each file is limited only if its own peaks need it.
+    target_lufs, ceiling_dbtp, limit, output_sample_rate, bit_depth, seed
+        As for :func:`normalize`.
+    overwrite, dry_run
+        As for :func:`master_file`.
+    """
+    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
+    ins = [os.fspath(p) for p in inputs]
+    outs = [os.fspath(p) for p in outputs]
+    if len(ins) != len(outs):
+        raise ParameterError(f"got {len(ins)} inputs and {len(outs)} outputs: give one output per input")
+    if not ins:
+        raise ParameterError("inputs is empty: give at least one file")
+    return _run_files(
+        ins, outs, None, target, ceiling, limit=bool(limit), glue=False, album=bool(album),
+        output_sample_rate=output_sample_rate, bit_depth=bit_depth, overwrite=overwrite, dry_run=dry_run,
+        seed=seed,
+    )
+
+
+def _run_files(
+    inputs: list[str], outputs: list[str], preset: str | None, target: float, ceiling: float, *,
+    limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, overwrite: bool,
+    dry_run: bool, seed: int,
+) -> list[MasterReport]:
+    from mezzo import io
+    from mezzo.mastering import files
+    from mezzo.meters.loudness import LoudnessMeter
+
+    out_rate = _check_output_rate(output_sample_rate)
+    depth = files.check_bit_depth(bit_depth)
+    # Check everything before touching anything.
+    infos = [io.info(p) for p in inputs]
+    seen: set[str] = set()
+    formats = []
+    for inp, out in zip(inputs, outputs, strict=True):
+        key = os.path.realpath(out)
+        if key in seen:
+            raise AudioFileError(f"{out!r}: is the output of two inputs — give each input its own output")
+        seen.add(key)
+        files.check_target(out, overwrite=overwrite, inputs=inputs)
+        formats.append(files.output_format(out, inp, depth))
+
+    def source(path: str):
+        def gen():
+            with io.blocks(path, BLOCK_SAMPLES) as reader:
+                yield from reader
+
+        return gen
+
+    # Pass 1: measure.
+    before = []
+    for inf in infos:
+        meter = LoudnessMeter(inf.sample_rate, inf.channels)
+        for block in source(inf.path)():
+            meter.update(block)
+        before.append(meter)
+
+    items, sinks = [], []
+    for inf, out, (fmt, sub) in zip(infos, outputs, formats, strict=True):
+        rate = out_rate or inf.sample_rate
+        frames = math.ceil(inf.frames * rate / inf.sample_rate)
+        sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames)
+        sinks.append(sink)
+        items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, files.pcm_bits(sub)))
+
+    groups = [list(range(len(items)))] if album else [[i] for i in range(len(items))]
+    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    reports: list[MasterReport] = []
+    try:
+        for group in groups:
+            outcome = engine.solve([items[i] for i in group], [before[i] for i in group], settings)
+            for k, i in enumerate(group):
+                reports.append(_report(
+                    outcome, k, before[i], settings, preset=preset, input=inputs[i], output=outputs[i],
+                    sample_rate=infos[i].sample_rate, subtype=formats[i][1], bits=items[i].bits,
+                    dry_run=dry_run, album=album,
+                ))
+        if not dry_run:
+            for sink in sinks:
+                sink.commit()
+    finally:
+        for sink in sinks:
+            if sink is not None:
+                sink.discard()
+    return reports
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _report(
+    outcome: engine.Outcome, index: int, before_meter: Any, settings: engine.Settings, *,
+    preset: str | None, input: str | None, output: str | None, sample_rate: int, subtype: str | None,
+    bits: int | None, dry_run: bool, album: bool,
+) -> MasterReport:
+    from mezzo.mastering import files
+
+    rendered = outcome.rendered[index]
+    before = Levels.of(before_meter.result())
+    after = Levels.of(rendered.result)
+    target, ceiling = settings.target_lufs, settings.ceiling_dbtp
+    gain = outcome.gain_db
+    warnings = list(outcome.warnings)
+    needed = 0.0
+    if before.true_peak_dbtp is not None:
+        needed = max(0.0, before.true_peak_dbtp + gain - ceiling)
+    limited = outcome.mode == "limit" and rendered.max_reduction_db > 0.0
+    cost = None
+    if limited and not settings.glue and before.integrated_lufs is not None and after.integrated_lufs is not None:
+        cost = before.integrated_lufs + gain - after.integrated_lufs
+    landed = outcome.group_integrated_lufs if album else after.integrated_lufs
+    reached = (
+        landed is not None
+        and abs(landed - target) <= TOLERANCE_LU
+        and after.true_peak_dbtp is not None
+        and after.true_peak_dbtp <= ceiling
+    )
+    if outcome.mode == "silence":
+        summary = "silent input: copied without gain"
+    elif outcome.mode == "gain":
+        summary = f"pure gain {gain:+.2f} dB: the true peak stays under {ceiling:g} dBTP without limiting"
+    elif outcome.mode == "limit":
+        summary = (
+            f"gain {gain:+.2f} dB and the true-peak limiter at {ceiling:g} dBTP: "
+            f"{rendered.max_reduction_db:.1f} dB of limiting at most, {rendered.limited_s:.1f} s limited"
+        )
+        if settings.glue:
+            summary = "mix-bus glue compressor, " + summary
+    else:
+        summary = f"gain lowered to {gain:+.2f} dB so that the true peak fits under {ceiling:g} dBTP (limiting off)"
+    if outcome.mode == "lowered" and landed is not None:
+        warnings.append(
+            f"limiting is off: the gain was lowered to keep the true peak under {ceiling:g} dBTP, so the output "
+            f"is {landed:.1f} LUFS, {target - landed:.1f} LU under the {target:g} LUFS target; "
+            "allow limiting or choose a lower target"
+        )
+    if limited and rendered.max_reduction_db > engine.HEAVY_LIMITING_DB:
+        where = (
+            f" (deepest at {_clock(rendered.max_reduction_time_s)})"
+            if rendered.max_reduction_time_s is not None
+            else ""
+        )
+        suggestion = target - math.ceil(rendered.max_reduction_db - engine.HEAVY_LIMITING_DB)
+        warnings.append(
+            f"reaching {target:g} LUFS needs {rendered.max_reduction_db:.0f} dB of limiting{where}; "
+            f"the loudest passages will lose their punch; consider {suggestion:g} LUFS"
+        )
+    if subtype is not None and not files.is_exact(subtype):
+        warnings.append(
+            f"{subtype} is a lossy encoding: its decoder can put peaks above {ceiling:g} dBTP that were not "
+            "in the audio mezzo checked; write WAV or FLAC for a guaranteed ceiling"
+        )
+    dither = bool(bits)
+    return MasterReport(
+        input=input,
+        output=output,
+        preset=preset,
+        target_lufs=target,
+        ceiling_dbtp=ceiling,
+        before=before,
+        after=after,
+        gain_db=gain,
+        mode=outcome.mode,
+        limiting_needed_db=needed,
+        limiter_max_reduction_db=rendered.max_reduction_db,
+        limiter_mean_reduction_db=rendered.mean_reduction_db,
+        limited_time_s=rendered.limited_s,
+        limiter_loudness_cost_lu=cost,
+        glue=settings.glue,
+        target_reached=bool(reached) or outcome.mode == "silence",
+        renders=outcome.renders,
+        sample_rate=sample_rate,
+        output_sample_rate=rendered.output_sample_rate,
+        output_subtype=subtype,
+        dither=dither,
+        album_integrated_lufs=outcome.group_integrated_lufs if album else None,
+        dry_run=dry_run,
+        summary=summary,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,379 @@
+"""The mastering pipeline: one render of a stream, and the measure-process-correct loop.
+
+A render runs, block by block::
+
+    source -> gain -> [glue compressor] -> [resample (soxr)] -> [limiter] -> [TPDF dither] -> meter + sink
+
+The limiter runs at the output rate (after resampling), so resampling cannot push
+peaks back over the ceiling; dither comes last, so the meter sees exactly the
+samples the file will hold. Every render measures its own output (BS.1770-4
+loudness and true peak, :class:`~mezzo.meters.loudness.LoudnessMeter`), and
+:func:`solve` repeats renders until the output lands on the target and under
+the ceiling. Memory is bounded by the block size (the meter keeps histograms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from mezzo.mastering.album import album_loudness
+from mezzo.mastering.dither import Quantizer
+from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
+
+#: The loop stops when the output is within this of the target, LU (the promise is 0.1).
+AIM_LU = 0.05
+#: Largest number of renders before the loop gives up (and says so).
+MAX_RENDERS = 6
+#: Pure gain is used only if the predicted true peak stays this far under the ceiling, dB:
+#: covers TPDF dither (1.5 LSB, 0.0004 dB at 16 bit) and resampling changes of the peak.
+PURE_GAIN_MARGIN_DB = 0.02
+#: Extra step, dB, added when a render overshoots the ceiling and the gain or the
+#: limiter's ceiling is lowered by the overshoot.
+OVERSHOOT_STEP_DB = 0.005
+#: The loop never raises the gain more than this above ``target - integrated``, dB.
+MAX_EXTRA_GAIN_DB = 12.0
+#: Limiting above this (peak gain reduction, dB) gets a plain-words warning.
+HEAVY_LIMITING_DB = 4.0
+#: Gain reduction below this does not count as "limiting" in the time statistics, dB.
+LIMITED_THRESHOLD_DB = 0.1
+#: soxr quality recipe for sample-rate conversion.
+RESAMPLE_QUALITY = "VHQ"
+
+
+class Sink(Protocol):
+    """Where rendered blocks go (a file writer or an in-memory collector)."""
+
+    def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
+        """Take the next ``(channels, n)`` output block (float values, and int words when quantised)."""
+
+    def discard(self) -> None:
+        """Forget everything written (a new render follows)."""
+
+
+@dataclass
+class Item:
+    """One stream to master: where its blocks come from and where they go."""
+
+    blocks: Callable[[], Iterable[np.ndarray]]
+    sample_rate: int
+    channels: int
+    sink: Sink | None
+    dtype: Any = np.float32
+    #: word length to dither and quantise to (``None``: floats)
+    bits: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a render does (the parts the loop changes are in :class:`Step`)."""
+
+    target_lufs: float
+    ceiling_dbtp: float
+    limit: bool
+    glue: bool
+    output_sample_rate: int | None
+    seed: int = 0
+
+
+@dataclass
+class Step:
+    """The loop's variables for one render."""
+
+    gain_db: float
+    use_limiter: bool
+    limiter_ceiling_db: float
+
+
+@dataclass
+class Rendered:
+    """What one render of one item measured."""
+
+    meter: LoudnessMeter
+    result: LoudnessResult
+    max_reduction_db: float
+    mean_reduction_db: float
+    limited_s: float
+    max_reduction_time_s: float | None
+    output_sample_rate: int
+
+
+@dataclass
+class Outcome:
+    """The loop's result for a group of items (one gain for all)."""
+
+    gain_db: float
+    mode: str
+    renders: int
+    rendered: list[Rendered]
+    group_integrated_lufs: float | None
+    group_loudness_range_lu: float | None
+    limiter_ceiling_db: float | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def render(item: Item, settings: Settings, step: Step) -> Rendered:
+    """Run the pipeline once over ``item``; send the output to its sink and measure it."""
+    from mezzo.units import db_to_gain
+
+    in_rate = item.sample_rate
+    out_rate = settings.output_sample_rate or in_rate
+    channels = item.channels
+    dtype = np.dtype(item.dtype)
+    gain = dtype.type(db_to_gain(step.gain_db))
+    glue = None
+    if settings.glue:
+        from mezzo.processors import Compressor
+
+        glue = Compressor.preset("mix-bus")
+        glue.prepare(in_rate, channels)
+    resampler = None
+    if out_rate != in_rate:
+        import soxr
+
+        resampler = soxr.ResampleStream(in_rate, out_rate, channels, dtype=dtype.name, quality=RESAMPLE_QUALITY)
+    limiter = None
+    latency = 0
+    if step.use_limiter:
+        from mezzo.processors import Limiter
+
+        limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
+        limiter.prepare(out_rate, channels)
+        latency = limiter.latency_samples
+    quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
+    meter = LoudnessMeter(out_rate, channels)
+    stats = _ReductionStats(out_rate)
+    skip = latency  # the limiter's first `latency` output samples are its delay line
+    if item.sink is not None:
+        item.sink.discard()
+
+    def emit(block: np.ndarray, gain_db: np.ndarray | None) -> None:
+        nonlocal skip
+        if skip:
+            cut = min(skip, block.shape[1])
+            block = block[:, cut:]
+            gain_db = None if gain_db is None else gain_db[:, cut:]
+            skip -= cut
+        if block.shape[1] == 0:
+            return
+        if gain_db is not None:
+            stats.update(gain_db[0])
+        words = None
+        if quantizer is not None:
+            block, words = quantizer.process(block)
+        meter.update(block)
+        if item.sink is not None:
+            item.sink.write(block, words)
+
+    def after_resample(block: np.ndarray) -> None:
+        if limiter is not None:
+            out, gain_db = limiter.process(block, return_gain=True)
+            emit(out, gain_db)
+        else:
+            emit(block, None)
+
+    for block in item.blocks():
+        x = np.asarray(block, dtype=dtype)
+        x = glue.process(x * gain) if glue is not None else x * gain
+        if resampler is not None:
+            x = np.ascontiguousarray(resampler.resample_chunk(np.ascontiguousarray(x.T)).T)
+        after_resample(x)
+    if resampler is not None:
+        tail = resampler.resample_chunk(np.zeros((0, channels), dtype=dtype), last=True)
+        after_resample(np.ascontiguousarray(tail.T))
+    if limiter is not None:
+        out, gain_db = limiter.flush(return_gain=True)
+        emit(out, gain_db)
+    return Rendered(
+        meter=meter,
+        result=meter.result(),
+        max_reduction_db=stats.max_db,
+        mean_reduction_db=stats.mean_db,
+        limited_s=stats.limited / out_rate,
+        max_reduction_time_s=stats.max_time_s,
+        output_sample_rate=out_rate,
+    )
+
+
+class _ReductionStats:
+    """Running statistics of the limiter's gain reduction (dB, positive = reduction)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.max_db = 0.0
+        self.total = 0.0
+        self.count = 0
+        self.limited = 0
+        self.max_index: int | None = None
+
+    def update(self, gain_db: np.ndarray) -> None:
+        if gain_db.size == 0:
+            return
+        reduction = -gain_db
+        i = int(np.argmax(reduction))
+        if reduction[i] > self.max_db:
+            self.max_db = float(reduction[i])
+            self.max_index = self.count + i
+        self.total += float(np.maximum(reduction, 0.0).sum())
+        self.limited += int(np.count_nonzero(reduction > LIMITED_THRESHOLD_DB))
+        self.count += gain_db.shape[0]
+
+    @property
+    def mean_db(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    @property
+    def max_time_s(self) -> float | None:
+        return None if self.max_index is None else self.max_index / self.sample_rate
+
+
+def group_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, float | None]:
+    """Integrated loudness and LRA of one meter, or of several as one album."""
+    if len(meters) == 1:
+        r = meters[0].result()
+        return r.integrated_lufs, r.loudness_range_lu
+    album = album_loudness(meters)
+    return album.integrated_lufs, album.loudness_range_lu
+
+
+def _max_tp(results: Iterable[LoudnessResult]) -> float | None:
+    peaks = [r.true_peak_dbtp for r in results if r.true_peak_dbtp is not None]
+    return max(peaks) if peaks else None
+
+
+def solve(
+    items: Sequence[Item],
+    before_meters: Sequence[LoudnessMeter],
+    settings: Settings,
+) -> Outcome:
+    """Find the one gain (and limiting) that brings the group to the target under the ceiling.
+
+    Measure (done by the caller: ``before_meters``), render, re-measure, correct:
+
+    - pure gain ``target - integrated`` when the predicted true peak stays
+      ``PURE_GAIN_MARGIN_DB`` under the ceiling (always without glue);
+    - otherwise gain and the limiter (``limit=True``): the limiter lowers the
+      loudness, so the gain is raised by the shortfall, with a slope from the
+      share of limited time at first and by the secant method afterwards, until
+      the output is within ``AIM_LU`` of the target;
+    - with ``limit=False`` the gain is lowered until the true peak fits;
+    - any render whose true peak is above the ceiling (resampling, dither,
+      lossy paths) is redone with the gain (pure gain) or the limiter's ceiling
+      lowered by the overshoot.
+    """
+    target, ceiling = settings.target_lufs, settings.ceiling_dbtp
+    before_i, _ = group_loudness(before_meters)
+    before_tp = _max_tp(m.result() for m in before_meters)
+    warnings: list[str] = []
+    if before_i is None or before_tp is None:
+        warnings.append("the input is silent or too short to measure loudness: copied without gain")
+        step = Step(0.0, False, ceiling)
+        rendered = [render(item, settings, step) for item in items]
+        i, lra = group_loudness([r.meter for r in rendered])
+        return Outcome(0.0, "silence", 1, rendered, i, lra, None, warnings)
+
+    gain = nominal = target - before_i
+    predicted_tp = before_tp + gain
+    if settings.glue:
+        mode = "limit" if settings.limit else "gain"
+    elif predicted_tp <= ceiling - PURE_GAIN_MARGIN_DB:
+        mode = "gain"
+    elif settings.limit:
+        mode = "limit"
+    else:
+        mode = "lowered"
+        gain = ceiling - PURE_GAIN_MARGIN_DB - before_tp
+    lim_ceiling = ceiling
+    history: list[tuple[float, float]] = []
+    rendered: list[Rendered] = []
+    renders = 0
+    out_i: float | None = None
+    out_lra: float | None = None
+    while renders < MAX_RENDERS:
+        step = Step(gain, mode == "limit", lim_ceiling)
+        rendered = [render(item, settings, step) for item in items]
+        renders += 1
+        out_i, out_lra = group_loudness([r.meter for r in rendered])
+        out_tp = _max_tp(r.result for r in rendered)
+        if out_i is None or out_tp is None:
+            break
+        over = out_tp - ceiling
+        if over > 0.0:
+            if mode == "gain" and settings.limit:
+                mode = "limit"
+            elif mode == "limit":
+                lim_ceiling -= over + OVERSHOOT_STEP_DB
+            else:
+                gain -= over + OVERSHOOT_STEP_DB
+                if mode == "gain":
+                    mode = "lowered"
+            continue
+        err = target - out_i
+        if mode == "lowered" or abs(err) <= AIM_LU:
+            break
+        if mode == "gain":
+            gain += err
+            continue
+        history.append((gain, out_i))
+        proposal = _next_gain(history, rendered, target)
+        if proposal > nominal + MAX_EXTRA_GAIN_DB:
+            if gain >= nominal + MAX_EXTRA_GAIN_DB - 1e-9:
+                warnings.append(
+                    f"{target:g} LUFS is out of reach: {MAX_EXTRA_GAIN_DB:g} dB more gain than the loudness "
+                    f"difference only reached {out_i:.1f} LUFS; choose a lower target"
+                )
+                break
+            proposal = nominal + MAX_EXTRA_GAIN_DB
+        gain = proposal
+    else:
+        if out_i is not None and abs(target - out_i) > AIM_LU and mode != "lowered":
+            warnings.append(
+                f"landed at {out_i:.2f} LUFS after {renders} passes, {target - out_i:+.2f} LU from the target"
+            )
+    return Outcome(gain, mode, renders, rendered, out_i, out_lra, lim_ceiling if mode == "limit" else None, warnings)
+
+
+def _next_gain(history: list[tuple[float, float]], rendered: list[Rendered], target: float) -> float:
+    """Next gain for the limiter loop: secant (regula falsi inside a bracket), else a slope step.
+
+    The output loudness rises monotonically with the gain, ever more slowly as the
+    limiter takes over (slope 1 without limiting, towards 0 with heavy limiting).
+    """
+    gain, level = history[-1]
+    below = [h for h in history if h[1] < target]
+    above = [h for h in history if h[1] > target]
+    if below and above:
+        lo = max(below, key=lambda h: h[0])
+        hi = min(above, key=lambda h: h[0])
+        if hi[0] > lo[0] and hi[1] > lo[1]:
+            g = lo[0] + (target - lo[1]) * (hi[0] - lo[0]) / (hi[1] - lo[1])
+            # keep away from the ends of the bracket (regula falsi can crawl along one side)
+            span = hi[0] - lo[0]
+            return float(np.clip(g, lo[0] + 0.05 * span, hi[0] - 0.05 * span))
+    return gain + (target - level) / _slope(history, rendered)
+
+
+def _slope(history: list[tuple[float, float]], rendered: list[Rendered]) -> float:
+    """d(output loudness)/d(gain) for the next limiter step, clipped to [0.1, 1]."""
+    if len(history) >= 2:
+        (g0, i0), (g1, i1) = history[-2], history[-1]
+        if abs(g1 - g0) > 1e-6:
+            return float(np.clip((i1 - i0) / (g1 - g0), 0.1, 1.0))
+    # First step: unlimited time rises with the gain, limited time hardly does.
+    duration = sum(r.result.duration_s for r in rendered)
+    limited = sum(r.limited_s for r in rendered)
+    share = limited / duration if duration > 0 else 0.0
+    return float(np.clip(1.0 - share, 0.25, 1.0))
+
+
+def array_blocks(audio: np.ndarray, block_samples: int) -> Callable[[], Iterator[np.ndarray]]:
+    """A re-startable block source over an in-memory ``(channels, samples)`` array."""
+
+    def gen() -> Iterator[np.ndarray]:
+        for start in range(0, audio.shape[1], block_samples):
+            yield audio[:, start : start + block_samples]
+
+    return gen
