@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast demo bench lint ffmpeg clean clean-cache
+.PHONY: setup test test-fast demo bench lint ffmpeg chromium clean clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## test: lint + the whole suite (slow checks included; `make test-fast` deselects them)
-test: $(STAMP) ffmpeg
+test: $(STAMP) ffmpeg chromium
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -40,6 +40,14 @@ ffmpeg:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null) \
 	      || echo "ffmpeg could not be installed: ffmpeg side-by-side tests will be skipped"; \
 	  else echo "no apt-get as root: ffmpeg side-by-side tests will be skipped"; fi; }
+
+## chromium: optional, renders the HTML report in a test; installed when apt-get is usable, skipped otherwise
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: the report rendering test will be skipped"; \
+	  else echo "no apt-get as root: the report rendering test will be skipped"; fi; }
 
 clean-cache:
 	find src -name '__pycache__' -type d -prune -exec rm -rf {} +

@@ -37,9 +37,11 @@ def velocity_db(v: float) -> float:
 
 
 def _piece_midi(rng: np.random.Generator, plan: list[tuple[str, str | None, float]],
-                tempo_map: list[tuple[float, float, float]]) -> tuple[bytes, dict[str, Any]]:
+                tempo_map: list[tuple[float, float, float]], rhythm: str = "eighths") -> tuple[bytes, dict[str, Any]]:
     """Write a MIDI file: ``plan`` = (marking, end marking or None, beats) sections;
-    ``tempo_map`` = (beat, bpm at start, bpm at end) segments (linear ramps in 1/8 beats)."""
+    ``tempo_map`` = (beat, bpm at start, bpm at end) segments (linear ramps in 1/8 beats).
+    ``rhythm``: ``"eighths"`` (running eighth notes) or ``"mixed"`` (quarters and eighths at
+    random, a bass note on every bar's first beat, as in a score)."""
     import mido
 
     tpb = 480
@@ -65,14 +67,26 @@ def _piece_midi(rng: np.random.Generator, plan: list[tuple[str, str | None, floa
     for marking, end_marking, beats in plan:
         v0 = VELOCITY[marking]
         v1 = VELOCITY[end_marking] if end_marking else v0
-        n = int(beats * 2)  # eighth notes
-        for k in range(n):
+        n = int(beats * 2)  # eighth-note positions
+        k = 0
+        while k < n:
             vel = round(v0 + (v1 - v0) * k / max(1, n - 1))
             pitch = int(60 + scale[rng.integers(0, 8)] + 12 * rng.integers(-1, 1))
+            length = 1
+            if rhythm == "mixed" and k % 2 == 0 and rng.random() < 0.5:
+                length = 2  # a quarter note
             on = round((beat + k * 0.5) * tpb)
+            off = round(length * 0.45 * tpb)
+            if rhythm == "mixed" and k % 8 == 0:  # bass note on the bar's first beat
+                bass = int(36 + scale[rng.integers(0, 5)])
+                notes.append(mido.Message("note_on", note=bass, velocity=vel, time=on - last))
+                last = on
             notes.append(mido.Message("note_on", note=pitch, velocity=vel, time=on - last))
-            notes.append(mido.Message("note_off", note=pitch, velocity=0, time=round(0.45 * tpb)))
-            last = on + round(0.45 * tpb)
+            if rhythm == "mixed" and k % 8 == 0:
+                notes.append(mido.Message("note_off", note=bass, velocity=0, time=0))
+            notes.append(mido.Message("note_off", note=pitch, velocity=0, time=off))
+            last = on + off
+            k += length
         beat += beats
     buf = io.BytesIO()
     mid.save(file=buf)
@@ -259,6 +273,18 @@ def _dance(kind: str, bpm: float, seed: int, sr: int = SR) -> tuple[np.ndarray, 
     return mix, truth
 
 
+#: Held-out-style cases written after the constants above were settled and never used to
+#: tune them: scored separately (``heldout_cases``).
+HELDOUT_PIECES = [
+    ("heldout-piano-72-rubato", "piano",
+     [("mp", None, 16), ("mp", "f", 16), ("f", None, 8), ("p", None, 16)],
+     [(0, 72, 75), (4, 75, 69), (8, 69, 72), (16, 72, 75), (20, 75, 70), (28, 70, 72), (40, 72, 74), (48, 74, 70)]),
+    ("heldout-quartet-100-rit", "strings",
+     [("f", None, 16), ("f", "p", 12), ("p", None, 12), ("mf", None, 12)],
+     [(0, 100, 100), (28, 100, 78), (40, 78, 78), (44, 100, 100)]),
+]
+HELDOUT_DANCE = [("heldout-dance-halftime-174", "halftime", 174.0)]
+
 DANCE = [("dance-standard-126", "standard", 126.0), ("dance-halftime-140", "halftime", 140.0),
          ("dance-silence-124", "silence", 124.0), ("dance-filter-128", "filter", 128.0)]
 
@@ -272,5 +298,16 @@ def cases(quick: bool = False, seed: int = 6) -> Iterator[tuple[str, str, np.nda
         yield name, "score", render_midi(data, timbre), SR, _truth_times(plan, tempo_map)
     dance = DANCE[:2] if quick else DANCE
     for i, (name, kind, bpm) in enumerate(dance):
+        audio, truth = _dance(kind, bpm, seed * 100 + i)
+        yield name, "dance", audio, SR, truth
+
+
+def heldout_cases(seed: int = 61) -> Iterator[tuple[str, str, np.ndarray, int, dict[str, Any]]]:
+    """Yield the held-out-style cases (mixed rhythms with a bass line, rubato, ritardando, 174 BPM)."""
+    for i, (name, timbre, plan, tempo_map) in enumerate(HELDOUT_PIECES):
+        rng = np.random.default_rng([seed, i])
+        data, _ = _piece_midi(rng, plan, tempo_map, rhythm="mixed")
+        yield name, "score", render_midi(data, timbre), SR, _truth_times(plan, tempo_map)
+    for i, (name, kind, bpm) in enumerate(HELDOUT_DANCE):
         audio, truth = _dance(kind, bpm, seed * 100 + i)
         yield name, "dance", audio, SR, truth

@@ -88,3 +88,33 @@ def test_to_dict_keys():
     d = dynamics_map(_tone(np.full(t.size, -20.0)), SR).to_dict()
     assert set(d) == {"markings", "hairpins", "flat_sections", "variation"}
     assert set(d["markings"][0]) == {"start_s", "end_s", "marking"}
+
+
+def _notes(starts_s: np.ndarray, peaks_db: np.ndarray, duration_s: float, sr: int = SR) -> np.ndarray:
+    """Piano-like notes: instant attack, 0.4 s exponential decay, at the given peak levels."""
+    x = np.zeros(int(duration_s * sr))
+    n = int(1.2 * sr)
+    t = np.arange(n) / sr
+    note = np.sin(2 * np.pi * 330 * t) * np.exp(-t / 0.4)
+    for s, db in zip(starts_s, peaks_db, strict=True):
+        i = int(s * sr)
+        x[i : i + n] += 10 ** (db / 20) * note[: x.size - i]
+    return (0.3 * x).astype(np.float32)
+
+
+def test_repeated_notes_at_one_level_have_no_hairpins():
+    """Quarter notes at 72 BPM, all at one level: their attacks and decays are not hairpins."""
+    starts = np.arange(0.0, 20.0, 60.0 / 72.0)
+    m = dynamics_map(_notes(starts, np.zeros(starts.size), 21.0), SR)
+    assert m.hairpins == ()
+
+
+def test_step_then_ramp_is_one_crescendo_after_the_step():
+    """A subito step up (8 dB) at 4 s, steady, then a linear 8 dB ramp from 10 s to 16 s."""
+    t = np.arange(int(22 * SR)) / SR
+    db = np.where(t < 4, -24.0, -16.0) + np.clip((t - 10.0) / 6.0, 0, 1) * 8.0
+    m = dynamics_map(_tone(db), SR)
+    assert [h.kind for h in m.hairpins] == ["crescendo"]
+    h = m.hairpins[0]
+    assert h.start_s == pytest.approx(10.0, abs=HAIRPIN_EDGE_S)
+    assert h.end_s == pytest.approx(16.0, abs=HAIRPIN_EDGE_S)

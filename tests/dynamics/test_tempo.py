@@ -93,3 +93,47 @@ def test_silence_gives_none_and_empty_lists():
     assert r.tempo_bpm is None
     d = r.to_dict()
     assert d["tempo_curve"] == [] and d["tempo_changes"] == [] and d["buildups"] == [] and d["drops"] == []
+
+
+def _kick(sr: int = SR) -> np.ndarray:
+    n = int(0.25 * sr)
+    t = np.arange(n) / sr
+    return np.sin(2 * np.pi * (50 * t + 3 * (1 - np.exp(-t / 0.03)))) * np.exp(-t / 0.12)
+
+
+def test_four_on_the_floor_with_backbeat_is_not_read_at_half_tempo():
+    """Kick on every beat, a louder snare on beats 2 and 4: the beat is the kick's rate (126), not 63."""
+    from scipy import signal
+
+    bpm, dur = 126.0, 40.0
+    beat = 60.0 / bpm
+    x = np.zeros(int(dur * SR))
+    kick = _kick()
+    rng = np.random.default_rng(5)
+    snare = signal.sosfilt(signal.butter(2, [1200, 6000], "bandpass", fs=SR, output="sos"), rng.standard_normal(int(0.15 * SR)))
+    snare *= 2.0 * np.exp(-np.arange(snare.size) / SR / 0.05)
+    for k in range(int(dur / beat)):
+        i = int(k * beat * SR)
+        x[i : i + kick.size] += kick[: x.size - i]
+        if k % 2 == 1:
+            x[i : i + snare.size] += snare[: x.size - i]
+    r = tempo(0.3 * x, SR)
+    assert r.tempo_bpm == pytest.approx(bpm, rel=0.04)
+
+
+def test_half_time_section_keeps_the_track_tempo():
+    """20 s of kicks on every beat at 140 BPM, then 12 s of kicks on every other beat: 140 throughout."""
+    bpm = 140.0
+    beat = 60.0 / bpm
+    dur = 32.0
+    x = np.zeros(int(dur * SR))
+    kick = _kick()
+    for k in range(int(dur / beat)):
+        if k * beat < 20.0 or k % 2 == 0:
+            i = int(k * beat * SR)
+            x[i : i + kick.size] += kick[: x.size - i]
+    r = tempo(0.3 * x, SR)
+    assert r.tempo_bpm == pytest.approx(bpm, rel=0.04)
+    late = r.curve_times_s > 22.0
+    assert late.any()
+    assert np.all(np.abs(r.curve_bpm[late] / bpm - 1.0) <= 0.04)

@@ -14,7 +14,15 @@ import sys
 import typer
 
 from mezzo import __version__
-from mezzo.cli import analyze_cmd, demo_cmd, dynamics_cmd, master_cmd, midi_cmd, process_cmd
+from mezzo.cli import (
+    analyze_cmd,
+    demo_cmd,
+    dynamics_cmd,
+    master_cmd,
+    midi_cmd,
+    process_cmd,
+    report_cmd,
+)
 
 app = typer.Typer(
     name="mezzo",
@@ -44,6 +52,7 @@ analyze_cmd.register(app)
 demo_cmd.register(app)
 process_cmd.register(app)
 master_cmd.register(app)
+report_cmd.register(app)
 dynamics_cmd.register(app)
 midi_cmd.register(app)
 

@@ -25,12 +25,15 @@ relative to the piece itself:
    ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
 
 Hairpins are gradual level changes: on the level curve (maximum of the momentary loudness
-over the preceding 0.4 s and following 0.1 s, then a 0.3 s moving average) the turning points with a 1.5 dB hysteresis
-split the curve into rises and falls; a rise or fall is a hairpin when it changes the
+over the preceding 0.8 s and following 0.1 s, so note peaks are held across a beat, then a
+0.5 s moving average) the turning points with a 1.5 dB hysteresis
+split the curve into rises and falls, cut around *subito* steps (more than one marking step,
+``step_db``, within 0.5 s); a rise or fall is a hairpin when it changes the
 level by at least ``hairpin_min_change_db`` (2.5 dB, about half a step), lasts at least
 ``hairpin_min_duration_s`` (0.75 s, from 5 % to 95 % of the change) and is gradual (no
 0.5 s stretch holds more than 60 % of the change: that would be a sudden *subito* step or
-a single attack). A fall must contain at least two note onsets, or fall slower than
+a single attack), and it must be a sustained trend: a straight line fitted to it explains at
+least 80 % of its variance (phrase-shaped swells are not). A fall must contain at least two note onsets, or fall slower than
 3 dB/s, so the decay of one note is not a *decrescendo*.
 
 Flat sections are the stretches where short-term loudness (3 s) stays within
@@ -68,6 +71,11 @@ MARKINGS = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
 #: Spacing of the level curves, s (the loudness meter's hop).
 CURVE_HOP_S = 0.1
 _FLOOR_DB = -120.0
+#: A straight line explains at least this share of the level's variance over a hairpin.
+_HAIRPIN_MIN_R2 = 0.8
+#: The hairpin level holds the loudest momentary value of the last 0.8 s (note peaks across
+#: a beat at moderate tempi, so single-note decays do not read as decrescendos).
+_HAIRPIN_HOLD_S = 0.8
 
 
 # ------------------------------------------------------------------ spectral frames
@@ -114,15 +122,17 @@ class FrameFeatures:
         out[total < 1e-10] = np.nan
         return out
 
-    def onset_strength(self) -> np.ndarray:
+    def onset_strength(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
         """Spectral flux: mean over bands of the rise of the band level in dB since the last frame.
 
         The same definition as ``librosa.onset.onset_strength`` (lag 1, no max filter),
-        on log band energies floored 80 dB below the loudest band value.
+        on log band energies floored 80 dB below the loudest band value; only the bands
+        whose centre lies in ``[lo_hz, hi_hz)`` (default: all).
         """
-        if self.band_db.shape[0] < 2:
+        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
+        if self.band_db.shape[0] < 2 or not sel.any():
             return np.zeros(self.band_db.shape[0])
-        s = np.maximum(self.band_db, float(self.band_db.max()) - 80.0)
+        s = np.maximum(self.band_db[:, sel], float(self.band_db.max()) - 80.0)
         flux = np.maximum(0.0, np.diff(s, axis=0)).mean(axis=1)
         return np.concatenate([[0.0], flux]).astype(np.float64)
 
@@ -427,12 +437,35 @@ def _turning_points(seg: np.ndarray, hysteresis: float) -> list[int]:
     return turns
 
 
+def _legs(seg: np.ndarray, span: int, step_db: float) -> list[tuple[int, int]]:
+    """Rises and falls of ``seg`` (turning points, 1.5 dB hysteresis), cut at sudden steps.
+
+    A change of more than ``step_db`` (one marking) within ``span`` values is a *subito*
+    step, not part of a hairpin: legs are split around it.
+    """
+    out: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(_turning_points(seg, 1.5)):
+        if b <= a:
+            continue
+        leg = seg[a : b + 1]
+        steep = np.zeros(leg.size, dtype=bool)
+        if leg.size > span:
+            jumps = np.flatnonzero(np.abs(leg[span:] - leg[:-span]) > step_db)
+            for j in jumps:
+                steep[j : j + span + 1] = True
+        for p, q in _runs(~steep):
+            if q - p >= 3:
+                out.append((a + p, a + q - 1))
+    return out
+
+
 def _hairpins(
     level: np.ndarray,
     times: np.ndarray,
     sounding: np.ndarray,
     onsets: np.ndarray,
     *,
+    step_db: float,
     min_change_db: float,
     min_duration_s: float,
 ) -> list[Hairpin]:
@@ -442,10 +475,7 @@ def _hairpins(
         seg = level[s:e]
         if seg.size < 3:
             continue
-        turns = _turning_points(seg, 1.5)
-        for a, b in itertools.pairwise(turns):
-            if b <= a:
-                continue
+        for a, b in _legs(seg, steep_span, step_db):
             leg = seg[a : b + 1]
             change = float(leg[-1] - leg[0])
             if abs(change) < min_change_db:
@@ -463,9 +493,17 @@ def _hairpins(
                 steepest = float(np.max(np.abs(leg[steep_span:] - leg[:-steep_span])))
                 if steepest > 0.6 * abs(change):
                     continue
-            if not rising:
-                n_onsets = int(np.count_nonzero((onsets >= t0) & (onsets <= t1)))
-                if n_onsets < 2 and abs(change) / (t1 - t0) >= 3.0:
+            # a fall over fewer than 2 note onsets must be slower than a note's decay
+            n_onsets = int(np.count_nonzero((onsets >= t0) & (onsets <= t1)))
+            if not rising and n_onsets < 2 and abs(change) / (t1 - t0) >= 3.0:
+                continue
+            # a sustained trend: a straight line explains most of the level's variance over the
+            # leg (phrase-shaped swells and single-note envelopes are not straight)
+            core = seg[a + i05 : a + i95 + 1]
+            if core.size >= 3:
+                x = np.arange(core.size, dtype=np.float64)
+                r = np.corrcoef(x, core)[0, 1]
+                if not np.isfinite(r) or r * r < _HAIRPIN_MIN_R2:
                     continue
             out.append(Hairpin(round(t0, 2), round(t1, 2), "crescendo" if rising else "decrescendo"))
     return out
@@ -540,9 +578,9 @@ def dynamics_map_from_features(
     # hairpins: lighter smoothing; times at the window centres
     hairpins: list[Hairpin] = []
     if sounding.any():
-        hp_level = _moving_average(_window_max(mom_f, round(0.4 / hop), round(0.1 / hop)), round(0.3 / hop))
+        hp_level = _moving_average(_window_max(mom_f, round(_HAIRPIN_HOLD_S / hop), round(0.1 / hop)), round(0.5 / hop))
         hairpins = _hairpins(
-            hp_level, times - 0.2, sounding, _onset_times(features),
+            hp_level, times - 0.2, sounding, _onset_times(features), step_db=step_db,
             min_change_db=hairpin_min_change_db, min_duration_s=hairpin_min_duration_s,
         )
 

@@ -13,6 +13,15 @@ Tempo uses librosa's tempo and beat tools (imported inside the functions only):
 - **Local tempo**: ``librosa.feature.tempo(aggregate=None)`` (8 s tempogram windows),
   folded by octaves to within a factor sqrt(2) of the global tempo, so the curve does
   not jump between metrical levels (a half-time drop keeps its BPM).
+- **Metrical level**: librosa's choice can be off by an octave (an unaccented
+  eighth-note stream, a kick-snare pattern repeating every two beats). Beats are tracked
+  at half, the same and double that tempo; in every 10 s window each level's *beat
+  salience* is the mean onset strength at its beats, measured on the bass band
+  (< 200 Hz, which carries the beat; the full band when the bass band sits more than
+  30 dB below the full level), times a tactus prior (log-normal around a 0.55 s beat
+  period, Klapuri, Eronen & Astola 2006, one octave wide) that only decides between
+  levels of similar salience. The level that wins most windows is the piece's, so a
+  half-time section keeps the track's tempo.
 - **Beats**: ``librosa.beat.beat_track`` (Ellis 2007 dynamic programming) driven by the
   *time-varying* local tempo (librosa >= 0.10 accepts an array ``bpm``), so it follows
   accelerandos and ritardandos. The tempo curve is 60 / local beat period, the
@@ -64,6 +73,23 @@ __all__ = [
 ]
 
 _LIBROSA_HOP = 512
+#: Metrical levels tried around librosa's tempo (half, same, double).
+_LEVELS = (0.5, 1.0, 2.0)
+_MIN_BPM, _MAX_BPM = 30.0, 320.0
+#: Tactus prior: log-normal around a beat period of 0.55 s (Klapuri, Eronen & Astola 2006),
+#: one octave standard deviation (the width of librosa's tempo prior).
+_PRIOR_BPM = 60.0 / 0.55
+_PRIOR_OCTAVES = 1.0
+#: Beat salience is measured on the onsets of the bass band (below 200 Hz), which carries
+#: the beat (Hove et al. 2014), unless that band sits more than 30 dB below the full level.
+_BASS_HZ = 200.0
+_BASS_MIN_DB = 30.0
+_VOTE_WINDOW_S = 10.0
+
+
+def _prior(bpm: float) -> float:
+    """Weight of a tempo under the tactus prior (1 at the centre)."""
+    return math.exp(-0.5 * (math.log2(bpm / _PRIOR_BPM) / _PRIOR_OCTAVES) ** 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,30 +410,60 @@ def tempo_from_features(
     import librosa
 
     sr_f = fps * _LIBROSA_HOP
-    glob = float(
-        librosa.feature.tempo(onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm)[0]
-    )
-    local = librosa.feature.tempo(
-        onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm, aggregate=None
-    )
+    # one tempogram (the costly autocorrelation) serves the global and the local tempo
+    tg = librosa.feature.tempogram(onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP)
+    glob = float(librosa.feature.tempo(tg=tg, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm)[0])
+    local = librosa.feature.tempo(tg=tg, sr=sr_f, hop_length=_LIBROSA_HOP, start_bpm=start_bpm, aggregate=None)
     local = _fold(np.maximum(local, 1.0), glob)
     from scipy.ndimage import median_filter
 
     local = np.power(2.0, median_filter(np.log2(local), size=max(1, round(4.0 * fps)) | 1, mode="nearest"))
-    _, beats = librosa.beat.beat_track(
-        onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, bpm=local, units="time", trim=False
-    )
-    # librosa's frame times are frame starts of a centred STFT; ours are frame centres
-    beats = np.asarray(beats, dtype=np.float64) + float(features.times_s[0]) if features.times_s.size else beats
     frame_t = features.times_s
-    # beats in passages more than 30 dB below the loud level (fades, near-silence) are unreliable
     full = features.level_db()
     loud_level = float(np.percentile(full, 95))
     from scipy.ndimage import maximum_filter1d
 
     quiet = maximum_filter1d(full, size=max(1, round(1.0 * fps)), mode="nearest") < loud_level - 30.0
-    if beats.size:
-        beats = beats[~quiet[np.clip(np.searchsorted(frame_t, beats), 0, frame_t.size - 1)]]
+    # metrical level: track beats at half, the same and double the tempo; in every 10 s
+    # window the level whose beats carry the most onset strength (bass-weighted), weighted by
+    # the tactus prior, gets a vote; the level with most votes is the piece's level
+    bass = features.level_db(0.0, _BASS_HZ)
+    sounding = ~quiet
+    carries = bool(sounding.any()) and float(np.median(bass[sounding] - full[sounding])) > -_BASS_MIN_DB
+    env = features.onset_strength(0.0, _BASS_HZ) if carries else oenv
+    env = maximum_filter1d(env, size=3, mode="nearest")
+    tracks = {}
+    for factor in _LEVELS:
+        bpm_k = local * factor
+        if not _MIN_BPM <= float(np.median(bpm_k)) <= _MAX_BPM:
+            continue
+        _, frames_k = librosa.beat.beat_track(
+            onset_envelope=oenv, sr=sr_f, hop_length=_LIBROSA_HOP, bpm=bpm_k, units="frames", trim=False
+        )
+        frames_k = np.asarray(frames_k, dtype=np.int64)
+        frames_k = frames_k[frames_k < oenv.size]
+        tracks[factor] = frames_k[~quiet[frames_k]] if frames_k.size else frames_k
+    tracks = {k: v for k, v in tracks.items() if v.size >= 2}
+    if not tracks:
+        return _empty()
+    win = max(1, round(_VOTE_WINDOW_S * fps))
+    votes = dict.fromkeys(tracks, 0.0)
+    for w0 in range(0, oenv.size, win):
+        scores = {}
+        for factor, fr in tracks.items():
+            inside = fr[(fr >= w0) & (fr < w0 + win)]
+            if inside.size >= 2:
+                bpm_w = float(np.median(local[inside])) * factor
+                scores[factor] = float(np.mean(env[inside])) * _prior(bpm_w)
+        if scores:
+            votes[max(scores, key=scores.get)] += 1.0
+    factor = max(votes, key=lambda k: (votes[k], _prior(float(np.median(local)) * k)))
+    beat_frames = tracks[factor]
+    local = local * factor
+    glob = glob * factor
+    beats = librosa.frames_to_time(beat_frames, sr=sr_f, hop_length=_LIBROSA_HOP)
+    # librosa's frame times are frame starts of a centred STFT; ours are frame centres
+    beats = np.asarray(beats, dtype=np.float64) + float(frame_t[0]) if frame_t.size else beats
     if beats.size >= 3:
         mids = beats
         bpm_beats = 60.0 / _local_periods(beats)

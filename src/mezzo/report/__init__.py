@@ -1,4 +1,4 @@
-"""Reports: plots (PNG) and, later, HTML pages of mezzo's measurements.
+"""Reports: plots (PNG) and self-contained HTML pages of mezzo's measurements.
 
 This package stays import-light: matplotlib is imported inside the functions that draw,
 never when ``mezzo.report`` is imported.
@@ -6,12 +6,21 @@ never when ``mezzo.report`` is imported.
 
 from __future__ import annotations
 
-__all__ = ["plot_loudness"]
+__all__ = ["platform_verdicts", "plot_analysis", "plot_gain_reduction", "plot_loudness", "write_report"]
+
+_LAZY = {
+    "plot_loudness": "mezzo.report.plots",
+    "plot_analysis": "mezzo.report.plots",
+    "plot_gain_reduction": "mezzo.report.plots",
+    "write_report": "mezzo.report.html",
+    "platform_verdicts": "mezzo.report.html",
+}
 
 
 def __getattr__(name: str):  # PEP 562: resolve public names lazily
-    if name == "plot_loudness":
-        from mezzo.report.plots import plot_loudness
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mezzo.report' has no attribute {name!r}")
+    import importlib
 
-        return plot_loudness
-    raise AttributeError(f"module 'mezzo.report' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

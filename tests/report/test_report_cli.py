@@ -1,0 +1,133 @@
+"""Tests of ``mezzo report``: outputs, exit codes and one-line errors that leave nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import typer
+from report_data import BASE_PLOTS, COMPARE_PLOTS, PLOT_SIZES, png_size
+
+from mezzo.cli import app as app_module
+from mezzo.cli import report_cmd
+
+#: Runs the real entry point, with the command registered if app.py does not wire it yet.
+RUNNER = (
+    "import sys\n"
+    "from mezzo.cli import app as m, report_cmd\n"
+    "if not any(c.name == 'report' for c in m.app.registered_commands):\n"
+    "    report_cmd.register(m.app)\n"
+    "m.main(sys.argv[1:])\n"
+)
+
+
+@pytest.fixture
+def cli(monkeypatch, capsys):
+    """Call ``mezzo.cli.app.main`` in-process on an app holding the report command."""
+    local = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @local.callback()
+    def _root(debug: bool = typer.Option(False, "--debug")) -> None:
+        """mezzo"""
+
+    report_cmd.register(local)
+    monkeypatch.setattr(app_module, "app", local)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as info:
+            app_module.main(["report", *map(str, args)])
+        out, err = capsys.readouterr()
+        return info.value.code, out, err
+
+    return run
+
+
+def _one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("mezzo: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_report_with_compare_and_png(cli, report_inputs, tmp_path):
+    before, after = report_inputs
+    out, png_dir = tmp_path / "report.html", tmp_path / "plots"
+    code, stdout, err = cli(before, "--compare", after, "-o", out, "--png", png_dir)
+    assert code == 0, err
+    names = BASE_PLOTS + COMPARE_PLOTS
+    assert stdout.splitlines() == [str(out)] + [str(png_dir / f"{n}.png") for n in names]
+    text = out.read_text(encoding="utf-8")
+    assert "Gain-reduction trace" in text and "Before and after: waveform" in text
+    for name in names:
+        data = (png_dir / f"{name}.png").read_bytes()
+        assert len(data) > 5000 and png_size(data) == PLOT_SIZES[name]
+
+
+def test_the_real_entry_point_reports_errors_in_one_line(report_inputs, tmp_path):
+    """``python -m``-style run of ``mezzo.cli.app.main``: exit code and stderr as a user sees them."""
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    result = subprocess.run([sys.executable, "-c", RUNNER, "report", str(report_inputs[0]), "-o", str(out)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "--overwrite" in _one_line_error(result.stderr)
+    assert result.stdout == ""
+    assert out.read_text() == "old"
+    assert {p.name for p in tmp_path.iterdir()} == {"r.html"}
+
+
+def test_plain_report_overwrites_on_request(cli, report_inputs, tmp_path):
+    out = tmp_path / "r.html"
+    out.write_text("old")
+    code, stdout, _err = cli(report_inputs[0], "-o", out, "--overwrite", "--preset", "apple", "--title", "Mix 4")
+    assert code == 0
+    assert stdout.strip() == str(out)
+    text = out.read_text(encoding="utf-8")
+    assert "<h1>Mix 4</h1>" in text and "Target \u221216.0 LUFS" not in text  # target is in the image
+    assert 'class="sel"><td>Apple Music' in text
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"),
+    [
+        ("missing", 1, "no such file"),
+        ("not-audio", 1, "not an audio file"),
+        ("suffix", 2, "expected .html"),
+        ("preset", 2, "preset='loudest'"),
+        ("folder", 1, "does not exist"),
+        ("compare-missing", 1, "no such file"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors_and_leave_nothing(cli, report_inputs, tmp_path, case, code, message):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.wav").write_text("hello")
+    good = report_inputs[0]
+    args = {
+        "missing": [work / "nope.wav", "-o", work / "r.html"],
+        "not-audio": [work / "notes.wav", "-o", work / "r.html", "--png", work / "png"],
+        "suffix": [good, "-o", work / "r.txt"],
+        "preset": [good, "-o", work / "r.html", "--preset", "loudest"],
+        "folder": [good, "-o", work / "sub" / "r.html"],
+        "compare-missing": [good, "--compare", work / "nope.wav", "-o", work / "r.html", "--png", work / "png"],
+    }[case]
+    exit_code, stdout, err = cli(*args)
+    assert exit_code == code
+    assert message in _one_line_error(err)
+    assert stdout == ""
+    assert {p.name for p in work.iterdir()} == {"notes.wav"}
+
+
+def test_output_is_required(cli, report_inputs):
+    code, _out, err = cli(report_inputs[0])
+    assert code == 2
+    assert "--output" in err
+
+
+def test_help_names_the_options(cli):
+    code, out, _err = cli("--help")
+    assert code == 0
+    for option in ("--output", "--compare", "--png", "--overwrite", "--preset"):
+        assert option in out
