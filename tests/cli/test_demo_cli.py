@@ -23,7 +23,13 @@ def test_demo_writes_track_analysis_plots_and_compressed_lead(tmp_path: Path) ->
     assert names == {
         "demo.wav", "demo-analysis.json", "demo-loudness.png",
         "lead.wav", "lead-compressed.wav", "lead-compression.png",
+        "demo-master.wav", "demo-master.json", "report.html",
     }
+    assert proc.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    mastered = json.loads((out / "demo-master.json").read_text())
+    # Spotify preset: -14 LUFS within ±0.1 LU, true peak at most -1 dBTP (issue 5's promise)
+    assert abs(mastered["after"]["integrated_lufs"] + 14.0) <= 0.1
+    assert mastered["after"]["true_peak_dbtp"] <= -1.0
     analysis = json.loads((out / "demo-analysis.json").read_text())
     assert analysis["integrated_lufs"] < -10 and analysis["true_peak_dbtp"] <= -1.0
     assert {"markings", "hairpins", "tempo_bpm", "drops"} <= set(analysis)

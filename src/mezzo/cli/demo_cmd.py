@@ -23,7 +23,10 @@ def demo(
     demo-analysis.json and demo-loudness.png: its analysis and a plot with loudness, the
     markings lane (ppp..fff, hairpins), the tempo curve and the build-up and drop;
     lead.wav, lead-compressed.wav and lead-compression.png: the vocal-like lead stem
-    through the compressor's "vocal" preset, with its gain reduction.
+    through the compressor's "vocal" preset, with its gain reduction;
+    demo-master.wav and demo-master.json: the track mastered to the Spotify preset
+    (-14 LUFS, -1 dBTP) and what mastering did; report.html: a self-contained report
+    comparing the track before and after mastering.
 
     The outputs are mezzo's own files in OUT_DIR and are replaced on every run.
     """
@@ -31,7 +34,9 @@ def demo(
     from mezzo import io
     from mezzo.analysis import analyze
     from mezzo.io.textfile import write_text_atomic
+    from mezzo.master import master_file
     from mezzo.processors import Compressor, apply_marks
+    from mezzo.report.html import write_report
     from mezzo.report.plots import plot_analysis, plot_gain_reduction
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -53,14 +58,21 @@ def demo(
         lead, compressed, gain_db, sample_rate, out_dir / "lead-compression.png",
         title="Demo lead through Compressor.preset('vocal')",
     )
+    mastered = out_dir / "demo-master.wav"
+    master_report = master_file(wav, mastered, preset="spotify", overwrite=True)
+    master_json = out_dir / "demo-master.json"
+    write_text_atomic(master_json, json.dumps(master_report.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
+    html = write_report(wav, out_dir / "report.html", compare=mastered, title="mezzo demo: before and after mastering", overwrite=True)
     if not quiet:
         typer.echo(
             f"demo track ({DEMO_MARKS!r}): {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
             f"LRA {result.loudness_range_lu:.1f} LU, true peak {result.true_peak_dbtp:.1f} dBTP"
         )
         typer.echo(f"lead compression: max {-gain_db.min():.1f} dB, mean {-gain_db.mean():.1f} dB of gain reduction")
-    for path in (wav, report, plot, lead_wav, lead_out, lead_plot):
+        typer.echo(f"mastering (spotify): {master_report.summary}")
+    for path in (wav, report, plot, lead_wav, lead_out, lead_plot, mastered, master_json):
         typer.echo(str(path))
+    typer.echo(f"report: {html}")
 
 
 def register(app: typer.Typer) -> None:

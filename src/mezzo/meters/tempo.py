@@ -454,7 +454,11 @@ def tempo_from_features(
             inside = fr[(fr >= w0) & (fr < w0 + win)]
             if inside.size >= 2:
                 bpm_w = float(np.median(local[inside])) * factor
-                scores[factor] = float(np.mean(env[inside])) * _prior(bpm_w)
+                # beat trackers can lock onto the off-beat: score the better of the two phases
+                half = round(0.5 * 60.0 / bpm_w * fps)
+                shifted = np.minimum(inside + half, env.size - 1)
+                salience = max(float(np.mean(env[inside])), float(np.mean(env[shifted])))
+                scores[factor] = salience * _prior(bpm_w)
         if scores:
             votes[max(scores, key=scores.get)] += 1.0
     factor = max(votes, key=lambda k: (votes[k], _prior(float(np.median(local)) * k)))
