@@ -159,3 +159,13 @@ def test_import_mezzo_is_light() -> None:
     code = "import sys, mezzo; print([m for m in ('numba', 'scipy', 'matplotlib') if m in sys.modules])"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_several_files_one_bad_exits_1_and_reports_it(tone_wav: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    proc = run_cli("analyze", str(tone_wav), str(bad), "--json")
+    assert proc.returncode == 1
+    payload = json.loads(proc.stdout)
+    assert payload[0]["integrated_lufs"] is not None and "not an audio file" in payload[1]["error"]
+    assert proc.stderr.count("mezzo: error:") == 1

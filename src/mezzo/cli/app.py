@@ -16,6 +16,7 @@ import typer
 from mezzo import __version__
 from mezzo.cli import (
     analyze_cmd,
+    batch_cmd,
     demo_cmd,
     dynamics_cmd,
     master_cmd,
@@ -53,6 +54,7 @@ demo_cmd.register(app)
 process_cmd.register(app)
 master_cmd.register(app)
 report_cmd.register(app)
+batch_cmd.register(app)
 dynamics_cmd.register(app)
 midi_cmd.register(app)
 
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="mezzo", standalone_mode=False)
+        # Outside standalone mode typer returns the exit code of typer.Exit (and of Ctrl-C).
+        code = app(args=args, prog_name="mezzo", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             f"mezzo: error: unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it\n"
         )
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
