@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
 from batch_data import BAD, CLI, GOOD, abspaths, leftovers, tone
+
 from mezzo.batch.results import ResultsFile
 
 

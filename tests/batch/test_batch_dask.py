@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from batch_data import BAD, CLI, GOOD, abspaths, leftovers
 
 pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'mezzo[batch]')")

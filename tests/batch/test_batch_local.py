@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from batch_data import BAD, GOOD, IGNORED, abspaths, leftovers, tone
+
 from mezzo.batch import jobs, run, summarize
 from mezzo.batch.results import ResultsFile
 from mezzo.batch.walk import expand
