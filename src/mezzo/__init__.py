@@ -38,6 +38,9 @@ _LAZY = {
     "DynamicRangeResult": "mezzo.meters.dynamic_range",
     "tempo": "mezzo.meters.tempo",
     "TempoResult": "mezzo.meters.tempo",
+    "master": "mezzo.mastering.master",
+    "normalize": "mezzo.mastering.master",
+    "MasterReport": "mezzo.mastering.master",
     "MezzoError": "mezzo.errors",
     "ParameterError": "mezzo.errors",
     "AudioInputError": "mezzo.errors",
@@ -50,7 +53,7 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("demo", "io", "marks", "meters", "midi", "processors", "report"):
+    if name in ("batch", "demo", "io", "marks", "mastering", "meters", "midi", "processors", "report"):
         return importlib.import_module(f"mezzo.{name}")
     raise AttributeError(f"module 'mezzo' has no attribute {name!r}")
 

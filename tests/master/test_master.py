@@ -17,7 +17,7 @@ import pytest
 import mezzo.demo
 import signals
 from mezzo.errors import ParameterError
-from mezzo.master import PRESETS, master
+from mezzo.mastering.master import PRESETS, master
 from mezzo.meters.loudness import loudness
 from reference import naive_bs1770 as naive
 

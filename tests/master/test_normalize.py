@@ -12,8 +12,8 @@ import pytest
 
 import signals
 from mezzo.errors import ParameterError
-from mezzo.master import normalize
 from mezzo.mastering.album import album_loudness
+from mezzo.mastering.master import normalize
 from mezzo.meters.loudness import LoudnessMeter, loudness
 from reference import naive_bs1770 as naive
 

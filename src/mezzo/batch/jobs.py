@@ -246,8 +246,8 @@ def _album_task(task: Task, render: Callable[[], list[Any]]) -> list[dict[str, A
 
 
 def normalize_task(task: Task) -> list[dict[str, Any]]:
-    """Normalise each file (or the album) with :func:`mezzo.master.normalize_files`."""
-    from mezzo.master import normalize_files
+    """Normalise each file (or the album) with :func:`mezzo.mastering.master.normalize_files`."""
+    from mezzo.mastering.master import normalize_files
 
     opts = task.options
     kwargs = {
@@ -267,8 +267,8 @@ def normalize_task(task: Task) -> list[dict[str, Any]]:
 
 
 def master_task(task: Task) -> list[dict[str, Any]]:
-    """Master each file with :func:`mezzo.master.master_file` (an album: one gain for all)."""
-    from mezzo.master import master_file, normalize_files
+    """Master each file with :func:`mezzo.mastering.master.master_file` (an album: one gain for all)."""
+    from mezzo.mastering.master import master_file, normalize_files
 
     opts = task.options
     if task.album:
@@ -310,7 +310,7 @@ def _check_analyze(options: Mapping[str, Any], *, album: bool) -> dict[str, Any]
 
 def _targets(options: Mapping[str, Any], default_preset: str | None) -> dict[str, Any]:
     from mezzo._validate import check_range
-    from mezzo.master import MIN_CEILING_DBTP, MIN_TARGET_LUFS
+    from mezzo.mastering.master import MIN_CEILING_DBTP, MIN_TARGET_LUFS
     from mezzo.mastering.presets import get_preset
 
     preset_name = options.get("preset")

@@ -34,7 +34,7 @@ def demo(
     from mezzo import io
     from mezzo.analysis import analyze
     from mezzo.io.textfile import write_text_atomic
-    from mezzo.master import master_file
+    from mezzo.mastering.master import master_file
     from mezzo.processors import Compressor, apply_marks
     from mezzo.report.html import write_report
     from mezzo.report.plots import plot_analysis, plot_gain_reduction

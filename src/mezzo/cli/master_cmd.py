@@ -1,6 +1,6 @@
 """``mezzo normalize`` and ``mezzo master``: loudness targets with a true-peak ceiling, on files.
 
-Flags mirror :func:`mezzo.master.normalize_files` and :func:`mezzo.master.master_file`
+Flags mirror :func:`mezzo.mastering.master.normalize_files` and :func:`mezzo.mastering.master.master_file`
 (``--target-lufs`` is ``target_lufs``; ``--sample-rate`` is ``output_sample_rate``).
 Results on stdout (a table, or ``--json``); warnings on stderr. No DSP here.
 """
@@ -36,7 +36,7 @@ def normalize(
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
 ) -> None:
     """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
-    from mezzo.master import normalize_files
+    from mezzo.mastering.master import normalize_files
 
     outputs = _outputs(inputs, output, out_dir)
     reports = normalize_files(
@@ -62,7 +62,7 @@ def master(
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
 ) -> None:
     """Master a file to a platform's loudness target with a true-peak ceiling."""
-    from mezzo.master import master_file
+    from mezzo.mastering.master import master_file
 
     report = master_file(
         str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,

@@ -1,4 +1,4 @@
-"""Building blocks of :mod:`mezzo.master`: presets, TPDF dither, album loudness, the render loop, output files."""
+"""Mastering: :func:`mezzo.master` and :func:`mezzo.normalize` (module :mod:`mezzo.mastering.master`) and their parts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Platform loudness presets for :func:`mezzo.master.master` (sources in ``docs/platforms.md``)."""
+"""Platform loudness presets for :func:`mezzo.mastering.master.master` (sources in ``docs/platforms.md``)."""
 
 from __future__ import annotations
 
