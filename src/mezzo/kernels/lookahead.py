@@ -1,29 +1,38 @@
-"""Lookahead limiter kernel: true-peak detection, sliding minimum, ramp, release.
+"""Lookahead limiter kernel: lazy exact true-peak detection, sliding maximum, ramp, release.
 
 Private to mezzo. One kernel call per block; the whole state lives in arrays
 handed in, so any split of a signal into blocks gives bit-identical output.
+Each block is processed in chunks of ``CHUNK`` samples, in four passes.
 
-Pipeline, per input sample ``i`` (global index, counted from the last reset):
-
-1. **Detection** of sample ``j = i - D`` (``D`` = half-length of the long
-   interpolator, 0 for sample-peak detection). The detected peak of ``j`` is
-   ``max(|x[j]|, I[j - 1], I[j])`` where ``I[j]`` is the largest magnitude of the
-   interpolated values strictly between samples ``j`` and ``j + 1``: the 7
-   fractional phases of a long 8x interpolator and the 4 phases of the
-   BS.1770-4 Annex 2 interpolator. ``I[j]`` is computed only when the cheap bound
-   ``l1 * max|x|`` over its input window can exceed the threshold (otherwise it
-   cannot matter and is stored as 0).
-2. **Required gain** ``r[j] = min(1, ceiling / peak[j])`` (linked: the peak is
-   the maximum over channels).
-3. **Sliding minimum** ``S`` of ``r`` over ``win_min`` samples (monotone deque).
-4. **Hold and release**: ``V`` falls instantly to ``S``; it rises towards it by
-   a one-pole in dB (after ``hold`` samples), never above it.
-5. **Ramp**: the gain is the moving average of ``V`` over ``ramp + 1`` samples.
-   With the window sizes chosen by the caller, the gain applied to sample ``m``
-   is at most ``r[m']`` for every ``m'`` in ``[m - post, m + pre]`` (see the
-   limiter's Notes), so the peak is reached with the gain already down, and
-   the gain never jumps (it moves at most ``1 / (ramp + 1)`` per sample).
-6. The gain multiplies the audio delayed by ``latency`` samples.
+1. **Detection bound**, per channel, of sample ``j = i - D`` (``i`` the newest
+   input, ``D`` the half-length of the long interpolator; 0 for sample peak).
+   The detected peak of ``j`` is ``peak[j] = max(|x[j-1]|, |x[j]|, |x[j+1]|,
+   I[j - 1], I[j])`` where ``I[j]`` is the largest magnitude of the values
+   strictly between samples ``j`` and ``j + 1`` of three interpolators (the 15
+   fractional phases of a long 16x one, the 15 of a short 16x one and the 4 of
+   BS.1770-4 Annex 2). Every phase ``h`` splits exactly as ``h = q * [1, -2, 1]
+   + r0 d[x[j + 1]] + r1 d[x[j]]``, so ``I[j] <= c_bound max(|x[j]|, |x[j+1]|)
+   + q_sum max|d2x|`` over the filters' window (the maximum is kept per block
+   of 64 samples: two blocks cover the window). That bound is kept as final
+   when it is within ``accept`` of ``max(|x[j-1]|, |x[j]|, |x[j+1]|)``.
+2. **Window maximum**, per gain channel: ``S[i] = min(1, c / M[i])`` with
+   ``M[i]`` the maximum of the detected peaks over the last ``win`` samples, by
+   the van Herk / Gil-Werman algorithm (suffix maxima of the previous block of
+   ``win`` samples, prefix maxima of the current one). Values are bounds or
+   final values. Suffix maxima above the ceiling are refined when a block is
+   complete; the prefix maximum is refined while it is the window's maximum
+   and above the ceiling. Refining means: the Annex 2 values give a better
+   lower bound (a bound within ``accept`` of it is kept), else the exact peak
+   (``I`` of a run of ``EXACT_RUN`` intervals at once, vectorised; on dense
+   content the whole chunk's). So ``M[i]`` is the exact maximum or a bound at
+   most ``accept`` above it, never below, and the same whatever the block
+   splits (every ``I`` is the same sums in the same order, however computed).
+3. **Hold and release**: ``V`` falls instantly to ``S``; it rises towards it by
+   a one-pole in dB (after ``hold`` samples), never above it. **Ramp**: the
+   gain is the moving average of ``V`` over ``ramp + 1`` samples (at most
+   ``r[m']`` for every ``m'`` in ``[m - post, m + pre]``, see the limiter's
+   Notes; it never moves by more than ``1 / (ramp + 1)`` per sample).
+4. The gain multiplies the audio delayed by ``latency`` samples.
 """
 
 from __future__ import annotations
@@ -34,45 +43,333 @@ import numpy as np
 
 from mezzo.kernels._jit import kernel
 
+#: samples per pass of the block loop
+CHUNK = 256
+#: exact interval peaks computed at once on a refinement (vectorised over the run)
+EXACT_RUN = 8
+#: relative slack on the bound (covers float rounding of the bound and of the exact sums)
+BOUND_SLACK = 1e-9
+
 
 @kernel
-def sliding_min_push(value, index, window, dq_val, dq_idx, dq_ptr, g):
-    """Push ``value`` (at global ``index``) into deque ``g``; return the window minimum.
+def _fir15(taps, h, start):
+    """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 15 phases ``p`` (unrolled: independent sums)."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    a4 = 0.0
+    a5 = 0.0
+    a6 = 0.0
+    a7 = 0.0
+    a8 = 0.0
+    a9 = 0.0
+    a10 = 0.0
+    a11 = 0.0
+    a12 = 0.0
+    a13 = 0.0
+    a14 = 0.0
+    for k in range(taps.shape[0]):
+        v = h[start - k]
+        a0 += taps[k, 0] * v
+        a1 += taps[k, 1] * v
+        a2 += taps[k, 2] * v
+        a3 += taps[k, 3] * v
+        a4 += taps[k, 4] * v
+        a5 += taps[k, 5] * v
+        a6 += taps[k, 6] * v
+        a7 += taps[k, 7] * v
+        a8 += taps[k, 8] * v
+        a9 += taps[k, 9] * v
+        a10 += taps[k, 10] * v
+        a11 += taps[k, 11] * v
+        a12 += taps[k, 12] * v
+        a13 += taps[k, 13] * v
+        a14 += taps[k, 14] * v
+    return max(
+        abs(a0),
+        abs(a1),
+        abs(a2),
+        abs(a3),
+        abs(a4),
+        abs(a5),
+        abs(a6),
+        abs(a7),
+        abs(a8),
+        abs(a9),
+        abs(a10),
+        abs(a11),
+        abs(a12),
+        abs(a13),
+        abs(a14),
+    )
 
-    ``dq_val``/``dq_idx`` (G, window) ring storage, ``dq_ptr`` (G, 2) int64 head
-    and count. The minimum is over the last ``window`` pushed values.
+
+@kernel
+def _fir4(taps, h, start):
+    """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 4 phases ``p``."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for k in range(taps.shape[0]):
+        v = h[start - k]
+        a0 += taps[k, 0] * v
+        a1 += taps[k, 1] * v
+        a2 += taps[k, 2] * v
+        a3 += taps[k, 3] * v
+    return max(abs(a0), abs(a1), abs(a2), abs(a3))
+
+
+@kernel
+def _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag):
+    """BS.1770-4 Annex 2 ``I`` of the interval whose newest input is ``x[a]`` (cached): a lower bound."""
+    size = atag.shape[1]
+    slot = a & (size - 1)
+    if atag[c, slot] == a:
+        return acache[c, slot]
+    val = _fir4(annex_t, hist[c], (a & (ring - 1)) + ring - annex_off)
+    acache[c, slot] = val
+    atag[c, slot] = a
+    return val
+
+
+@kernel
+def _exact_interval(
+    a, c, hist, ring, long_t, short_t, short_off, annex_t, annex_off, acache, atag, icache, itag
+):
+    """Exact ``I`` of the interval whose newest input is ``x[a]`` (cached per channel).
+
+    ``x[a]`` sits at ``hist[c, a % ring + ring]``; the long taps start there, the
+    short ones ``short_off`` and the Annex 2 ones ``annex_off`` samples earlier.
     """
-    head = dq_ptr[g, 0]
-    count = dq_ptr[g, 1]
-    while count > 0:
-        last = (head + count - 1) % window
-        if dq_val[g, last] >= value:
-            count -= 1
-        else:
-            break
-    if count > 0 and dq_idx[g, head] <= index - window:
-        head = (head + 1) % window
-        count -= 1
-    slot = (head + count) % window
-    dq_val[g, slot] = value
-    dq_idx[g, slot] = index
-    count += 1
-    dq_ptr[g, 0] = head
-    dq_ptr[g, 1] = count
-    return dq_val[g, head]
+    size = itag.shape[1]
+    slot = a & (size - 1)
+    if itag[c, slot] == a:
+        return icache[c, slot]
+    h = hist[c]
+    pos = (a & (ring - 1)) + ring
+    val = _fir15(long_t, h, pos)
+    val = max(val, _fir15(short_t, h, pos - short_off))
+    val = max(val, _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag))
+    icache[c, slot] = val
+    itag[c, slot] = a
+    return val
 
 
 @kernel
-def _phase_max(phases, hist, c, newest, peak):
-    """Largest of ``peak`` and ``|sum_k phases[p, k] * hist[c, newest - k]|`` over p."""
-    for p in range(phases.shape[0]):
-        acc = 0.0
-        for k in range(phases.shape[1]):
-            acc += phases[p, k] * hist[c, newest - k]
-        a = abs(acc)
-        if a > peak:
-            peak = a
-    return peak
+def _fir_run(taps, h, start, m, acc, best):
+    """``best[t] = max(best[t], max_p |sum_k taps[k, p] * h[start + t - k]|)`` for t < m.
+
+    The same sums, in the same order, as :func:`_fir15` / :func:`_fir4` (so the
+    results are bit-identical), vectorised over ``t``.
+    """
+    n_taps = taps.shape[0]
+    for p in range(taps.shape[1]):
+        for t in range(m):
+            acc[t] = 0.0
+        k = 0
+        # four taps per sweep, added one after the other: the same order as one by one
+        while k + 4 <= n_taps:
+            w0 = taps[k, p]
+            w1 = taps[k + 1, p]
+            w2 = taps[k + 2, p]
+            w3 = taps[k + 3, p]
+            h0 = h[start - k : start - k + m]
+            h1 = h[start - k - 1 : start - k - 1 + m]
+            h2 = h[start - k - 2 : start - k - 2 + m]
+            h3 = h[start - k - 3 : start - k - 3 + m]
+            for t in range(m):
+                acc[t] = (((acc[t] + w0 * h0[t]) + w1 * h1[t]) + w2 * h2[t]) + w3 * h3[t]
+            k += 4
+        while k < n_taps:
+            w = taps[k, p]
+            hs = h[start - k : start - k + m]
+            for t in range(m):
+                acc[t] += w * hs[t]
+            k += 1
+        for t in range(m):
+            a = abs(acc[t])
+            if a > best[t]:
+                best[t] = a
+
+
+@kernel
+def _exact_batch(
+    first,
+    m,
+    c,
+    hist,
+    ring,
+    long_t,
+    short_t,
+    short_off,
+    annex_t,
+    annex_off,
+    acache,
+    atag,
+    icache,
+    itag,
+    acc,
+    best,
+):
+    """Exact ``I`` (and its Annex 2 part) of the ``m`` intervals whose newest inputs are
+    ``x[first .. first + m - 1]``, into the caches (dense content: faster than one by one)."""
+    h = hist[c]
+    start = (first & (ring - 1)) + ring
+    if start + m > 2 * ring:  # keep the run inside the doubled ring
+        start -= ring
+    n_long = long_t.shape[1] - 1  # the last column is padding
+    for t in range(m):
+        best[t] = 0.0
+    _fir_run(annex_t, h, start - annex_off, m, acc, best)
+    size = itag.shape[1]
+    for t in range(m):
+        slot = (first + t) & (size - 1)
+        acache[c, slot] = best[t]
+        atag[c, slot] = first + t
+    _fir_run(long_t[:, :n_long], h, start, m, acc, best)
+    _fir_run(short_t[:, :n_long], h, start - short_off, m, acc, best)
+    for t in range(m):
+        slot = (first + t) & (size - 1)
+        icache[c, slot] = best[t]
+        itag[c, slot] = first + t
+
+
+@kernel
+def _three_samples(hist, c, p):
+    """Largest of ``|hist[c, p - 2]|``, ``|hist[c, p - 1]|``, ``|hist[c, p]|``."""
+    return max(abs(hist[c, p - 2]), abs(hist[c, p - 1]), abs(hist[c, p]))
+
+
+@kernel
+def _refine(
+    g,
+    a_idx,
+    aslot,
+    n_gain,
+    n_ch,
+    detect_delay,
+    accept,
+    hist,
+    ring,
+    long_t,
+    short_t,
+    short_off,
+    annex_t,
+    annex_off,
+    vch,
+    vchx,
+    acache,
+    atag,
+    icache,
+    itag,
+    counters,
+    newest,
+    runacc,
+    runbest,
+):
+    """Final value of detected sample ``a_idx`` (slot ``aslot``) of gain channel ``g``.
+
+    First the cheap lower bound (the sample and the Annex 2 values of its two
+    intervals): when the upper bound is at most ``accept`` times it, the upper
+    bound is kept (at most ``accept`` above the exact peak); otherwise the exact
+    peak of each channel whose bound can still raise the maximum. Exact values
+    are computed for a run of ``EXACT_RUN`` intervals from ``a_idx - 1`` (up to
+    the newest input, ``x[newest]``) at once: refinements come in clusters
+    (rising edges), and a vectorised run costs about as much as two intervals
+    one by one.
+    """
+    c_lo = 0 if n_gain == 1 else g
+    c_hi = n_ch if n_gain == 1 else g + 1
+    hi = 0.0
+    lo = 0.0
+    for c in range(c_lo, c_hi):
+        hc = vch[c, aslot]
+        if hc > hi:
+            hi = hc
+        if vchx[c, aslot] == 1:
+            val = hc
+        else:
+            val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
+            val = max(
+                val, _annex_interval(a_idx - 1, c, hist, ring, annex_t, annex_off, acache, atag)
+            )
+            val = max(val, _annex_interval(a_idx, c, hist, ring, annex_t, annex_off, acache, atag))
+        if val > lo:
+            lo = val
+    if hi <= accept * lo:
+        return hi
+    counters[7] += 1
+    best = 0.0
+    for c in range(c_lo, c_hi):
+        hc = vch[c, aslot]
+        if vchx[c, aslot] == 1:
+            val = hc
+        elif hc <= best:
+            continue
+        else:
+            val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
+            size = itag.shape[1]
+            if EXACT_RUN > 1 and (
+                itag[c, a_idx & (size - 1)] != a_idx
+                or itag[c, (a_idx - 1) & (size - 1)] != a_idx - 1
+            ):
+                run = min(EXACT_RUN, newest - a_idx + 2)
+                _exact_batch(
+                    a_idx - 1,
+                    run,
+                    c,
+                    hist,
+                    ring,
+                    long_t,
+                    short_t,
+                    short_off,
+                    annex_t,
+                    annex_off,
+                    acache,
+                    atag,
+                    icache,
+                    itag,
+                    runacc,
+                    runbest,
+                )
+            e0 = _exact_interval(
+                a_idx - 1,
+                c,
+                hist,
+                ring,
+                long_t,
+                short_t,
+                short_off,
+                annex_t,
+                annex_off,
+                acache,
+                atag,
+                icache,
+                itag,
+            )
+            e1 = _exact_interval(
+                a_idx,
+                c,
+                hist,
+                ring,
+                long_t,
+                short_t,
+                short_off,
+                annex_t,
+                annex_off,
+                acache,
+                atag,
+                icache,
+                itag,
+            )
+            val = max(val, e0, e1)
+            vch[c, aslot] = val
+            vchx[c, aslot] = 1
+        if val > best:
+            best = val
+    return best
 
 
 @kernel
@@ -82,25 +379,33 @@ def limiter_block(
     gain_out,
     record_gain,
     true_peak,
-    long_phases,
-    fine_phases,
-    refine_level,
-    annex_phases,
-    short_phases,
+    long_t,
+    short_t,
+    annex_t,
+    q_sum,
+    c_bound,
+    accept,
     detect_delay,
     ceiling,
-    loud_threshold,
-    win_min,
+    win,
     ramp,
     hold_samples,
     release_coef,
     latency,
     hist,
-    since_loud,
-    ivl_prev,
-    dq_val,
-    dq_idx,
-    dq_ptr,
+    d2max,
+    ub_prev,
+    acache,
+    atag,
+    icache,
+    itag,
+    vh,
+    vflag,
+    vch,
+    vchx,
+    suf_v,
+    pre_v,
+    pre_a,
     box_buf,
     box_sum,
     box_low,
@@ -115,142 +420,425 @@ def limiter_block(
     ------
     x : (C, n) float32/float64 audio in; out : (C, n) like ``x``.
     gain_out : (G, n) float64 when ``record_gain`` else (G, 0): applied gain, dB.
-    ``G`` is 1 (linked) or C. long_phases : (P, 2D+1) float64, the coarse
-    fractional phases of the long interpolator; fine_phases : (P + 1, 2D+1) the
-    phases half-way between them (computed only when the coarse maximum exceeds
-    ``refine_level``); tap k multiplies ``x[j + D - k]``. annex_phases : (4, 12)
-    float64 (BS.1770-4 Annex 2); tap k multiplies ``x[j + 6 - k]``. short_phases :
-    (Q, 2H+1) float64, a short interpolator; tap k multiplies ``x[j + H - k]``.
-    Every phase set gives values strictly between samples ``j`` and ``j + 1``.
+    ``G`` is 1 (linked) or C. long_t : (2D+1, 16) float64, the long interpolator's
+    15 phases as columns, tap k multiplies ``x[j + D - k]``; short_t : (2H+1, 16),
+    tap k multiplies ``x[j + H - k]``; annex_t : (12, 4) (BS.1770-4 Annex 2), tap
+    k multiplies ``x[j + 6 - k]``.
 
     Scalars
     -------
+    q_sum, c_bound: the bound's constants (``sum_k max|q[k]|`` and the largest
+    ``|r0| + |r1|``, see the module notes); accept (>= 1): an upper bound within
+    this factor of the Annex 2 lower bound is kept as the detected peak;
     detect_delay ``D`` (0 for sample peak); ceiling (linear, margin applied);
-    loud_threshold = ceiling / l1 (samples at or below it cannot push an
-    interpolated value over the ceiling); win_min, ramp (samples, >= 1 and >= 0);
-    hold_samples; release_coef ``exp(-1/(tau fs))``; latency (samples).
+    win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
+    ``exp(-1/(tau fs))``; latency (samples).
 
     State (after reset)
     -------------------
-    hist (C, 2R) float64 doubled ring of the last ``R = 2D + 1`` inputs (zeros);
-    since_loud (C,) int64 samples since the last loud input (R); ivl_prev (C,)
-    float64 ``I[j - 1]`` (0); dq_val/dq_idx (G, win_min), dq_ptr (G, 2) int64
-    sliding-min deque (0); rel_db (G,) ``V`` in dB (0); box_buf (G, ramp + 1)
-    float64 (1.0), box_sum (G,) (ramp + 1), box_low (G,) int64 count of box
-    entries below 1 (0); hold_state (G,) int64 (0); delay_buf
-    (C, max(latency, 1)) float64 (0); counters (2,) int64: samples processed,
-    delay-line position (0).
+    hist (C, 2R) float64 doubled ring of the inputs, ``x[m]`` at ``m % R`` and
+    ``m % R + R``, ``R`` a power of two ``>= win + 2D + CHUNK + 2`` (zeros); d2max (C, 2) largest second
+    difference of the previous and current 64-sample block (0); ub_prev (C,)
+    bound of the previous interval (0); acache/icache (C, K) float64, atag/itag
+    (C, K) int64: Annex 2 and exact ``I`` by the index of their newest input,
+    ``K`` a power of two ``>= win + CHUNK + 2`` (0 / -2**62); vh (G, 2 win) float64 upper bound or final
+    peak per detected sample of the current and previous van Herk block (0),
+    vflag (G, 2 win) int8 final (1); vch (C, 2 win) / vchx (C, 2 win) the same
+    per channel (0 / 1); suf_v (G, win) float64 suffix maxima of the previous
+    block (0); pre_v (G, win) float64 / pre_a (G, win) int64 prefix maxima of the
+    current block (bounds or final values) and their offsets (0); rel_db (G,) ``V``
+    in dB (0); box_buf (G, ramp + 1) float64 (1.0), box_sum (G,) (ramp + 1),
+    box_low (G,) int64 count of box entries below 1 (0); hold_state (G,) int64
+    (0); delay_buf (C, max(latency, 1)) float64 (0); counters (9,) int64:
+    samples processed, delay-line position, offset in the van Herk block, parity
+    of that block, refinements, ``index % R``, ``index % (ramp + 1)``, exact
+    refinements, exact refinements in the last chunk (0; the refinement counts
+    are statistics and a hint: they change how much work is done, never the output).
     """
     n_ch = x.shape[0]
     n = x.shape[1]
     n_gain = rel_db.shape[0]
     ring = hist.shape[1] // 2
-    short_half = short_phases.shape[1] // 2
+    short_off = detect_delay - short_t.shape[0] // 2
+    annex_off = detect_delay - 6
     box_len = ramp + 1
     db_per_ln = 20.0 / math.log(10.0)
     ln_per_db = math.log(10.0) / 20.0
-    peaks = np.empty(n_ch)
-    gains = np.empty(n_gain)
-    index = counters[0]
-    pos = counters[1]
-    for i in range(n):
-        w = index % ring
-        # --- detection of sample j = index - D, per channel ---
+    slack = 1.0 + BOUND_SLACK
+    chunk = min(n, CHUNK)
+    hvb = np.empty((n_ch, chunk))
+    hxb = np.empty((n_ch, chunk), dtype=np.int8)
+    sbuf = np.empty((n_gain, chunk))
+    ksize = itag.shape[1]
+    hig = np.empty(chunk)
+    exg = np.empty(chunk, dtype=np.int8)
+    runacc = np.empty(max(chunk, EXACT_RUN))
+    runbest = np.empty(max(chunk, EXACT_RUN))
+    gbuf = np.empty((n_gain, chunk))
+    last_s = 1.0
+    last_s_db = 0.0
+    i0 = 0
+    while i0 < n:
+        m = min(chunk, n - i0)
+        index0 = counters[0]
+        r0 = counters[5]
+        # dense content (most windows needed exact peaks in the last chunk): compute the
+        # exact peaks of this chunk's intervals in one vectorised run after storing it
+        dense = counters[8] * 16 >= m
+        counters[8] = counters[7]
+        # --- pass 1, per channel: store the input; upper bound of each detected sample ---
         for c in range(n_ch):
-            v = float(x[c, i])
-            hist[c, w] = v
-            hist[c, w + ring] = v
-            if abs(v) > loud_threshold:
-                since_loud[c] = 0
-            elif since_loud[c] < ring:
-                since_loud[c] += 1
-            # newest sample x[index] sits at hist[c, w + ring]; x[index - s] at w + ring - s
-            base = w + ring
-            pk = abs(hist[c, base - detect_delay])
-            ivl = 0.0
-            if true_peak and since_loud[c] < ring:
-                ivl = _phase_max(long_phases, hist, c, base, ivl)
-                # the coarse grid (with the samples j and j + 1 at its ends) may miss the
-                # peak between its points by up to 1/cos(pi/16): evaluate the phases
-                # half-way between them too when the grid comes near the ceiling
-                grid = max(ivl, pk, abs(hist[c, base - detect_delay + 1]))
-                if grid > refine_level:
-                    ivl = _phase_max(fine_phases, hist, c, base, ivl)
-                ivl = _phase_max(annex_phases, hist, c, base - (detect_delay - 6), ivl)
-                ivl = _phase_max(short_phases, hist, c, base - (detect_delay - short_half), ivl)
-            if ivl_prev[c] > pk:
-                pk = ivl_prev[c]
-            if ivl > pk:
-                pk = ivl
-            ivl_prev[c] = ivl
-            peaks[c] = pk
-        # --- required gain, sliding minimum, ramp, release, per gain channel ---
+            r = r0
+            index = index0
+            d2_prev = d2max[c, 0]
+            d2_cur = d2max[c, 1]
+            u0 = ub_prev[c]
+            for t in range(m):
+                v = float(x[c, i0 + t])
+                hist[c, r] = v
+                hist[c, r + ring] = v
+                p0 = r + ring
+                a = abs(hist[c, p0 - detect_delay])
+                if true_peak:
+                    # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
+                    lo = max(
+                        a, abs(hist[c, p0 - detect_delay - 1]), abs(hist[c, p0 - detect_delay + 1])
+                    )
+                    # bound of the interval (j, j + 1) whose newest input is x[index]
+                    if (index & 63) == 0:
+                        d2_prev = d2_cur
+                        d2_cur = 0.0
+                    d2 = abs(v - 2.0 * hist[c, p0 - 1] + hist[c, p0 - 2])
+                    if d2 > d2_cur:
+                        d2_cur = d2
+                    near = max(a, abs(hist[c, p0 - detect_delay + 1]))
+                    u1 = (c_bound * near + q_sum * max(d2_prev, d2_cur)) * slack
+                    h = max(lo, u0, u1)
+                    hvb[c, t] = h
+                    # within ``accept`` of the lower bound: the bound is final
+                    hxb[c, t] = 1 if h <= accept * lo else 0
+                    u0 = u1
+                else:
+                    hvb[c, t] = a
+                    hxb[c, t] = 1
+                r += 1
+                if r == ring:
+                    r = 0
+                index += 1
+            d2max[c, 0] = d2_prev
+            d2max[c, 1] = d2_cur
+            ub_prev[c] = u0
+            if true_peak and dense:
+                _exact_batch(
+                    index0,
+                    m,
+                    c,
+                    hist,
+                    ring,
+                    long_t,
+                    short_t,
+                    short_off,
+                    annex_t,
+                    annex_off,
+                    acache,
+                    atag,
+                    icache,
+                    itag,
+                    runacc,
+                    runbest,
+                )
+        # --- pass 2, per gain channel: sliding maximum of the detected peaks -> s ---
+        # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
+        # is a suffix of the previous block and a prefix of the current one. A sample is
+        # refined (its bound replaced by its final value) when it would become a prefix
+        # maximum or a suffix maximum above the ceiling, so both maxima are final values.
+        new_off = counters[2]
+        new_parity = counters[3]
         for g in range(n_gain):
-            if n_gain == 1:
-                pk = 0.0
-                for c in range(n_ch):
-                    if peaks[c] > pk:
-                        pk = peaks[c]
-            else:
-                pk = peaks[g]
-            req = ceiling / pk if pk > ceiling else 1.0
-            s = sliding_min_push(req, index, win_min, dq_val, dq_idx, dq_ptr, g)
-            # hold and release towards s (instant fall, one-pole rise in dB, never above s)
-            s_db = 0.0 if s == 1.0 else db_per_ln * math.log(s)
-            cur = rel_db[g]
-            # falling or steady (ties within rounding): follow, re-arm the hold
-            if s_db <= cur + 1e-9:
-                cur = s_db
-                hold_state[g] = hold_samples
-            elif hold_state[g] > 0:
-                hold_state[g] -= 1
-            else:
-                cur = s_db + release_coef * (cur - s_db)
-                if s_db - cur < 1e-7:  # within 1e-7 dB of the target: snap (ends the tail)
-                    cur = s_db
-            rel_db[g] = cur
-            if cur == 0.0:
-                v = 1.0
-            else:
-                v = math.exp(cur * ln_per_db)
-                if v > s:
+            index = index0
+            off = counters[2]
+            parity = counters[3]
+            c_lo = 0 if n_gain == 1 else g
+            c_hi = n_ch if n_gain == 1 else g + 1
+            # the group's bound: the largest over its channels (final if that channel's is)
+            for t in range(m):
+                hig[t] = hvb[c_lo, t]
+                exg[t] = hxb[c_lo, t]
+            for c in range(c_lo + 1, c_hi):
+                for t in range(m):
+                    if hvb[c, t] > hig[t]:
+                        hig[t] = hvb[c, t]
+                        exg[t] = hxb[c, t]
+            vhg = vh[g]
+            vfg = vflag[g]
+            preg = pre_v[g]
+            prea = pre_a[g]
+            sufg = suf_v[g]
+            sbg = sbuf[g]
+            for t in range(m):
+                cur = parity * win
+                prev = win - cur
+                slot = cur + off
+                hi = hig[t]
+                ex = exg[t]
+                for c in range(c_lo, c_hi):
+                    vch[c, slot] = hvb[c, t]
+                    vchx[c, slot] = hxb[c, t]
+                if off == 0:
+                    # the previous block is complete: its suffix maxima, refining each record
+                    run = 0.0
+                    for o in range(win - 1, -1, -1):
+                        val = vh[g, prev + o]
+                        if val > run and val > ceiling and vflag[g, prev + o] == 0:
+                            val = _refine(
+                                g,
+                                index - win + o,
+                                prev + o,
+                                n_gain,
+                                n_ch,
+                                detect_delay,
+                                accept,
+                                hist,
+                                ring,
+                                long_t,
+                                short_t,
+                                short_off,
+                                annex_t,
+                                annex_off,
+                                vch,
+                                vchx,
+                                acache,
+                                atag,
+                                icache,
+                                itag,
+                                counters,
+                                index0 + m - 1,
+                                runacc,
+                                runbest,
+                            )
+                            vh[g, prev + o] = val
+                            vflag[g, prev + o] = 1
+                            counters[4] += 1
+                        if val > run:
+                            run = val
+                        suf_v[g, o] = run
+                    before = 0.0
+                    before_a = 0
+                else:
+                    before = preg[off - 1]
+                    before_a = prea[off - 1]
+                vhg[slot] = hi
+                vfg[slot] = ex
+                if off == 0 or hi > before:
+                    preg[off] = hi
+                    prea[off] = off
+                else:
+                    preg[off] = before
+                    prea[off] = before_a
+                sm = sufg[off + 1] if off < win - 1 else 0.0
+                # the window maximum is max(prefix, suffix); the suffix maxima are final,
+                # the prefix maximum is refined when it is the window maximum
+                while True:
+                    mx = preg[off]
+                    arg = prea[off]
+                    if mx <= sm or mx <= ceiling or vfg[cur + arg] == 1:
+                        break
+                    a_idx = index - off + arg
+                    aslot = cur + arg
+                    # the same decision as _refine, inline when every value it needs is
+                    # cached (dense content): function calls with many arrays are costly
+                    lo = 0.0
+                    cached = True
+                    kslot = a_idx & (ksize - 1)
+                    kprev = (a_idx - 1) & (ksize - 1)
+                    p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
+                    for c in range(c_lo, c_hi):
+                        if vchx[c, aslot] == 1:
+                            val = vch[c, aslot]
+                        elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
+                            val = max(
+                                _three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot]
+                            )
+                        else:
+                            cached = False
+                            break
+                        if val > lo:
+                            lo = val
+                    if cached:
+                        val = mx
+                        if mx > accept * lo:
+                            counters[7] += 1
+                            lo = 0.0
+                            for c in range(c_lo, c_hi):
+                                if vchx[c, aslot] == 1:
+                                    v2 = vch[c, aslot]
+                                elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
+                                    v2 = max(
+                                        _three_samples(hist, c, p1),
+                                        icache[c, kprev],
+                                        icache[c, kslot],
+                                    )
+                                else:
+                                    cached = False
+                                    break
+                                if v2 > lo:
+                                    lo = v2
+                            val = lo
+                    if not cached:
+                        val = _refine(
+                            g,
+                            a_idx,
+                            aslot,
+                            n_gain,
+                            n_ch,
+                            detect_delay,
+                            accept,
+                            hist,
+                            ring,
+                            long_t,
+                            short_t,
+                            short_off,
+                            annex_t,
+                            annex_off,
+                            vch,
+                            vchx,
+                            acache,
+                            atag,
+                            icache,
+                            itag,
+                            counters,
+                            index0 + m - 1,
+                            runacc,
+                            runbest,
+                        )
+                    vhg[aslot] = val
+                    vfg[aslot] = 1
+                    counters[4] += 1
+                    # the prefix maxima from the refined sample on
+                    for o in range(arg, off + 1):
+                        if o == 0 or vhg[cur + o] > preg[o - 1]:
+                            preg[o] = vhg[cur + o]
+                            prea[o] = o
+                        else:
+                            preg[o] = preg[o - 1]
+                            prea[o] = prea[o - 1]
+                mx = preg[off]
+                if sm > mx:
+                    mx = sm
+                sbg[t] = 1.0 if mx <= ceiling else ceiling / mx
+                off += 1
+                if off == win:
+                    off = 0
+                    parity = 1 - parity
+                index += 1
+            new_off = off
+            new_parity = parity
+        counters[8] = counters[7] - counters[8]
+        # --- pass 3, per gain channel: hold, release and ramp -> gain ---
+        for g in range(n_gain):
+            bpos = counters[6]
+            cur_db = rel_db[g]
+            hold = hold_state[g]
+            low = box_low[g]
+            bsum = box_sum[g]
+            for t in range(m):
+                s = sbuf[g, t]
+                if s == 1.0 and cur_db == 0.0 and low == 0:
+                    # idle: every box entry is 1.0, the gain is 1
+                    hold = hold_samples
+                    if bpos == box_len - 1:
+                        bsum = float(box_len)
+                    gbuf[g, t] = 1.0
+                    if record_gain:
+                        gain_out[g, i0 + t] = 0.0
+                    bpos += 1
+                    if bpos == box_len:
+                        bpos = 0
+                    continue
+                # hold and release towards s (instant fall, one-pole rise in dB, never above s)
+                if s != last_s:
+                    last_s = s
+                    last_s_db = 0.0 if s == 1.0 else db_per_ln * math.log(s)
+                s_db = last_s_db
+                # falling or steady (ties within rounding): follow, re-arm the hold
+                if s_db <= cur_db + 1e-9:
+                    cur_db = s_db
+                    hold = hold_samples
+                elif hold > 0:
+                    hold -= 1
+                else:
+                    cur_db = s_db + release_coef * (cur_db - s_db)
+                    if s_db - cur_db < 1e-7:  # within 1e-7 dB of the target: snap (ends the tail)
+                        cur_db = s_db
+                if cur_db == 0.0:
+                    v = 1.0
+                elif cur_db == s_db:
                     v = s
-            # ramp: moving average of v over ramp + 1 samples
-            bpos = index % box_len
-            old = box_buf[g, bpos]
-            if old < 1.0:
-                box_low[g] -= 1
-            if v < 1.0:
-                box_low[g] += 1
-            box_buf[g, bpos] = v
-            box_sum[g] += v - old
-            if bpos == box_len - 1:  # exact re-sum once per window: no drift
-                total = 0.0
-                for k in range(box_len):
-                    total += box_buf[g, k]
-                box_sum[g] = total
-            if box_low[g] == 0:
-                lin = 1.0
-            else:
-                lin = box_sum[g] / box_len
-                if lin > 1.0:
+                else:
+                    v = math.exp(cur_db * ln_per_db)
+                    if v > s:
+                        v = s
+                # ramp: moving average of v over ramp + 1 samples (bpos = index % box_len)
+                old = box_buf[g, bpos]
+                if old < 1.0:
+                    low -= 1
+                if v < 1.0:
+                    low += 1
+                box_buf[g, bpos] = v
+                bsum += v - old
+                if bpos == box_len - 1:  # exact re-sum once per window: no drift
+                    total = 0.0
+                    for k in range(box_len):
+                        total += box_buf[g, k]
+                    bsum = total
+                if low == 0:
                     lin = 1.0
-            gains[g] = lin
-            if record_gain:
-                gain_out[g, i] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
-        # --- apply to the delayed audio ---
+                else:
+                    lin = bsum / box_len
+                    if lin > 1.0:
+                        lin = 1.0
+                gbuf[g, t] = lin
+                if record_gain:
+                    gain_out[g, i0 + t] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
+                bpos += 1
+                if bpos == box_len:
+                    bpos = 0
+            rel_db[g] = cur_db
+            hold_state[g] = hold
+            box_low[g] = low
+            box_sum[g] = bsum
+        # --- pass 4, per channel: apply the gain to the delayed audio ---
         for c in range(n_ch):
-            lin = gains[0] if n_gain == 1 else gains[c]
-            if latency > 0:
-                dry = delay_buf[c, pos]
-                delay_buf[c, pos] = float(x[c, i])
-            else:
-                dry = float(x[c, i])
-            out[c, i] = dry if lin == 1.0 else dry * lin
+            gr = gbuf[0 if n_gain == 1 else c]
+            xc = x[c, i0 : i0 + m]
+            oc = out[c, i0 : i0 + m]
+            if latency == 0:
+                for t in range(m):
+                    lin = gr[t]
+                    dry = float(xc[t])
+                    oc[t] = dry if lin == 1.0 else dry * lin
+                continue
+            dc = delay_buf[c]
+            pos = counters[1]
+            t = 0
+            while t < m:
+                # a run without wrapping of the delay line
+                run = min(m - t, latency - pos)
+                for u in range(run):
+                    lin = gr[t + u]
+                    dry = dc[pos + u]
+                    dc[pos + u] = float(xc[t + u])
+                    oc[t + u] = dry if lin == 1.0 else dry * lin
+                t += run
+                pos += run
+                if pos == latency:
+                    pos = 0
+        # --- advance the counters ---
         if latency > 0:
-            pos += 1
-            if pos == latency:
-                pos = 0
-        index += 1
-    counters[0] = index
-    counters[1] = pos
+            counters[1] = (counters[1] + m) % latency
+        counters[2] = new_off
+        counters[3] = new_parity
+        counters[0] = index0 + m
+        counters[5] = (r0 + m) % ring
+        counters[6] = (counters[6] + m) % box_len
+        i0 += m

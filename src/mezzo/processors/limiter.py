@@ -24,9 +24,6 @@ DETECT_KAISER_BETA = 8.0
 #: design of scipy.signal.resample_poly's default filter, as common 16x checks use)
 SHORT_HALF_TAPS = 10
 SHORT_KAISER_BETA = 5.0
-#: the odd 16x phases are computed when the 8x grid maximum exceeds ceiling * this
-#: (a band-limited peak is at most the grid maximum / cos(pi/16); cos(pi/8) is safer)
-REFINE_FACTOR = 0.92  # -0.72 dB
 #: samples the gain stays at its minimum after a true peak (covers the interpolator)
 POST_HOLD_SAMPLES = 32
 #: shortest gain ramp with true_peak: a gain that jumps next to a loud sample makes
@@ -35,6 +32,9 @@ MIN_RAMP_SAMPLES = 32
 #: the limiter aims this far below the ceiling, dB (covers the interpolators' differences
 #: and the gain's own movement near a peak; see the Limiter Notes)
 DETECTION_MARGIN_DB = 0.05
+#: a detected sample whose cheap upper bound is within this factor (0.043 dB) of its
+#: Annex 2 lower bound keeps the upper bound instead of the exact peak (see Notes)
+ACCEPT_FACTOR = 1.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,48 +98,68 @@ LIMITER_PARAMS: tuple[ParamSpec, ...] = (
 
 
 @lru_cache(maxsize=1)
-def detection_phases() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Return the fractional phases of the 16x detection interpolator and its l1 bound.
+def detection_filters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Return the detection interpolators and the constants of their cheap bound.
 
-    A Kaiser-windowed sinc (``scipy.signal.firwin``, ``16 * 64 + 1`` taps, cut-off
-    at the input Nyquist frequency, beta 8) split into 16 phases of 65 taps; phase
-    0 is the identity (a Nyquist filter) and is left out. Tap ``k`` of phase ``p``
-    multiplies ``x[j + 32 - k]`` and gives the value at ``j + p / 16``. Returned:
-    the even phases 2, 4, ..., 14 (an 8x grid), the odd phases 1, 3, ..., 15, the
-    15 fractional phases of the short 16x interpolator (Kaiser beta 5, 21 taps
-    per phase; tap ``k`` multiplies ``x[j + 10 - k]``) and the largest sum of
-    absolute taps over all phases (also the Annex 2 ones). Designed once and
-    cached: do not modify the arrays.
+    The long 16x interpolator is a Kaiser-windowed sinc (``scipy.signal.firwin``,
+    ``16 * 64 + 1`` taps, cut-off at the input Nyquist frequency, beta 8) split
+    into 16 phases of 65 taps; phase 0 is the identity (a Nyquist filter) and is
+    left out. The short one is the design of ``scipy.signal.resample_poly``'s
+    default 16x filter (Kaiser beta 5, 21 taps per phase). Returned, as columns
+    (tap-major, so that the kernel vectorises over phases): the 15 long phases
+    (65, 16) (tap ``k`` multiplies ``x[j + 32 - k]``, last column zero), the 15
+    short phases (21, 16) (tap ``k`` multiplies ``x[j + 10 - k]``), the 4
+    BS.1770-4 Annex 2 phases (12, 4) (tap ``k`` multiplies ``x[j + 6 - k]``);
+    then ``q_bound`` (63,) and ``c_bound``: every phase ``h``, aligned on the
+    65 long taps, is split exactly (a linear solve) as ``h = q * [1, -2, 1] + r0
+    delta[x[j + 1]] + r1 delta[x[j]]``; ``q_bound[k]`` is the largest ``|q[k]|``
+    and ``c_bound`` the largest ``|r0| + |r1|`` over all 34 phases, so that
+    ``|h . x| <= c_bound max(|x[j]|, |x[j + 1]|) + sum_k q_bound[k] |d2x|``
+    with ``d2x`` the second differences of the input. Designed once and cached:
+    do not modify the arrays.
     """
     from scipy.signal import firwin
 
     from mezzo.kernels.true_peak import ANNEX2_PHASES
 
     up = DETECT_OVERSAMPLING
-    taps = 2 * DETECT_HALF_TAPS + 1
+    half = DETECT_HALF_TAPS
+    taps = 2 * half + 1
     h = firwin(up * (taps - 1) + 1, 1.0 / up, window=("kaiser", DETECT_KAISER_BETA)) * up
-    phases = np.zeros((up, taps))
-    for p in range(up):
+    long_t = np.zeros((taps, up))
+    for p in range(1, up):
         part = h[p::up]
-        phases[p, : part.shape[0]] = part
+        long_t[: part.shape[0], p - 1] = part
     staps = 2 * SHORT_HALF_TAPS + 1
     hs = firwin(up * (staps - 1) + 1, 1.0 / up, window=("kaiser", SHORT_KAISER_BETA)) * up
-    short = np.zeros((up - 1, staps))
+    short_t = np.zeros((staps, up))
     for p in range(1, up):
         part = hs[p::up]
-        short[p - 1, : part.shape[0]] = part
-    l1 = max(
-        float(np.abs(phases).sum(axis=1).max()),
-        float(np.abs(ANNEX2_PHASES).sum(axis=1).max()),
-        float(np.abs(short).sum(axis=1).max()),
-        1.0,
-    )
-    return (
-        np.ascontiguousarray(phases[2::2]),
-        np.ascontiguousarray(phases[1::2]),
-        np.ascontiguousarray(short),
-        l1,
-    )
+        short_t[: part.shape[0], p - 1] = part
+    annex = np.asarray(ANNEX2_PHASES, dtype=np.float64)
+    annex_t = np.ascontiguousarray(annex.T)
+    # all phases on the long taps: row = phase, column k multiplies x[j + half - k]
+    rows = [long_t[:, p] for p in range(up - 1)]
+    for p in range(up - 1):
+        r = np.zeros(taps)
+        r[half - SHORT_HALF_TAPS : half + SHORT_HALF_TAPS + 1] = short_t[:, p]
+        rows.append(r)
+    for p in range(annex.shape[0]):
+        r = np.zeros(taps)
+        r[half - 6 : half + 6] = annex[p]
+        rows.append(r)
+    # h = q * [1, -2, 1] + r0 e[half - 1] + r1 e[half]: a square linear system per phase
+    system = np.zeros((taps, taps))
+    for k in range(taps - 2):
+        system[k : k + 3, k] = (1.0, -2.0, 1.0)
+    system[half - 1, taps - 2] = 1.0
+    system[half, taps - 1] = 1.0
+    sol = np.linalg.solve(system, np.array(rows).T).T
+    if not np.allclose(sol @ system.T, np.array(rows), rtol=0, atol=1e-13):  # pragma: no cover
+        raise RuntimeError("detection bound: decomposition failed")
+    q_bound = np.abs(sol[:, : taps - 2]).max(axis=0) * (1.0 + 1e-9)
+    c_bound = float(np.abs(sol[:, taps - 2 :]).sum(axis=1).max()) * (1.0 + 1e-9)
+    return long_t, short_t, annex_t, np.ascontiguousarray(q_bound), c_bound
 
 
 class Limiter(Processor):
@@ -169,15 +189,13 @@ class Limiter(Processor):
     Notes
     -----
     Detection. With ``true_peak`` the detected peak of sample ``j`` is the largest
-    of ``|x[j]|`` and the magnitudes of the interpolated values in the intervals
-    ``(j - 1, j)`` and ``(j, j + 1)`` given by three interpolators:
+    of ``|x[j - 1]|``, ``|x[j]|``, ``|x[j + 1]|`` and the magnitudes of the
+    interpolated values in the intervals ``(j - 1, j)`` and ``(j, j + 1)`` given by
+    three interpolators:
 
-    - a 16x Kaiser-windowed sinc (beta 8, 65 taps per phase), accurate to about
-      0.45 fs, where the 4x BS.1770-4 filter already under-reads by tenths of a
-      dB; its 8x grid is always evaluated and the 8 phases between the grid
-      points when the grid maximum is within 0.7 dB of the ceiling (a
-      band-limited peak exceeds the grid maximum by at most
-      ``1 / cos(pi / 16)``, 0.17 dB);
+    - a long 16x Kaiser-windowed sinc (beta 8, 65 taps per phase, all 15
+      fractional phases), accurate to about 0.45 fs, where the 4x BS.1770-4
+      filter already under-reads by tenths of a dB;
     - the BS.1770-4 Annex 2 4x filter, so that the BS.1770 meter (which
       over-reads low frequencies by up to 0.014 dB) reads no more than the
       limiter saw;
@@ -186,15 +204,33 @@ class Limiter(Processor):
       near Nyquist short interpolators read up to about 0.25 dB above long
       ones, so common 16x checks would otherwise see the ceiling exceeded.
 
-    These are only computed where the bound ``l1 * max|x|`` over their
-    65-sample input window (``l1`` the largest sum of absolute taps of a phase)
-    can exceed the ceiling. Without ``true_peak`` the detected peak is
-    ``|x[j]|``. Linked channels use the largest detected peak over the channels.
+    How it is computed. The gain needs only the largest peak in each window of
+    the sliding minimum below, so the 1400 multiply-adds per interval are spent
+    lazily. Every sample first gets an exact upper bound of its peak for a few
+    operations: each phase ``h`` is split exactly (a linear solve) as a second
+    difference convolved with ``q`` plus two taps on ``x[j]`` and ``x[j + 1]``,
+    so every interpolated value of the interval is at most ``1.0016 max(|x[j]|,
+    |x[j + 1]|) + 0.86 max|x[m] - 2 x[m - 1] + x[m - 2]|`` over the filters'
+    window (within a few hundredths of a dB of the peak on music, whose second
+    differences are small; loose on dense full-band noise). A bound within
+    ``ACCEPT_FACTOR`` (1.005, 0.043 dB) of the lower bound ``max(|x[j - 1]|,
+    |x[j]|, |x[j + 1]|)`` is kept as the detected peak. Otherwise, when the
+    sample would become the maximum of its window (a prefix or suffix maximum of
+    the van Herk sliding maximum) above the ceiling, it is refined: the Annex 2
+    values give a better lower bound (a bound within 0.043 dB of it is kept),
+    else the three interpolators give the exact peak. So each window's maximum
+    is the exact peak or a bound at most 0.043 dB above it, never below. On
+    dense content the exact values of a whole chunk are computed in one
+    vectorised run. The output does not depend on the block splits (the same
+    sums in the same order whichever way a value is computed). Without
+    ``true_peak`` the detected peak is ``|x[j]|``. Linked channels use the
+    largest detected peak over the channels.
 
     Required gain: ``r[j] = min(1, c / peak[j])`` with ``c`` the ceiling lowered by
     the detection margin of 0.05 dB (``DETECTION_MARGIN_DB``): the margin covers
     float rounding, the small difference between the detection interpolators and
-    others (e.g. a 16x check) and the movement of the gain near a peak.
+    others (e.g. a 16x check) and the movement of the gain near a peak. With the
+    kept bounds the limiter aims between 0.05 and 0.093 dB below the ceiling.
 
     Lookahead, attack, hold, release. Let ``L`` be the latency in samples, ``A``
     the ramp length in samples, ``D = 32`` the detector's delay and
@@ -277,16 +313,12 @@ class Limiter(Processor):
         return self._sizes()["latency"]
 
     def _configure(self) -> None:
-        from mezzo.kernels.true_peak import ANNEX2_PHASES
-
         v = self._values
         fs = self._sample_rate
         self._z = self._sizes()
-        self._long, self._fine, self._short, l1 = detection_phases()
-        self._annex = np.ascontiguousarray(ANNEX2_PHASES, dtype=np.float64)
+        self._long, self._short, self._annex, q_bound, self._c_bound = detection_filters()
+        self._q_sum = float(q_bound.sum())
         self._ceiling = 10.0 ** ((v["ceiling_db"] - DETECTION_MARGIN_DB) / 20.0)
-        self._loud = self._ceiling / l1
-        self._refine = self._ceiling * REFINE_FACTOR
         self._hold = ms_to_samples(v["hold_ms"], fs)
         self._release = time_constant_coef(v["release_ms"], fs)
         # a parameter change mid-stream that resizes the state starts from a clean state
@@ -298,23 +330,36 @@ class Limiter(Processor):
         return (tuple(sorted(self._z.items())), bool(self._values["link"]), self._channels)
 
     def _reset_state(self) -> None:
+        from mezzo.kernels.lookahead import CHUNK
+
         c = self._channels
         z = self._z
         g = 1 if (self._values["link"] or c == 1) else c
-        ring = 2 * z["delay"] + 1
+        win = z["win_min"]
+        # the ring must hold the oldest sample a refinement reads while a whole chunk is ahead
+        ring = 1 << int(win + 2 * z["delay"] + CHUNK + 8).bit_length()
+        cache = 1 << int(win + CHUNK + 8).bit_length()
         self._hist = np.zeros((c, 2 * ring))
-        self._since = np.full(c, ring, dtype=np.int64)
-        self._ivl = np.zeros(c)
-        self._dq_val = np.zeros((g, z["win_min"]))
-        self._dq_idx = np.zeros((g, z["win_min"]), dtype=np.int64)
-        self._dq_ptr = np.zeros((g, 2), dtype=np.int64)
+        self._d2max = np.zeros((c, 2))
+        self._ub_prev = np.zeros(c)
+        self._acache = np.zeros((c, cache))
+        self._atag = np.full((c, cache), -(2**62), dtype=np.int64)
+        self._icache = np.zeros((c, cache))
+        self._itag = np.full((c, cache), -(2**62), dtype=np.int64)
+        self._vh = np.zeros((g, 2 * win))
+        self._vflag = np.ones((g, 2 * win), dtype=np.int8)
+        self._vch = np.zeros((c, 2 * win))
+        self._vchx = np.ones((c, 2 * win), dtype=np.int8)
+        self._suf_v = np.zeros((g, win))
+        self._pre_v = np.zeros((g, win))
+        self._pre_a = np.zeros((g, win), dtype=np.int64)
         self._box = np.ones((g, z["ramp"] + 1))
         self._box_sum = np.full(g, float(z["ramp"] + 1))
         self._box_low = np.zeros(g, dtype=np.int64)
         self._rel = np.zeros(g)
         self._hold_state = np.zeros(g, dtype=np.int64)
         self._delay = np.zeros((c, max(z["latency"], 1)))
-        self._counters = np.zeros(2, dtype=np.int64)
+        self._counters = np.zeros(9, dtype=np.int64)
         self._layout = self._state_layout()
 
     def _process(
@@ -334,24 +379,32 @@ class Limiter(Processor):
             record,
             bool(self._values["true_peak"]),
             self._long,
-            self._fine,
-            self._refine,
-            self._annex,
             self._short,
+            self._annex,
+            self._q_sum,
+            self._c_bound,
+            ACCEPT_FACTOR,
             z["delay"],
             self._ceiling,
-            self._loud,
             z["win_min"],
             z["ramp"],
             self._hold,
             self._release,
             z["latency"],
             self._hist,
-            self._since,
-            self._ivl,
-            self._dq_val,
-            self._dq_idx,
-            self._dq_ptr,
+            self._d2max,
+            self._ub_prev,
+            self._acache,
+            self._atag,
+            self._icache,
+            self._itag,
+            self._vh,
+            self._vflag,
+            self._vch,
+            self._vchx,
+            self._suf_v,
+            self._pre_v,
+            self._pre_a,
             self._box,
             self._box_sum,
             self._box_low,
