@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo.meters.turning_points import turning_points as _turning_points
 from mezzo.results import json_value
 
 __all__ = [
@@ -407,36 +408,6 @@ def _merge_short(labels: np.ndarray, index: np.ndarray, min_len: int) -> np.ndar
     return labels
 
 
-def _turning_points(seg: np.ndarray, hysteresis: float) -> list[int]:
-    """Indices of the alternating extremes of ``seg`` (zigzag with a hysteresis in dB)."""
-    turns = [0]
-    direction = 0
-    ext = 0
-    for i in range(1, seg.size):
-        v = seg[i]
-        if direction == 0:
-            if v - seg[0] > hysteresis:
-                direction, ext = 1, i
-            elif seg[0] - v > hysteresis:
-                direction, ext = -1, i
-        elif direction == 1:
-            if v > seg[ext]:
-                ext = i
-            elif seg[ext] - v > hysteresis:
-                turns.append(ext)
-                direction, ext = -1, i
-        elif v < seg[ext]:
-            ext = i
-        elif v - seg[ext] > hysteresis:
-            turns.append(ext)
-            direction, ext = 1, i
-    if direction != 0 and ext != turns[-1]:
-        turns.append(ext)
-    if turns[-1] != seg.size - 1:
-        turns.append(seg.size - 1)
-    return turns
-
-
 def _legs(seg: np.ndarray, span: int, step_db: float) -> list[tuple[int, int]]:
     """Rises and falls of ``seg`` (turning points, 1.5 dB hysteresis), cut at sudden steps.
 
@@ -670,8 +641,8 @@ def dynamics_map(
     >>> t = np.arange(48000 * 12) / 48000
     >>> gain = np.where(t < 6, 10 ** (-24 / 20), 10 ** (-8 / 20))
     >>> m = dynamics_map(gain * np.sin(2 * np.pi * 440 * t), 48000)
-    >>> [s.marking for s in m.markings]
-    ['p', 'ff']
+    >>> [s.marking for s in m.markings]  # 16 dB apart: four 4 dB steps
+    ['pp', 'f']
     """
     from mezzo.meters.loudness import LoudnessMeter
 

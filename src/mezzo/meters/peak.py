@@ -72,9 +72,9 @@ def true_peak(audio: np.ndarray, sample_rate: int) -> float | None:
     --------
     >>> import numpy as np
     >>> n = np.arange(48000)
-    >>> x = 0.5 * np.sin(np.pi / 2 * n + np.pi / 4)  # fs/4 sine, samples at 0.354
-    >>> round(true_peak(x, 48000), 1)
-    -6.0
+    >>> x = 0.5 * np.sin(np.pi / 2 * n + np.pi / 4)  # fs/4 sine, samples at 0.354 (-9.0 dBFS)
+    >>> round(true_peak(x, 48000), 1)  # -6.02 dB; the Annex 2 filter reads 0.1 dB high at fs/4
+    -5.9
     """
     check_sample_rate(sample_rate)
     audio2d = check_audio(audio)

@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_sample_rate
+from mezzo.meters.turning_points import turning_points as _turning_points
 from mezzo.results import json_value
 
 __all__ = [
@@ -174,35 +175,6 @@ def _fold(bpm: np.ndarray, reference: np.ndarray | float) -> np.ndarray:
     """Multiply or divide by powers of 2 to within a factor sqrt(2) of ``reference``."""
     k = np.round(np.log2(np.asarray(reference) / bpm))
     return bpm * np.power(2.0, k)
-
-
-def _turning_points(seg: np.ndarray, hysteresis: float) -> list[int]:
-    turns = [0]
-    direction = 0
-    ext = 0
-    for i in range(1, seg.size):
-        v = seg[i]
-        if direction == 0:
-            if v - seg[0] > hysteresis:
-                direction, ext = 1, i
-            elif seg[0] - v > hysteresis:
-                direction, ext = -1, i
-        elif direction == 1:
-            if v > seg[ext]:
-                ext = i
-            elif seg[ext] - v > hysteresis:
-                turns.append(ext)
-                direction, ext = -1, i
-        elif v < seg[ext]:
-            ext = i
-        elif v - seg[ext] > hysteresis:
-            turns.append(ext)
-            direction, ext = 1, i
-    if direction != 0 and ext != turns[-1]:
-        turns.append(ext)
-    if turns[-1] != seg.size - 1:
-        turns.append(seg.size - 1)
-    return turns
 
 
 def _local_periods(beats: np.ndarray, half_width: int = 4) -> np.ndarray:
