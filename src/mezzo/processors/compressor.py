@@ -46,8 +46,18 @@ class DynamicsProcessor(Processor):
     accepts_key: ClassVar[bool] = True
     has_gain: ClassVar[bool] = True
 
+    #: Settings every member of the family takes straight from its parameters.
+    SHARED_SETTINGS: ClassVar[tuple[str, ...]] = (
+        "threshold_db", "ratio", "knee_db", "attack_ms", "release_ms", "hold_ms",
+        "lookahead_ms", "detector", "rms_window_ms", "key_highpass_hz",
+    )
+
     def _settings(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _shared_settings(self, **specific: Any) -> dict[str, Any]:
+        """The shared settings from the parameters, plus the member's ``specific`` ones."""
+        return {**{name: self._values[name] for name in self.SHARED_SETTINGS}, **specific}
 
     def _configure(self) -> None:
         s = self._settings()
@@ -297,24 +307,14 @@ class Compressor(DynamicsProcessor):
     def _settings(self) -> dict[str, Any]:
         v = self._values
         up = v["mode"] == "up"
-        return {
-            "curve": v["mode"],
-            "threshold_db": v["threshold_db"],
-            "ratio": v["ratio"],
-            "knee_db": v["knee_db"],
-            "range_db": v["max_gain_db"] if up else math.inf,
-            "hysteresis_db": 0.0,
-            "makeup_db": v["makeup_db"],
-            "mix": v["mix"],
-            "link": v["link"],
-            "attack_ms": v["attack_ms"],
-            "release_ms": v["release_ms"],
-            "hold_ms": v["hold_ms"],
-            "lookahead_ms": v["lookahead_ms"],
-            "detector": v["detector"],
-            "rms_window_ms": v["rms_window_ms"],
-            "key_highpass_hz": v["key_highpass_hz"],
-        }
+        return self._shared_settings(
+            curve=v["mode"],
+            range_db=v["max_gain_db"] if up else math.inf,
+            hysteresis_db=0.0,
+            makeup_db=v["makeup_db"],
+            mix=v["mix"],
+            link=v["link"],
+        )
 
 
 def compress(audio: np.ndarray, sample_rate: int, *, key: np.ndarray | None = None, **params: Any) -> np.ndarray:

@@ -41,22 +41,7 @@ class Ducker(DynamicsProcessor):
         return 1
 
     def _settings(self) -> dict[str, Any]:
-        v = self._values
-        return {
-            "curve": "down",
-            "threshold_db": v["threshold_db"],
-            "ratio": v["ratio"],
-            "knee_db": v["knee_db"],
-            "range_db": v["depth_db"],
-            "hysteresis_db": 0.0,
-            "makeup_db": 0.0,
-            "mix": 1.0,
-            "link": 1.0,
-            "attack_ms": v["attack_ms"],
-            "release_ms": v["release_ms"],
-            "hold_ms": v["hold_ms"],
-            "lookahead_ms": v["lookahead_ms"],
-            "detector": v["detector"],
-            "rms_window_ms": v["rms_window_ms"],
-            "key_highpass_hz": v["key_highpass_hz"],
-        }
+        return self._shared_settings(
+            curve="down", range_db=self._values["depth_db"], hysteresis_db=0.0,
+            makeup_db=0.0, mix=1.0, link=1.0,
+        )

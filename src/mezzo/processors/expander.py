@@ -51,24 +51,10 @@ class Expander(DynamicsProcessor):
 
     def _settings(self) -> dict[str, Any]:
         v = self._values
-        return {
-            "curve": "expand",
-            "threshold_db": v["threshold_db"],
-            "ratio": v["ratio"],
-            "knee_db": v["knee_db"],
-            "range_db": v["range_db"],
-            "hysteresis_db": v["hysteresis_db"],
-            "makeup_db": 0.0,
-            "mix": 1.0,
-            "link": v["link"],
-            "attack_ms": v["attack_ms"],
-            "release_ms": v["release_ms"],
-            "hold_ms": v["hold_ms"],
-            "lookahead_ms": v["lookahead_ms"],
-            "detector": v["detector"],
-            "rms_window_ms": v["rms_window_ms"],
-            "key_highpass_hz": v["key_highpass_hz"],
-        }
+        return self._shared_settings(
+            curve="expand", range_db=v["range_db"], hysteresis_db=v["hysteresis_db"],
+            makeup_db=0.0, mix=1.0, link=v["link"],
+        )
 
 
 class Gate(Expander):
