@@ -54,31 +54,69 @@ def _makeup(value: str | None) -> Any:
         raise ParameterError(f"makeup_db={value!r} is not a number: expected -48 to 48 dB or 'auto'") from None
 
 
+#: Samples per channel read, processed and written at a time (memory stays about this size).
+BLOCK_SAMPLES = 65536
+
+
 def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path | None, *, overwrite: bool, json_output: bool) -> None:
-    """Read, process, write, summarise."""
+    """Stream the input (and key) through the processor into the output; summarise."""
+    import contextlib
+
     import numpy as np
 
     from mezzo import io
     from mezzo.errors import AudioInputError
-    from mezzo.meters.loudness import loudness
+    from mezzo.io.read import EXACT_FRAMES
+    from mezzo.meters.loudness import LoudnessMeter
 
-    audio, sample_rate = io.read(in_path)
-    key = None
-    if key_path is not None:
-        key, key_rate = io.read(key_path)
-        if key_rate != sample_rate:
-            raise AudioInputError(
-                f"{str(key_path)!r}: key is at {key_rate} Hz but the input at {sample_rate} Hz: resample the key first"
-            )
-        n = audio.shape[1]
-        if key.shape[1] != n:
-            warn(f"key is {key.shape[1]} samples, input {n}: key {'trimmed' if key.shape[1] > n else 'padded with silence'}")
-            key = key[:, :n] if key.shape[1] > n else np.pad(key, ((0, 0), (0, n - key.shape[1])))
-    out, gain = processor(audio, sample_rate, key=key, return_gain=True)
-    io.write(out_path, out, sample_rate, like=in_path, overwrite=overwrite, inputs=[p for p in (in_path, key_path) if p])
-    before = loudness(audio, sample_rate)
-    after = loudness(out, sample_rate)
-    reduction = np.maximum(-gain, 0.0) if gain.size else np.zeros(1)
+    with contextlib.ExitStack() as stack:
+        reader = stack.enter_context(io.blocks(in_path, BLOCK_SAMPLES))
+        sample_rate, channels = reader.sample_rate, reader.channels
+        key = None
+        key_checked = True
+        if key_path is not None:
+            key_reader = stack.enter_context(io.blocks(key_path, BLOCK_SAMPLES))
+            if key_reader.sample_rate != sample_rate:
+                raise AudioInputError(
+                    f"{str(key_path)!r}: key is at {key_reader.sample_rate} Hz but the input at {sample_rate} Hz: "
+                    "resample the key first"
+                )
+            key = _KeyFeed(key_reader)
+            # Headers give exact lengths for WAV, FLAC...: warn before the work; else after counting.
+            key_checked = reader.info.format in EXACT_FRAMES and key_reader.info.format in EXACT_FRAMES
+            if key_checked:
+                _check_key_length(key_reader.info.frames, reader.info.frames)
+        writer = stack.enter_context(io.open_writer(
+            out_path, sample_rate, channels, like=in_path, overwrite=overwrite,
+            inputs=[p for p in (in_path, key_path) if p], frames_hint=reader.info.frames,
+        ))  # fmt: skip
+        processor.prepare(sample_rate, channels, BLOCK_SAMPLES)
+        meter_in = LoudnessMeter(sample_rate, channels)
+        meter_out = LoudnessMeter(sample_rate, channels)
+        stats = _GainStats()
+        skip = processor.latency_samples  # the first output samples are the lookahead delay
+
+        def emit(out: np.ndarray, gain: np.ndarray) -> None:
+            nonlocal skip
+            if skip:
+                cut = min(skip, out.shape[1])
+                out, gain = out[:, cut:], gain[:, cut:]
+                skip -= cut
+            if out.shape[1]:
+                stats.update(gain)
+                meter_out.update(out)
+                writer.write(out)
+
+        frames = 0
+        for block in reader:
+            frames += block.shape[1]
+            meter_in.update(block)
+            emit(*processor.process(block, None if key is None else key.take(block.shape[1]), return_gain=True))
+        emit(*processor.flush(return_gain=True))
+        if key is not None and not key_checked:
+            _check_key_length(key.length(), frames)
+    before = meter_in.result()
+    after = meter_out.result()
     summary = {
         "command": cmd,
         "input": str(in_path),
@@ -87,9 +125,9 @@ def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path
         "parameters": {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in processor.parameters.items()},
         "before": _levels(before),
         "after": _levels(after),
-        "max_gain_reduction_db": float(reduction.max()),
-        "mean_gain_reduction_db": float(reduction.mean()),
-        "max_gain_db": float(max(gain.max(), 0.0)) if gain.size else 0.0,
+        "max_gain_reduction_db": stats.max_reduction_db,
+        "mean_gain_reduction_db": stats.mean_reduction_db,
+        "max_gain_db": stats.max_gain_db,
         "latency_samples": processor.latency_samples,
     }
     peak = after.sample_peak_dbfs
@@ -102,6 +140,88 @@ def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path
         print_json(summary)
     else:
         _print_summary(summary)
+
+
+def _check_key_length(key_frames: int, frames: int) -> None:
+    if key_frames != frames:
+        what = "trimmed" if key_frames > frames else "padded with silence"
+        warn(f"key is {key_frames} samples, input {frames}: key {what}")
+
+
+class _KeyFeed:
+    """Cut a key file's blocks to the input's block lengths; silence once the key has ended."""
+
+    def __init__(self, reader: Any) -> None:
+        self._blocks = iter(reader)
+        self.rate = reader.sample_rate
+        self.channels = reader.channels
+        self._rest: Any = None  # unused end of the last block read
+        self.samples_read = 0
+        self.ended = False
+
+    def _next(self) -> Any:
+        block = None if self.ended else next(self._blocks, None)
+        if block is None:
+            self.ended = True
+        else:
+            self.samples_read += block.shape[1]
+        return block
+
+    def take(self, n: int) -> Any:
+        """The next ``n`` key samples, shape ``(channels, n)``, zero-padded past the end."""
+        import numpy as np
+
+        parts, have = [], 0
+        while have < n:
+            block, self._rest = (self._rest, None) if self._rest is not None else (self._next(), None)
+            if block is None:
+                parts.append(np.zeros((self.channels, n - have), dtype=np.float32))
+                break
+            use = min(n - have, block.shape[1])
+            parts.append(block[:, :use])
+            if use < block.shape[1]:
+                self._rest = block[:, use:]
+            have += use
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+    def length(self) -> int:
+        """The key's length in samples (reads, without keeping, what is left)."""
+        while self._next() is not None:
+            pass
+        return self.samples_read
+
+
+class _GainStats:
+    """Maximum and mean gain reduction and maximum gain (dB) over a streamed gain trace."""
+
+    def __init__(self) -> None:
+        self._max_reduction = 0.0
+        self._sum_reduction = 0.0
+        self._count = 0
+        self._max_gain = 0.0
+
+    def update(self, gain: Any) -> None:
+        import numpy as np
+
+        if gain.size == 0:
+            return
+        reduction = np.maximum(-gain, 0.0)
+        self._max_reduction = max(self._max_reduction, float(reduction.max()))
+        self._sum_reduction += float(reduction.sum(dtype=np.float64))
+        self._count += reduction.size
+        self._max_gain = max(self._max_gain, float(gain.max()))
+
+    @property
+    def max_reduction_db(self) -> float:
+        return self._max_reduction
+
+    @property
+    def mean_reduction_db(self) -> float:
+        return self._sum_reduction / self._count if self._count else 0.0
+
+    @property
+    def max_gain_db(self) -> float:
+        return self._max_gain
 
 
 def _levels(result: Any) -> dict[str, Any]:

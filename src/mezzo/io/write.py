@@ -1,11 +1,14 @@
-"""Writing audio files atomically: :func:`write`."""
+"""Writing audio files atomically: :func:`write`.
+
+Also the rules every mezzo writer follows (format and subtype choice, refused
+targets, RF64 past 4 GiB); the temporary-file mechanics live in
+:mod:`mezzo.io.stream`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
-import tempfile
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +17,7 @@ import soundfile as sf
 
 from mezzo._validate import check_audio, check_sample_rate
 from mezzo.errors import AudioFileError, ParameterError
-from mezzo.io.read import PathLike, file_error, info, libsndfile_detail
+from mezzo.io.read import PathLike, file_error, info
 
 __all__ = ["write"]
 
@@ -117,22 +120,36 @@ def write(
     is either untouched or complete. A new file gets the usual permissions
     (0666 less the umask); a replaced file keeps its permissions.
 
+    This is :func:`mezzo.io.open_writer` fed with the whole array; use that
+    to write a long output block by block in bounded memory.
+
     No processing happens here: no dither, no clipping beyond what libsndfile
     does when it converts samples beyond ±1.0 to integer PCM (it clips).
     A WAV output that would pass the 4 GiB RIFF limit is written as RF64.
     """
+    # The streaming writer builds on the checks of this module, so it is imported here.
+    from mezzo.io.stream import open_writer
+
     p = _check_path(path)
     sample_rate = check_sample_rate(sample_rate)
     data = check_audio(audio)
     channels, frames = data.shape
-    fmt, sub = _choose_format(p, like, format, subtype)
+    with open_writer(
+        p, sample_rate, channels, like=like, format=format, subtype=subtype,
+        overwrite=overwrite, inputs=inputs, frames_hint=frames,
+    ) as writer:  # fmt: skip
+        for start in range(0, frames, _WRITE_CHUNK_FRAMES):
+            writer.write(data[:, start : start + _WRITE_CHUNK_FRAMES])
+
+
+def _container(fmt: str, subtype: str, channels: int, frames: int) -> str:
+    """``fmt``, or ``'RF64'`` for a WAV whose data would pass the 4 GiB RIFF limit."""
     if (
         fmt in ("WAV", "WAVEX")
-        and frames * channels * _SAMPLE_BYTES.get(sub, 0) > _RIFF_LIMIT_BYTES
+        and frames * channels * _SAMPLE_BYTES.get(subtype, 0) > _RIFF_LIMIT_BYTES
     ):
-        fmt = "RF64"
-    _check_target(p, overwrite, inputs)
-    _write_atomic(p, data, sample_rate, fmt, sub)
+        return "RF64"
+    return fmt
 
 
 def _check_path(path: Any) -> str:
@@ -222,72 +239,3 @@ def _check_target(path: str, overwrite: bool, inputs: Iterable[PathLike]) -> Non
             f"folder {folder!r} is not writable",
             "choose another folder or fix its permissions",
         )
-
-
-def _new_file_mode(path: str) -> int:
-    """Mode for the output: an existing file's own, else 0666 less the umask."""
-    with contextlib.suppress(OSError):
-        return stat.S_IMODE(os.stat(path).st_mode)
-    umask = None
-    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("Umask:"):
-                umask = int(line.split()[1], 8)
-    if umask is None:  # pragma: no cover - non-Linux
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _write_atomic(path: str, data: np.ndarray, sample_rate: int, fmt: str, sub: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = _new_file_mode(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise file_error(
-            path, f"cannot be created ({exc.strerror or exc})", "check the folder"
-        ) from None
-    try:
-        try:
-            os.fchmod(fd, mode)
-            with sf.SoundFile(
-                fd, "w", samplerate=sample_rate, channels=data.shape[0],
-                format=fmt, subtype=sub, closefd=False,
-            ) as handle:  # fmt: skip
-                for start in range(0, data.shape[1], _WRITE_CHUNK_FRAMES):
-                    chunk = data[:, start : start + _WRITE_CHUNK_FRAMES]
-                    handle.write(np.ascontiguousarray(chunk.T))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, (sf.LibsndfileError, RuntimeError)) and not isinstance(
-            exc, AudioFileError
-        ):
-            raise file_error(
-                path,
-                f"cannot be written as {fmt} {sub} (libsndfile: {libsndfile_detail(exc)})",
-                "check the format, subtype, sample rate and channel count",
-            ) from None
-        if isinstance(exc, OSError) and not isinstance(exc, AudioFileError):
-            raise file_error(
-                path,
-                f"cannot be written ({exc.strerror or exc})",
-                "check free space and permissions",
-            ) from None
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: str) -> None:
-    """Flush the folder entry of the renamed file (best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

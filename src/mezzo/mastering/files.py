@@ -9,27 +9,14 @@ temporary files are removed: an output path is either untouched or complete.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
 from mezzo.errors import ParameterError
+from mezzo.io import AudioWriter, check_output
+from mezzo.io import output_format as io_output_format
 from mezzo.io.read import file_error
-
-# Target checks and format choice are the ones of mezzo.io.write (shared so that
-# `mezzo master` and io.write accept and refuse the same paths).
-from mezzo.io.write import (
-    _RIFF_LIMIT_BYTES,
-    _SAMPLE_BYTES,
-    _check_target,
-    _choose_format,
-    _fsync_folder,
-    _new_file_mode,
-)
 
 __all__ = ["BIT_DEPTHS", "FileSink", "MemorySink", "check_target", "output_format", "pcm_bits"]
 
@@ -53,7 +40,7 @@ def check_bit_depth(bit_depth: Any) -> str | None:
 
 def output_format(output: str, like: str | None, bit_depth: str | None) -> tuple[str, str]:
     """(format, subtype) of ``output``: from its extension, ``like``'s subtype, or ``bit_depth``."""
-    return _choose_format(output, like, None, BIT_DEPTHS[bit_depth] if bit_depth else None)
+    return io_output_format(output, like=like, subtype=BIT_DEPTHS[bit_depth] if bit_depth else None)
 
 
 def pcm_bits(subtype: str) -> int | None:
@@ -68,87 +55,47 @@ def is_exact(subtype: str) -> bool:
 
 def check_target(output: str, *, overwrite: bool, inputs: list[str]) -> None:
     """Refuse an output that is an input, exists (without overwrite), or sits in a bad folder."""
-    _check_target(output, overwrite, inputs)
+    check_output(output, overwrite=overwrite, inputs=inputs)
 
 
 class FileSink:
-    """Write rendered blocks to a temporary file next to ``path``; :meth:`commit` renames it."""
+    """A render's output file: a :class:`mezzo.io.AudioWriter` per render, committed at the end.
+
+    The target was checked and the format chosen beforehand (for every output of
+    a job, before anything is rendered). Each render starts a new temporary file
+    (:meth:`discard` drops the previous one); :meth:`commit` renames the last.
+    """
 
     def __init__(self, path: str, fmt: str, subtype: str, sample_rate: int, channels: int, frames: int) -> None:
         self.path = path
+        self.fmt = fmt
         self.subtype = subtype
         self.sample_rate = sample_rate
         self.channels = channels
-        if fmt in ("WAV", "WAVEX") and frames * channels * _SAMPLE_BYTES.get(subtype, 0) > _RIFF_LIMIT_BYTES:
-            fmt = "RF64"
-        self.fmt = fmt
-        self._tmp: str | None = None
-        self._fd: int | None = None
-        self._handle: sf.SoundFile | None = None
-
-    def _open(self) -> None:
-        folder = os.path.dirname(os.path.abspath(self.path))
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".part", dir=folder)
-        except OSError as exc:
-            raise file_error(self.path, f"cannot be created ({exc.strerror or exc})", "check the folder") from None
-        self._fd, self._tmp = fd, tmp
-        try:
-            os.fchmod(fd, _new_file_mode(self.path))
-            self._handle = sf.SoundFile(
-                fd, "w", samplerate=self.sample_rate, channels=self.channels,
-                format=self.fmt, subtype=self.subtype, closefd=False,
-            )  # fmt: skip
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            self.discard()
-            raise file_error(
-                self.path,
-                f"cannot be written as {self.fmt} {self.subtype} ({exc})",
-                "check the format, subtype, sample rate and channel count",
-            ) from None
+        self.frames = frames
+        self._writer: AudioWriter | None = None
 
     def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
         """Append a ``(channels, n)`` block (the int words when quantised, else the floats)."""
-        if self._handle is None:
-            self._open()
-        data = words if words is not None else values
-        try:
-            self._handle.write(np.ascontiguousarray(data.T))  # type: ignore[union-attr]
-        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-            self.discard()
-            raise file_error(self.path, f"cannot be written ({exc})", "check free space and permissions") from None
+        if self._writer is None:
+            self._writer = AudioWriter(
+                self.path, self.sample_rate, self.channels,
+                format=self.fmt, subtype=self.subtype, frames_hint=self.frames,
+            )  # fmt: skip
+        self._writer.write(words if words is not None else values)
 
     def discard(self) -> None:
         """Close and delete the temporary file (if any)."""
-        if self._handle is not None:
-            with contextlib.suppress(Exception):
-                self._handle.close()
-            self._handle = None
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-        if self._tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._tmp)
-            self._tmp = None
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
 
     def commit(self) -> None:
         """Flush the temporary file to disk and rename it over the target."""
-        if self._handle is None or self._fd is None or self._tmp is None:
+        if self._writer is None:
             raise file_error(self.path, "nothing was rendered", "report this as a bug")
-        try:
-            self._handle.close()
-            self._handle = None
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
-            os.replace(self._tmp, self.path)
-            self._tmp = None
-        except OSError as exc:
-            self.discard()
-            raise file_error(self.path, f"cannot be written ({exc.strerror or exc})", "check free space") from None
-        _fsync_folder(os.path.dirname(os.path.abspath(self.path)))
+        writer, self._writer = self._writer, None
+        writer.commit()
 
 
 class MemorySink:

@@ -1,0 +1,431 @@
+"""Writing audio files block by block, atomically: :func:`open_writer` and :class:`AudioWriter`.
+
+This is the one code path for atomic writing in mezzo: :func:`mezzo.io.write`
+is :func:`open_writer` fed with the whole array, and mastering streams its
+renders through :class:`AudioWriter`. Memory held is one block, however long
+the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, NoReturn
+
+import numpy as np
+import soundfile as sf
+
+from mezzo._validate import MAX_CHANNELS, check_range, check_sample_rate
+from mezzo.errors import AudioFileError, AudioInputError, ParameterError
+from mezzo.io.read import PathLike, file_error, libsndfile_detail
+
+# The format rules and target checks of mezzo.io.write (one set for every writer).
+from mezzo.io.write import _check_path, _check_target, _choose_format, _container
+
+__all__ = ["AudioWriter", "check_output", "open_writer", "output_format"]
+
+#: Sample types a block may have: floats (full scale ±1.0) or integer words
+#: already quantised (full scale of the integer type, left-justified).
+_BLOCK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.int32))
+
+
+def output_format(
+    path: PathLike,
+    *,
+    like: PathLike | None = None,
+    format: str | None = None,
+    subtype: str | None = None,
+) -> tuple[str, str]:
+    """Return the ``(format, subtype)`` that :func:`open_writer` would choose for ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file; its extension names the container when it can.
+    like, format, subtype
+        As for :func:`mezzo.io.write`.
+
+    Returns
+    -------
+    tuple of str
+        libsndfile format and subtype names, e.g. ``('WAV', 'PCM_24')``. A WAV
+        that turns out to pass 4 GiB is still written as RF64.
+
+    Raises
+    ------
+    AudioFileError
+        The extension names no format and there is no ``like`` to follow.
+    ParameterError
+        ``format`` or ``subtype`` is not supported.
+    """
+    return _choose_format(_check_path(path), like, format, subtype)
+
+
+def check_output(
+    path: PathLike, *, overwrite: bool = False, inputs: Iterable[PathLike] = ()
+) -> None:
+    """Refuse an output path the way :func:`mezzo.io.write` does, without writing.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file.
+    overwrite : bool
+        Accept an existing file (it is replaced on commit).
+    inputs : iterable of str or os.PathLike
+        Paths the output must never replace.
+
+    Raises
+    ------
+    AudioFileError
+        The output is an input, exists without ``overwrite``, is a folder, or its
+        folder is missing or not writable.
+    """
+    _check_target(_check_path(path), overwrite, inputs)
+
+
+def open_writer(
+    path: PathLike,
+    sample_rate: int,
+    channels: int,
+    *,
+    like: PathLike | None = None,
+    format: str | None = None,
+    subtype: str | None = None,
+    overwrite: bool = False,
+    inputs: Iterable[PathLike] = (),
+    frames_hint: int | None = None,
+) -> AudioWriter:
+    """Open an audio file for writing block by block; nothing appears at ``path`` before commit.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file. Its folder must exist and be writable.
+    sample_rate : int, Hz
+        Sample rate to record in the file (8000 … 384000).
+    channels : int, 1 … 64
+        Channel count of every block.
+    like, format, subtype, overwrite, inputs
+        As for :func:`mezzo.io.write`: format and subtype from the extension,
+        ``like``'s subtype or the defaults; the same refusals.
+    frames_hint : int, >= 0, optional
+        Expected samples per channel. A WAV whose data would pass the 4 GiB
+        RIFF limit is written as RF64; without a hint, a WAV stays WAV.
+
+    Returns
+    -------
+    AudioWriter
+        Use it as a context manager: a clean exit commits, an exception
+        discards.
+
+    Raises
+    ------
+    AudioFileError
+        As :func:`mezzo.io.write`, or the temporary file cannot be created.
+    ParameterError
+        ``sample_rate``, ``channels``, ``format``, ``subtype`` or
+        ``frames_hint`` is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile
+    >>> out = os.path.join(tempfile.mkdtemp(), "tone.flac")
+    >>> with open_writer(out, 48000, 2) as writer:
+    ...     for _ in range(3):
+    ...         writer.write(np.zeros((2, 1000), dtype=np.float32))
+    >>> writer.frames_written, writer.format, writer.subtype
+    (3000, 'FLAC', 'PCM_24')
+    """
+    p = _check_path(path)
+    sample_rate = check_sample_rate(sample_rate)
+    channels = _check_channels(channels)
+    fmt, sub = _choose_format(p, like, format, subtype)
+    _check_target(p, overwrite, inputs)
+    return AudioWriter(p, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint)
+
+
+class AudioWriter:
+    """An audio file written block by block to a temporary file, renamed over its path on commit.
+
+    Usually made by :func:`open_writer`, which checks the target and chooses
+    the format. Constructed directly it checks neither (the caller has, e.g.
+    for several outputs before any is rendered) and needs ``format`` and
+    ``subtype`` spelled out. The temporary file is created at construction.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final output path.
+    sample_rate : int, Hz
+        Sample rate to record in the file.
+    channels : int, 1 … 64
+        Channel count of every block.
+    format, subtype : str
+        libsndfile format and subtype names (``'WAV'``, ``'PCM_24'``).
+    frames_hint : int, >= 0, optional
+        Expected samples per channel (a WAV past 4 GiB becomes RF64).
+
+    Attributes
+    ----------
+    path : str
+        Final output path.
+    format, subtype : str
+        What is written (``format`` is ``'RF64'`` when a WAV was switched).
+    frames_written : int
+        Samples per channel written so far.
+    state : {'open', 'committed', 'discarded'}
+        Where the writer is in its life.
+
+    Notes
+    -----
+    The temporary file is hidden (``.name.*.part``) in the target folder. On
+    :meth:`commit` it is closed, flushed to disk (``fsync``), renamed over
+    ``path`` with ``os.replace`` and the folder is flushed; on any error, on
+    :meth:`discard`, or when the writer is garbage-collected before commit, it
+    is removed: ``path`` is either untouched or complete. A new file gets 0666
+    less the umask; a replaced file keeps its permissions. Float blocks beyond
+    ±1.0 are clipped by libsndfile when it converts to integer PCM; nothing
+    else is done to the samples. One writer per thread.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        sample_rate: int,
+        channels: int,
+        *,
+        format: str,
+        subtype: str,
+        frames_hint: int | None = None,
+    ) -> None:
+        self.path = _check_path(path)
+        self.sample_rate = check_sample_rate(sample_rate)
+        self.channels = _check_channels(channels)
+        fmt, sub = str(format).upper(), str(subtype).upper()
+        if not sf.check_format(fmt, sub):
+            raise ParameterError(
+                f"format={format!r} with subtype={subtype!r} is not supported: "
+                "use mezzo.io.output_format to choose a valid pair"
+            )
+        if frames_hint is not None:
+            frames_hint = int(check_range("frames_hint", frames_hint, 0, None, "samples"))
+        self.format = _container(fmt, sub, self.channels, frames_hint or 0)
+        self.subtype = sub
+        self.frames_written = 0
+        self.state = "open"
+        self._fd: int | None = None
+        self._tmp: str | None = None
+        self._handle: sf.SoundFile | None = None
+        self._open()
+
+    def __repr__(self) -> str:
+        return (
+            f"AudioWriter({self.path!r}, sample_rate={self.sample_rate}, channels={self.channels}, "
+            f"format={self.format!r}, subtype={self.subtype!r}, state={self.state!r})"
+        )
+
+    # --- life cycle ---------------------------------------------------------------------
+    def _open(self) -> None:
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(self.path)}.", suffix=".part", dir=folder
+            )
+        except OSError as exc:
+            self.state = "discarded"
+            raise file_error(
+                self.path, f"cannot be created ({exc.strerror or exc})", "check the folder"
+            ) from None
+        self._fd, self._tmp = fd, tmp
+        try:
+            os.fchmod(fd, _new_file_mode(self.path))
+            self._handle = sf.SoundFile(
+                fd, "w", samplerate=self.sample_rate, channels=self.channels,
+                format=self.format, subtype=self.subtype, closefd=False,
+            )  # fmt: skip
+        except BaseException as exc:
+            self._fail(exc)
+
+    def write(self, block: np.ndarray) -> None:
+        """Append a block to the file.
+
+        Parameters
+        ----------
+        block : ndarray, shape (channels, n) or (n,) for mono
+            float32/float64 samples (full scale ±1.0, finite), or int16/int32
+            words already quantised (full scale of the integer type, e.g. a
+            16-bit word ``q`` as the int32 ``q << 16``). ``n`` may be 0.
+
+        Raises
+        ------
+        AudioInputError
+            Wrong shape or dtype, or NaN/Inf samples.
+        AudioFileError
+            The writer is closed, or the OS or libsndfile fails (the temporary
+            file is then removed).
+        """
+        data = self._check_block(block)
+        if data.shape[1] == 0:
+            return
+        handle = self._handle
+        if handle is None:
+            raise file_error(
+                self.path, f"writer is {self.state}", "open a new writer with mezzo.io.open_writer"
+            )
+        try:
+            handle.write(np.ascontiguousarray(data.T))
+        except BaseException as exc:
+            self._fail(exc)
+        self.frames_written += data.shape[1]
+
+    def commit(self) -> None:
+        """Finish the file: flush it to disk and rename it over :attr:`path`.
+
+        Raises
+        ------
+        AudioFileError
+            Nothing was written (a file needs at least one sample), the writer
+            is not open, or the OS fails (the temporary file is then removed).
+        """
+        if self.state != "open" or self._handle is None or self._fd is None or self._tmp is None:
+            raise file_error(
+                self.path, f"writer is {self.state}", "open a new writer with mezzo.io.open_writer"
+            )
+        if self.frames_written == 0:
+            self.discard()
+            raise file_error(
+                self.path, "no samples were written", "write at least one block before commit"
+            )
+        try:
+            self._handle.close()
+            self._handle = None
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        except BaseException as exc:
+            self._fail(exc)
+        self.state = "committed"
+        _fsync_folder(os.path.dirname(os.path.abspath(self.path)))
+
+    def discard(self) -> None:
+        """Close and delete the temporary file; :attr:`path` is left as it was.
+
+        Safe to call at any time and more than once (a no-op after commit).
+        """
+        if self._handle is not None:
+            with contextlib.suppress(Exception):
+                self._handle.close()
+            self._handle = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            self._tmp = None
+        if self.state == "open":
+            self.state = "discarded"
+
+    def __enter__(self) -> AudioWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None and self.state == "open":
+            self.commit()
+        else:
+            self.discard()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.discard()
+
+    # --- helpers --------------------------------------------------------------------------
+    def _check_block(self, block: Any) -> np.ndarray:
+        if not isinstance(block, np.ndarray):
+            raise AudioInputError(f"block is {type(block).__name__}: expected a numpy array")
+        data = block[np.newaxis] if block.ndim == 1 else block
+        if data.ndim != 2 or data.shape[0] != self.channels:
+            hint = (
+                "; it looks like (samples, channels): pass block.T"
+                if data.ndim == 2 and data.shape[-1] == self.channels
+                else ""
+            )
+            raise AudioInputError(
+                f"block has shape {block.shape}: expected ({self.channels}, samples){hint}"
+            )
+        if data.dtype not in _BLOCK_DTYPES:
+            raise AudioInputError(
+                f"block has dtype {data.dtype}: expected float32 or float64 samples (or int16/int32 words)"
+            )
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise AudioInputError(
+                "block holds NaN or Inf samples: fix the processing before writing"
+            )
+        return data
+
+    def _fail(self, exc: BaseException) -> NoReturn:
+        """Remove the temporary file and raise ``exc`` as a one-line AudioFileError when it is one."""
+        self.discard()
+        self.state = "discarded"
+        if isinstance(exc, AudioFileError):
+            raise exc
+        if isinstance(exc, (sf.LibsndfileError, RuntimeError)):
+            raise file_error(
+                self.path,
+                f"cannot be written as {self.format} {self.subtype} (libsndfile: {libsndfile_detail(exc)})",
+                "check the format, subtype, sample rate and channel count",
+            ) from None
+        if isinstance(exc, OSError):
+            raise file_error(
+                self.path,
+                f"cannot be written ({exc.strerror or exc})",
+                "check free space and permissions",
+            ) from None
+        raise exc
+
+
+def _check_channels(channels: Any) -> int:
+    number = check_range("channels", channels, 1, MAX_CHANNELS)
+    if number != int(number):
+        raise ParameterError(
+            f"channels={channels!r} is not a whole number: expected 1 to {MAX_CHANNELS}"
+        )
+    return int(number)
+
+
+def _new_file_mode(path: str) -> int:
+    """Mode for the output: an existing file's own, else 0666 less the umask."""
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    umask = None
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                umask = int(line.split()[1], 8)
+    if umask is None:  # pragma: no cover - non-Linux
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _fsync_folder(folder: str) -> None:
+    """Flush the folder entry of the renamed file (best effort)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
