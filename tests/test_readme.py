@@ -14,7 +14,7 @@ def test_readme_python_examples_run(capsys) -> None:
     for block in blocks:
         exec(compile(block, str(README), "exec"), {})
     printed = capsys.readouterr().out.split()
-    assert printed[:9] == ["-23.0", "0.0", "-23.0", "True", "True", "True", "True", "True", "True"]
+    assert printed[:10] == ["-23.0", "0.0", "-23.0", "True", "True", "True", "True", "True", "True", "True"]
 
 
 def test_readme_quickstart_has_exactly_the_two_commands() -> None:
