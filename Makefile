@@ -17,6 +17,7 @@ setup: $(STAMP)
 ## test: lint + the whole suite (slow checks included; `make test-fast` deselects them)
 test: $(STAMP) ffmpeg chromium
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest --doctest-modules src/mezzo -q -p no:cacheprovider
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
