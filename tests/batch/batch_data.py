@@ -78,22 +78,11 @@ def leftovers(folder: Path) -> list[Path]:
 
 @pytest.fixture(scope="session")
 def cli_main():
-    """``mezzo``'s main() with ``mezzo batch`` registered (until app.py registers it)."""
-    from mezzo.cli import app as app_module
-    from mezzo.cli import batch_cmd
+    """``mezzo``'s entry point, ``mezzo.cli.app.main``."""
+    from mezzo.cli.app import main
 
-    names = {getattr(g, "name", None) for g in app_module.app.registered_groups}
-    if "batch" not in names:
-        batch_cmd.register(app_module.app)
-    return app_module.main
+    return main
 
 
-#: A command line that runs the mezzo CLI with ``batch`` registered, in a subprocess.
-CLI = [
-    sys.executable, "-c",
-    "import sys\n"
-    "from mezzo.cli import app as a, batch_cmd\n"
-    "if 'batch' not in {getattr(g, 'name', None) for g in a.app.registered_groups}:\n"
-    "    batch_cmd.register(a.app)\n"
-    "a.main(sys.argv[1:])\n",
-]
+#: A command line that runs the mezzo CLI in a subprocess.
+CLI = [sys.executable, "-m", "mezzo.cli.app"]

@@ -1,7 +1,6 @@
 """``mezzo compress | expand | gate | duck | level``: summaries, JSON, one-line errors, exit codes.
 
-Runs ``mezzo.cli.app.main`` in-process. Until the lead wires ``process_cmd`` into
-``mezzo.cli.app``, the test puts the commands on a copy of the app first.
+Runs ``mezzo.cli.app.main`` in-process (``tests/cli_runner.py``).
 """
 
 from __future__ import annotations
@@ -12,31 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import typer
 
-import mezzo.cli.app as app_module
-from mezzo.cli import process_cmd
+from cli_runner import run_main
 
 FS = 48000
 
 
-@pytest.fixture(autouse=True)
-def _wired(monkeypatch):
-    names = {c.name for c in app_module.app.registered_commands}
-    if "compress" not in names:
-        app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-        app.callback()(app_module._root)
-        for command in app_module.app.registered_commands:
-            app.registered_commands.append(command)
-        process_cmd.register(app)
-        monkeypatch.setattr(app_module, "app", app)
-
-
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        app_module.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
+    return run_main(capsys, *args)
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import typer
 
-import mezzo.cli.app as app_module
+from cli_runner import run_main
 from mezzo.cli import process_cmd
 from mezzo.meters.loudness import loudness
 from mezzo.processors import Compressor, Ducker, Leveler
@@ -28,23 +27,8 @@ FS = 48000
 PCM24_LSB = 2.0**-23
 
 
-@pytest.fixture(autouse=True)
-def _wired(monkeypatch):
-    names = {c.name for c in app_module.app.registered_commands}
-    if "compress" not in names:
-        app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-        app.callback()(app_module._root)
-        for command in app_module.app.registered_commands:
-            app.registered_commands.append(command)
-        process_cmd.register(app)
-        monkeypatch.setattr(app_module, "app", app)
-
-
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        app_module.main(list(args))
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
+    return run_main(capsys, *args)
 
 
 def bursts(n: int, channels: int, seed: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``mezzo dynamics`` on real files, through a throwaway app that registers the command."""
+"""``mezzo dynamics`` on real files, through the real CLI entry point."""
 
 from __future__ import annotations
 
@@ -7,33 +7,17 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-import typer
 
-from mezzo.cli import app as app_module
-from mezzo.cli import dynamics_cmd
+from cli_runner import run_main
 from mezzo.marks import LEVELS_DB
 
 FS = 48000
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root(debug: bool = typer.Option(False, "--debug")) -> None:
-        """Throwaway root."""
-
-    dynamics_cmd.register(app)
-    monkeypatch.setattr(app_module, "app", app)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            app_module.main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return invoke
+def run(capsys):
+    """The real CLI entry point, in-process."""
+    return lambda *args: run_main(capsys, *args)
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import soundfile as sf
 
 import mezzo.demo
 import signals
-from mezzo.cli import app as app_module
-from mezzo.cli import master_cmd
+from cli_runner import run_main
 from mezzo.meters.loudness import loudness
 from reference import naive_bs1770 as naive
 
@@ -25,18 +24,8 @@ NAIVE_LU = 0.05  # tests/tolerances.py NAIVE_REFERENCE_LU
 INDEPENDENT_TP_DB = 0.1  # issue 5 §1
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _registered():
-    names = {c.name or c.callback.__name__ for c in app_module.app.registered_commands}
-    if "master" not in names:
-        master_cmd.register(app_module.app)
-
-
 def run(args, capsys):
-    with pytest.raises(SystemExit) as exc:
-        app_module.main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
+    return run_main(capsys, *args)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""``mezzo midi …`` on real files, through a throwaway app that registers the command group."""
+"""``mezzo midi …`` on real files, through the real CLI entry point."""
 
 from __future__ import annotations
 
@@ -6,30 +6,14 @@ import json
 
 import mido
 import pytest
-import typer
 
-from mezzo.cli import app as app_module
-from mezzo.cli import midi_cmd
+from cli_runner import run_main
 
 
 @pytest.fixture
-def run(monkeypatch, capsys):
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root(debug: bool = typer.Option(False, "--debug")) -> None:
-        """Throwaway root."""
-
-    midi_cmd.register(app)
-    monkeypatch.setattr(app_module, "app", app)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            app_module.main(list(args))
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return invoke
+def run(capsys):
+    """The real CLI entry point, in-process."""
+    return lambda *args: run_main(capsys, *args)
 
 
 @pytest.fixture

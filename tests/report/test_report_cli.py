@@ -6,41 +6,18 @@ import subprocess
 import sys
 
 import pytest
-import typer
 from report_data import BASE_PLOTS, COMPARE_PLOTS, PLOT_SIZES, png_size
 
-from mezzo.cli import app as app_module
-from mezzo.cli import report_cmd
+from cli_runner import run_main
 
-#: Runs the real entry point, with the command registered if app.py does not wire it yet.
-RUNNER = (
-    "import sys\n"
-    "from mezzo.cli import app as m, report_cmd\n"
-    "if not any(c.name == 'report' for c in m.app.registered_commands):\n"
-    "    report_cmd.register(m.app)\n"
-    "m.main(sys.argv[1:])\n"
-)
+#: Runs the real entry point in a subprocess.
+RUNNER = "import sys\nfrom mezzo.cli.app import main\nmain(sys.argv[1:])\n"
 
 
 @pytest.fixture
-def cli(monkeypatch, capsys):
-    """Call ``mezzo.cli.app.main`` in-process on an app holding the report command."""
-    local = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @local.callback()
-    def _root(debug: bool = typer.Option(False, "--debug")) -> None:
-        """mezzo"""
-
-    report_cmd.register(local)
-    monkeypatch.setattr(app_module, "app", local)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        with pytest.raises(SystemExit) as info:
-            app_module.main(["report", *map(str, args)])
-        out, err = capsys.readouterr()
-        return info.value.code, out, err
-
-    return run
+def cli(capsys):
+    """Call ``mezzo report ...`` through the real entry point, in-process."""
+    return lambda *args: run_main(capsys, "report", *args)
 
 
 def _one_line_error(err: str) -> str:
