@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-#: BS.1770-4 eq. (2): loudness offset so that a 997 Hz sine at -3.01 dBFS RMS per channel...
-#: more exactly, the constant that makes the K-weighted level read in LKFS/LUFS.
+#: BS.1770-4 eq. (2): the constant in L = -0.691 + 10 log10(sum G_i z_i); it cancels the
+#: K-filter's +0.691 dB at 997 Hz, so a 0 dBFS 997 Hz sine in one front channel reads -3.01 LUFS.
 LOUDNESS_OFFSET_DB = -0.691
 
 
