@@ -49,6 +49,14 @@ Build-ups and drops (dance music):
   the curve was higher than just before the drop. It starts at the knee of a
   least-squares fit "constant, then a rising line" (the line may start with a jump) and ends
   at the drop; it needs a rise of at least 1 standard deviation over at least 4 s.
+- **Filter sweep** (a build-up made only by an opening high-pass or low-pass filter, the
+  groove going on): before a candidate drop, the centroid rises and the low band's share of
+  the level falls together and steadily (rank correlation with time at least 0.8 for both,
+  on a 0.25 s grid of 1 s averages) by at least 1/2 octave and 6 dB, over at least 4 s; it
+  starts at the earliest frame from which this holds. The build-up starts at the earlier of
+  the tension rise and the sweep. A candidate drop at the start of a sweep (up to 1.5 s
+  before it) or inside it (up to 4 s before its end) is the groove coming back before the
+  build-up, not a drop, and is discarded: a drop ends a build-up.
 """
 
 from __future__ import annotations
@@ -86,6 +94,13 @@ _PRIOR_OCTAVES = 1.0
 _BASS_HZ = 200.0
 _BASS_MIN_DB = 30.0
 _VOTE_WINDOW_S = 10.0
+#: Filter sweeps (build-ups made by an opening high-pass or low-pass filter): shortest length,
+#: steadiness (rank correlation with time), smallest fall of the low band's share and rise of
+#: the spectral centroid.
+_SWEEP_MIN_S = 4.0
+_SWEEP_STEADY = 0.8
+_SWEEP_MIN_DB = 6.0
+_SWEEP_MIN_OCT = 0.5
 
 
 def _prior(bpm: float) -> float:
@@ -279,9 +294,28 @@ def _drops_and_buildups(
         if all(abs(t[i] - t[j]) >= 8.0 for j in chosen):
             chosen.append(i)
     chosen.sort()
+
+    # build-up cues
+    cent = features.centroid_octaves()
+    quiet = full < full.max() - 50.0
+    cent = np.where(quiet, np.nan, cent)
+    rel_low = np.where(quiet, np.nan, low - full)
+    cent_s = _moving_average(np.nan_to_num(cent, nan=np.nanmedian(cent) if np.isfinite(cent).any() else 0.0), round(1.0 * fps))
+    rl = _moving_average(np.nan_to_num(rel_low, nan=np.nanmedian(rel_low) if np.isfinite(rel_low).any() else 0.0), round(1.0 * fps))
+    # filter sweeps: a steady rise of the centroid with a steady fall of the low band's share,
+    # ending at a candidate drop; a candidate at the start of (or inside) such a sweep is the
+    # beat coming back before the build-up, not a drop
+    sweeps: dict[int, int] = {}
+    for c_prev, c in zip([0, *chosen], chosen, strict=False):
+        j = _sweep_start(rl, cent_s, max(c_prev, c - round(64.0 * fps)), c - round(0.5 * fps), fps)
+        if j is not None:
+            sweeps[c] = j
+    inside = {c for c in chosen for k, j in sweeps.items() if t[j] - 1.5 <= t[c] <= t[k] - 4.0}
+    chosen = [c for c in chosen if c not in inside]
     rise = np.concatenate([[0.0], np.diff(_moving_average(low, 2))])
     drops: list[Drop] = []
     drop_idx: list[int] = []
+    drop_sweep: list[int | None] = []
     half = round(0.5 * fps)
     for i in chosen:
         a, b = max(1, i - half), min(n, i + half)
@@ -293,45 +327,81 @@ def _drops_and_buildups(
                 when = float(beats[j])
         drops.append(Drop(round(when, 3)))
         drop_idx.append(k)
+        drop_sweep.append(sweeps.get(i))
 
-    # build-ups
-    cent = features.centroid_octaves()
-    quiet = full < full.max() - 50.0
-    cent = np.where(quiet, np.nan, cent)
-    rel_low = np.where(quiet, np.nan, low - full)
     flux = features.onset_strength()
     density = _moving_average(flux, round(2.0 * fps))
-    tension = _zscore(_moving_average(np.nan_to_num(cent, nan=np.nanmedian(cent) if np.isfinite(cent).any() else 0.0), round(1.0 * fps)))
+    tension = _zscore(cent_s)
     tension = tension + _zscore(_moving_average(full, round(1.0 * fps)))
     tension = tension + _zscore(density)
-    rl = _moving_average(np.nan_to_num(rel_low, nan=np.nanmedian(rel_low) if np.isfinite(rel_low).any() else 0.0), round(1.0 * fps))
     tension = tension - _zscore(rl)
     tension = _moving_average(tension, round(2.0 * fps)) / 2.0  # about unit spread
     buildups: list[Buildup] = []
     previous = 0
-    for drop, k in zip(drops, drop_idx, strict=True):
-        lo = max(previous, k - round(64.0 * fps))
-        end = k - round(0.5 * fps)
-        if end - lo < round(4.0 * fps):
-            previous = k + round(4.0 * fps)
-            continue
-        tail = slice(max(lo, k - round(4.0 * fps)), end)
-        top_i = tail.start + int(np.argmax(tension[tail]))
-        top = float(tension[top_i])
-        seg = tension[lo : top_i + 1]
-        # begin after the last earlier moment above the top level (the previous loud part)
-        high = np.flatnonzero(seg[: max(1, seg.size - round(8.0 * fps))] > top)
-        if high.size:
-            lo = lo + int(high[-1]) + 1
-            seg = tension[lo : top_i + 1]
-        start_i = _hinge(seg, round(0.25 * fps))
-        if start_i is not None:
-            start_i += lo
-            rise = top - float(np.median(tension[lo : start_i + 1]))
-            if rise >= 1.0 and t[k] - t[start_i] >= 4.0:
-                buildups.append(Buildup(round(float(t[start_i]), 2), drop.time_s))
+    for drop, k, sweep in zip(drops, drop_idx, drop_sweep, strict=True):
+        start = _tension_start(tension, t, previous, k, fps)
+        if sweep is not None and sweep >= previous:
+            start = sweep if start is None else min(start, sweep)
+        if start is not None:
+            buildups.append(Buildup(round(float(t[start]), 2), drop.time_s))
         previous = k + round(4.0 * fps)
     return drops, buildups
+
+
+def _tension_start(tension: np.ndarray, t: np.ndarray, previous: int, k: int, fps: float) -> int | None:
+    """Start of the rise of ``tension`` that ends at the drop at frame ``k``, or None."""
+    lo = max(previous, k - round(64.0 * fps))
+    end = k - round(0.5 * fps)
+    if end - lo < round(4.0 * fps):
+        return None
+    tail = slice(max(lo, k - round(4.0 * fps)), end)
+    top_i = tail.start + int(np.argmax(tension[tail]))
+    top = float(tension[top_i])
+    seg = tension[lo : top_i + 1]
+    # begin after the last earlier moment above the top level (the previous loud part)
+    high = np.flatnonzero(seg[: max(1, seg.size - round(8.0 * fps))] > top)
+    if high.size:
+        lo = lo + int(high[-1]) + 1
+        seg = tension[lo : top_i + 1]
+    start_i = _hinge(seg, round(0.25 * fps))
+    if start_i is None:
+        return None
+    start_i += lo
+    rise = top - float(np.median(tension[lo : start_i + 1]))
+    if rise >= 1.0 and t[k] - t[start_i] >= 4.0:
+        return start_i
+    return None
+
+
+def _rank_corr(x: np.ndarray) -> float:
+    """Spearman rank correlation of ``x`` with its index."""
+    if x.size < 3:
+        return 0.0
+    r = np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(np.float64)
+    i = np.arange(x.size, dtype=np.float64)
+    sd = float(np.std(r))
+    return float(np.mean((r - r.mean()) * (i - i.mean())) / (sd * np.std(i))) if sd > 0 else 0.0
+
+
+def _sweep_start(rel_low: np.ndarray, cent: np.ndarray, lo: int, end: int, fps: float) -> int | None:
+    """Start of a filter sweep ending at frame ``end`` (searched back to ``lo``), or None.
+
+    A sweep is at least ``_SWEEP_MIN_S`` long, the centroid rises and the low band's share
+    falls steadily over it (rank correlations with time >= ``_SWEEP_STEADY``, on a 0.25 s
+    grid), by at least ``_SWEEP_MIN_OCT`` octave and ``_SWEEP_MIN_DB`` dB. It starts at the
+    earliest frame from which both hold.
+    """
+    step = max(1, round(0.25 * fps))
+    shortest = round(_SWEEP_MIN_S * fps)
+    if end - lo < shortest:
+        return None
+    for j in range(lo, end - shortest + 1, step):
+        rl, ce = rel_low[j:end:step], cent[j:end:step]
+        if rl[0] - rl[-1] < _SWEEP_MIN_DB or ce[-1] - ce[0] < _SWEEP_MIN_OCT:
+            continue
+        if _rank_corr(rl) <= -_SWEEP_STEADY and _rank_corr(ce) >= _SWEEP_STEADY:
+            return j
+    return None
 
 
 def _hinge(seg: np.ndarray, stride: int) -> int | None:
