@@ -125,12 +125,13 @@ def analyze(
         meter = LoudnessMeter(info.sample_rate, info.channels, layout=layout, hop_s=hop_s)
         extra = _DynamicsPass(info.sample_rate, info.channels) if dynamics else None
         for block in reader:
-            if not np.isfinite(block).all():
+            try:
+                meter.update(block)  # validates the block (NaN/Inf) before measuring it
+            except AudioInputError:
                 at = (meter.samples_seen + int(np.argmax(~np.isfinite(block).all(axis=0)))) / info.sample_rate
                 raise AudioInputError(
                     f"{path!r}: contains NaN or Inf samples (first near {at:.2f} s) — repair or re-export the file"
-                )
-            meter.update(block)
+                ) from None
             if extra is not None:
                 extra.update(block)
             if progress is not None:

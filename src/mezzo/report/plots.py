@@ -73,12 +73,7 @@ def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | Non
     Tech 3341); the integrated level is drawn as a horizontal line. Loudness below the
     absolute gate (-70 LUFS) is not drawn. Silence gives a valid plot with a note.
     """
-    path = Path(os.fspath(path))
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(
-            f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf"
-        )
+    path, fmt = _output(path)
     momentary_t, momentary = _series(result, "momentary")
     short_t, short = _series(result, "short_term")
     integrated = _number(result, "integrated_lufs")
@@ -269,6 +264,15 @@ def _stats(fig: Any, integrated: float | None, lra: float | None, true_peak: flo
     )
 
 
+def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
+    """Return the plot's path and its image format, or raise ParameterError for another suffix."""
+    path = Path(os.fspath(path))
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ParameterError(f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf")
+    return path, fmt
+
+
 def _save_atomic(fig: Any, path: Path, fmt: str) -> None:
     """Save ``fig`` to a temporary file next to ``path``, then rename it into place."""
     folder = path.parent
@@ -326,12 +330,7 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
     pathlib.Path
         The path written.
     """
-    path = Path(os.fspath(path))
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(
-            f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf"
-        )
+    path, fmt = _output(path)
     loud = getattr(analysis, "loudness", analysis)
     momentary_t, momentary = _series(loud, "momentary")
     short_t, short = _series(loud, "short_term")
@@ -470,10 +469,7 @@ def plot_gain_reduction(
     pathlib.Path
         The path written.
     """
-    path = Path(os.fspath(path))
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ParameterError(f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf")
+    path, fmt = _output(path)
     x0, x1, gain = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (before, after, gain_db))
     n = x0.shape[1]
     if x1.shape[1] != n or gain.shape[1] != n:
