@@ -2,7 +2,9 @@
 
 ``njit`` with ``cache=True`` and ``nogil=True``, no fastmath, no parallel, no
 eager signatures (see STYLE 3.6). ``MEZZO_NUMBA_CACHE=0`` turns the on-disk
-cache off (read-only installs, exotic Dask workers).
+cache off (read-only installs, exotic Dask workers). ``@kernel(inline=True)``
+marks a small helper that numba inlines into its callers (no call, no array
+arguments to pass: worth it for helpers called per sample or per refinement).
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ import os
 import numba
 
 
-def kernel(func):
+def kernel(func=None, *, inline: bool = False):
     """Compile ``func`` lazily with numba (cached unless ``MEZZO_NUMBA_CACHE=0``)."""
     cache = os.environ.get("MEZZO_NUMBA_CACHE", "1") != "0"
-    return numba.njit(cache=cache, nogil=True)(func)
+    options = {"cache": cache, "nogil": True}
+    if inline:
+        options["inline"] = "always"
+    if func is None:
+        return lambda f: numba.njit(**options)(f)
+    return numba.njit(**options)(func)

@@ -2,7 +2,10 @@
 
 Private to mezzo. One kernel call per block; the whole state lives in arrays
 handed in, so any split of a signal into blocks gives bit-identical output.
-Each block is processed in chunks of ``CHUNK`` samples, in four passes.
+Each block is processed in chunks of ``CHUNK`` samples, in four passes, one
+kernel each (small functions keep the compiled loops in registers); the small
+helpers of the detection are inlined into them (a call with many array
+arguments costs more than the work of a helper).
 
 1. **Detection bound**, per channel, of sample ``j = i - D`` (``i`` the newest
    input, ``D`` the half-length of the long interpolator; 0 for sample peak).
@@ -23,8 +26,11 @@ Each block is processed in chunks of ``CHUNK`` samples, in four passes.
    complete; the prefix maximum is refined while it is the window's maximum
    and above the ceiling. Refining means: the Annex 2 values give a better
    lower bound (a bound within ``accept`` of it is kept), else the exact peak
-   (``I`` of a run of ``EXACT_RUN`` intervals at once, vectorised; on dense
-   content the whole chunk's). So ``M[i]`` is the exact maximum or a bound at
+   (``I`` of one interval at a time; after a chunk where at least
+   ``1 / DENSE_FRACTION`` of the samples needed it, the whole next chunk's at
+   once, vectorised). Channels of a linked group are refined in the order of
+   their lower bounds, largest first: another channel's bound at or below the
+   exact peak found needs no exact peak. So ``M[i]`` is the exact maximum or a bound at
    most ``accept`` above it, never below, and the same whatever the block
    splits (every ``I`` is the same sums in the same order, however computed).
 3. **Hold and release**: ``V`` falls instantly to ``S``; it rises towards it by
@@ -45,13 +51,14 @@ from mezzo.kernels._jit import kernel
 
 #: samples per pass of the block loop
 CHUNK = 256
-#: exact interval peaks computed at once on a refinement (vectorised over the run)
-EXACT_RUN = 8
+#: a chunk follows one where at least 1 / DENSE_FRACTION of the samples needed exact peaks:
+#: its exact peaks are computed in one vectorised run (dense content such as loud noise)
+DENSE_FRACTION = 4
 #: relative slack on the bound (covers float rounding of the bound and of the exact sums)
 BOUND_SLACK = 1e-9
 
 
-@kernel
+@kernel(inline=True)
 def _fir15(taps, h, start):
     """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 15 phases ``p`` (unrolled: independent sums)."""
     a0 = 0.0
@@ -105,7 +112,7 @@ def _fir15(taps, h, start):
     )
 
 
-@kernel
+@kernel(inline=True)
 def _fir4(taps, h, start):
     """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 4 phases ``p``."""
     a0 = 0.0
@@ -121,7 +128,7 @@ def _fir4(taps, h, start):
     return max(abs(a0), abs(a1), abs(a2), abs(a3))
 
 
-@kernel
+@kernel(inline=True)
 def _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag):
     """BS.1770-4 Annex 2 ``I`` of the interval whose newest input is ``x[a]`` (cached): a lower bound."""
     size = atag.shape[1]
@@ -134,7 +141,7 @@ def _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag):
     return val
 
 
-@kernel
+@kernel(inline=True)
 def _exact_interval(
     a, c, hist, ring, long_t, short_t, short_off, annex_t, annex_off, acache, atag, icache, itag
 ):
@@ -236,17 +243,16 @@ def _exact_batch(
         itag[c, slot] = first + t
 
 
-@kernel
+@kernel(inline=True)
 def _three_samples(hist, c, p):
     """Largest of ``|hist[c, p - 2]|``, ``|hist[c, p - 1]|``, ``|hist[c, p]|``."""
     return max(abs(hist[c, p - 2]), abs(hist[c, p - 1]), abs(hist[c, p]))
 
 
-@kernel
+@kernel(inline=True)
 def _refine(
     g,
     a_idx,
-    aslot,
     n_gain,
     n_ch,
     detect_delay,
@@ -265,30 +271,27 @@ def _refine(
     icache,
     itag,
     counters,
-    newest,
-    runacc,
-    runbest,
 ):
-    """Final value of detected sample ``a_idx`` (slot ``aslot``) of gain channel ``g``.
+    """Final value of detected sample ``a_idx`` of gain channel ``g``.
 
     First the cheap lower bound (the sample and the Annex 2 values of its two
     intervals): when the upper bound is at most ``accept`` times it, the upper
     bound is kept (at most ``accept`` above the exact peak); otherwise the exact
-    peak of each channel whose bound can still raise the maximum. Exact values
-    are computed for a run of ``EXACT_RUN`` intervals from ``a_idx - 1`` (up to
-    the newest input, ``x[newest]``) at once: refinements come in clusters
-    (rising edges), and a vectorised run costs about as much as two intervals
-    one by one.
+    peak of each channel whose bound can still raise the maximum (the channel
+    with the largest lower bound first). ``vch``/``vchx`` are the per-channel
+    bounds and flags by input index (``a_idx % K``).
     """
     c_lo = 0 if n_gain == 1 else g
     c_hi = n_ch if n_gain == 1 else g + 1
+    cslot = a_idx & (vch.shape[1] - 1)
     hi = 0.0
-    lo = 0.0
+    lo = -1.0
+    c_first = c_lo
     for c in range(c_lo, c_hi):
-        hc = vch[c, aslot]
+        hc = vch[c, cslot]
         if hc > hi:
             hi = hc
-        if vchx[c, aslot] == 1:
+        if vchx[c, cslot] == 1:
             val = hc
         else:
             val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
@@ -298,42 +301,28 @@ def _refine(
             val = max(val, _annex_interval(a_idx, c, hist, ring, annex_t, annex_off, acache, atag))
         if val > lo:
             lo = val
+            c_first = c
     if hi <= accept * lo:
         return hi
     counters[7] += 1
     best = 0.0
-    for c in range(c_lo, c_hi):
-        hc = vch[c, aslot]
-        if vchx[c, aslot] == 1:
+    # the channel with the largest lower bound first: its exact peak is the likeliest
+    # maximum, and another channel's bound at or below it needs no exact peak
+    for i in range(c_lo - 1, c_hi):
+        c = c_first if i < c_lo else i
+        if i >= c_lo and c == c_first:
+            continue
+        hc = vch[c, cslot]
+        if vchx[c, cslot] == 1:
             val = hc
         elif hc <= best:
             continue
         else:
             val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
             size = itag.shape[1]
-            if EXACT_RUN > 1 and (
+            counters[8] += (itag[c, (a_idx - 1) & (size - 1)] != a_idx - 1) + (
                 itag[c, a_idx & (size - 1)] != a_idx
-                or itag[c, (a_idx - 1) & (size - 1)] != a_idx - 1
-            ):
-                run = min(EXACT_RUN, newest - a_idx + 2)
-                _exact_batch(
-                    a_idx - 1,
-                    run,
-                    c,
-                    hist,
-                    ring,
-                    long_t,
-                    short_t,
-                    short_off,
-                    annex_t,
-                    annex_off,
-                    acache,
-                    atag,
-                    icache,
-                    itag,
-                    runacc,
-                    runbest,
-                )
+            )
             e0 = _exact_interval(
                 a_idx - 1,
                 c,
@@ -365,11 +354,421 @@ def _refine(
                 itag,
             )
             val = max(val, e0, e1)
-            vch[c, aslot] = val
-            vchx[c, aslot] = 1
+            vch[c, cslot] = val
+            vchx[c, cslot] = 1
         if val > best:
             best = val
     return best
+
+
+@kernel
+def _bounds_pass(
+    x,
+    i0,
+    m,
+    true_peak,
+    hist,
+    r0,
+    index0,
+    detect_delay,
+    c_bound,
+    q_sum,
+    accept,
+    d2max,
+    ub_prev,
+    vch,
+    vchx,
+):
+    """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample."""
+    n_ch = x.shape[0]
+    ring = hist.shape[1] // 2
+    slack = 1.0 + BOUND_SLACK
+    kmask = vch.shape[1] - 1
+    for c in range(n_ch):
+        r = r0
+        index = index0
+        d2_prev = d2max[c, 0]
+        d2_cur = d2max[c, 1]
+        u0 = ub_prev[c]
+        for t in range(m):
+            v = float(x[c, i0 + t])
+            hist[c, r] = v
+            hist[c, r + ring] = v
+            p0 = r + ring
+            a = abs(hist[c, p0 - detect_delay])
+            if true_peak:
+                # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
+                lo = max(
+                    a, abs(hist[c, p0 - detect_delay - 1]), abs(hist[c, p0 - detect_delay + 1])
+                )
+                # bound of the interval (j, j + 1) whose newest input is x[index]
+                if (index & 63) == 0:
+                    d2_prev = d2_cur
+                    d2_cur = 0.0
+                d2 = abs(v - 2.0 * hist[c, p0 - 1] + hist[c, p0 - 2])
+                if d2 > d2_cur:
+                    d2_cur = d2
+                near = max(a, abs(hist[c, p0 - detect_delay + 1]))
+                u1 = (c_bound * near + q_sum * max(d2_prev, d2_cur)) * slack
+                h = max(lo, u0, u1)
+                vch[c, index & kmask] = h
+                # within ``accept`` of the lower bound: the bound is final
+                vchx[c, index & kmask] = 1 if h <= accept * lo else 0
+                u0 = u1
+            else:
+                vch[c, index & kmask] = a
+                vchx[c, index & kmask] = 1
+            r += 1
+            if r == ring:
+                r = 0
+            index += 1
+        d2max[c, 0] = d2_prev
+        d2max[c, 1] = d2_cur
+        ub_prev[c] = u0
+
+
+@kernel
+def _window_pass(
+    m,
+    index0,
+    n_ch,
+    hig,
+    exg,
+    sbuf,
+    detect_delay,
+    accept,
+    ceiling,
+    win,
+    hist,
+    long_t,
+    short_t,
+    annex_t,
+    vh,
+    vflag,
+    vch,
+    vchx,
+    suf_v,
+    pre_v,
+    pre_a,
+    acache,
+    atag,
+    icache,
+    itag,
+    counters,
+):
+    """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``."""
+    n_gain = sbuf.shape[0]
+    ring = hist.shape[1] // 2
+    short_off = detect_delay - short_t.shape[0] // 2
+    annex_off = detect_delay - 6
+    ksize = itag.shape[1]
+    # --- pass 2, per gain channel: sliding maximum of the detected peaks -> s ---
+    # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
+    # is a suffix of the previous block and a prefix of the current one. A sample is
+    # refined (its bound replaced by its final value) when it would become a prefix
+    # maximum or a suffix maximum above the ceiling, so both maxima are final values.
+    new_off = counters[2]
+    new_parity = counters[3]
+    for g in range(n_gain):
+        index = index0
+        off = counters[2]
+        parity = counters[3]
+        c_lo = 0 if n_gain == 1 else g
+        c_hi = n_ch if n_gain == 1 else g + 1
+        # the group's bound: the largest over its channels (final if that channel's is)
+        for t in range(m):
+            hig[t] = vch[c_lo, (index0 + t) & (ksize - 1)]
+            exg[t] = vchx[c_lo, (index0 + t) & (ksize - 1)]
+        for c in range(c_lo + 1, c_hi):
+            for t in range(m):
+                kt = (index0 + t) & (ksize - 1)
+                if vch[c, kt] > hig[t]:
+                    hig[t] = vch[c, kt]
+                    exg[t] = vchx[c, kt]
+        vhg = vh[g]
+        vfg = vflag[g]
+        preg = pre_v[g]
+        prea = pre_a[g]
+        sufg = suf_v[g]
+        sbg = sbuf[g]
+        for t in range(m):
+            cur = parity * win
+            prev = win - cur
+            slot = cur + off
+            hi = hig[t]
+            ex = exg[t]
+            if off == 0:
+                # the previous block is complete: its suffix maxima, refining each record
+                run = 0.0
+                for o in range(win - 1, -1, -1):
+                    val = vh[g, prev + o]
+                    if val > run and val > ceiling and vflag[g, prev + o] == 0:
+                        val = _refine(
+                            g,
+                            index - win + o,
+                            n_gain,
+                            n_ch,
+                            detect_delay,
+                            accept,
+                            hist,
+                            ring,
+                            long_t,
+                            short_t,
+                            short_off,
+                            annex_t,
+                            annex_off,
+                            vch,
+                            vchx,
+                            acache,
+                            atag,
+                            icache,
+                            itag,
+                            counters,
+                        )
+                        vh[g, prev + o] = val
+                        vflag[g, prev + o] = 1
+                        counters[4] += 1
+                    if val > run:
+                        run = val
+                    suf_v[g, o] = run
+                before = 0.0
+                before_a = 0
+            else:
+                before = preg[off - 1]
+                before_a = prea[off - 1]
+            vhg[slot] = hi
+            vfg[slot] = ex
+            if off == 0 or hi > before:
+                preg[off] = hi
+                prea[off] = off
+            else:
+                preg[off] = before
+                prea[off] = before_a
+            sm = sufg[off + 1] if off < win - 1 else 0.0
+            # the window maximum is max(prefix, suffix); the suffix maxima are final,
+            # the prefix maximum is refined when it is the window maximum
+            while True:
+                mx = preg[off]
+                arg = prea[off]
+                if mx <= sm or mx <= ceiling or vfg[cur + arg] == 1:
+                    break
+                a_idx = index - off + arg
+                aslot = cur + arg
+                # the same decision as _refine, inline when every value it needs is
+                # cached (dense content): function calls with many arrays are costly
+                lo = 0.0
+                cached = True
+                kslot = a_idx & (ksize - 1)
+                kprev = (a_idx - 1) & (ksize - 1)
+                p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
+                for c in range(c_lo, c_hi):
+                    if vchx[c, kslot] == 1:
+                        val = vch[c, kslot]
+                    elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
+                        val = max(_three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot])
+                    else:
+                        cached = False
+                        break
+                    if val > lo:
+                        lo = val
+                if cached:
+                    val = mx
+                    if mx > accept * lo:
+                        counters[7] += 1
+                        lo = 0.0
+                        for c in range(c_lo, c_hi):
+                            if vchx[c, kslot] == 1:
+                                v2 = vch[c, kslot]
+                            elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
+                                v2 = max(
+                                    _three_samples(hist, c, p1),
+                                    icache[c, kprev],
+                                    icache[c, kslot],
+                                )
+                            else:
+                                cached = False
+                                break
+                            if v2 > lo:
+                                lo = v2
+                        val = lo
+                if not cached:
+                    val = _refine(
+                        g,
+                        a_idx,
+                        n_gain,
+                        n_ch,
+                        detect_delay,
+                        accept,
+                        hist,
+                        ring,
+                        long_t,
+                        short_t,
+                        short_off,
+                        annex_t,
+                        annex_off,
+                        vch,
+                        vchx,
+                        acache,
+                        atag,
+                        icache,
+                        itag,
+                        counters,
+                    )
+                vhg[aslot] = val
+                vfg[aslot] = 1
+                counters[4] += 1
+                # the prefix maxima from the refined sample on
+                for o in range(arg, off + 1):
+                    if o == 0 or vhg[cur + o] > preg[o - 1]:
+                        preg[o] = vhg[cur + o]
+                        prea[o] = o
+                    else:
+                        preg[o] = preg[o - 1]
+                        prea[o] = prea[o - 1]
+            mx = preg[off]
+            if sm > mx:
+                mx = sm
+            sbg[t] = 1.0 if mx <= ceiling else ceiling / mx
+            off += 1
+            if off == win:
+                off = 0
+                parity = 1 - parity
+            index += 1
+        new_off = off
+        new_parity = parity
+    counters[2] = new_off
+    counters[3] = new_parity
+
+
+@kernel
+def _gain_pass(
+    m,
+    i0,
+    sbuf,
+    gbuf,
+    gain_out,
+    record_gain,
+    ramp,
+    hold_samples,
+    release_coef,
+    box_buf,
+    box_sum,
+    box_low,
+    rel_db,
+    hold_state,
+    counters,
+):
+    """Pass 3, per gain channel: hold, release and ramp of ``sbuf`` -> ``gbuf`` (linear)."""
+    n_gain = sbuf.shape[0]
+    box_len = ramp + 1
+    db_per_ln = 20.0 / math.log(10.0)
+    ln_per_db = math.log(10.0) / 20.0
+    last_s = 1.0
+    last_s_db = 0.0
+    for g in range(n_gain):
+        bpos = counters[6]
+        cur_db = rel_db[g]
+        hold = hold_state[g]
+        low = box_low[g]
+        bsum = box_sum[g]
+        for t in range(m):
+            s = sbuf[g, t]
+            if s == 1.0 and cur_db == 0.0 and low == 0:
+                # idle: every box entry is 1.0, the gain is 1
+                hold = hold_samples
+                if bpos == box_len - 1:
+                    bsum = float(box_len)
+                gbuf[g, t] = 1.0
+                if record_gain:
+                    gain_out[g, i0 + t] = 0.0
+                bpos += 1
+                if bpos == box_len:
+                    bpos = 0
+                continue
+            # hold and release towards s (instant fall, one-pole rise in dB, never above s)
+            if s != last_s:
+                last_s = s
+                last_s_db = 0.0 if s == 1.0 else db_per_ln * math.log(s)
+            s_db = last_s_db
+            # falling or steady (ties within rounding): follow, re-arm the hold
+            if s_db <= cur_db + 1e-9:
+                cur_db = s_db
+                hold = hold_samples
+            elif hold > 0:
+                hold -= 1
+            else:
+                cur_db = s_db + release_coef * (cur_db - s_db)
+                if s_db - cur_db < 1e-7:  # within 1e-7 dB of the target: snap (ends the tail)
+                    cur_db = s_db
+            if cur_db == 0.0:
+                v = 1.0
+            elif cur_db == s_db:
+                v = s
+            else:
+                v = math.exp(cur_db * ln_per_db)
+                if v > s:
+                    v = s
+            # ramp: moving average of v over ramp + 1 samples (bpos = index % box_len)
+            old = box_buf[g, bpos]
+            if old < 1.0:
+                low -= 1
+            if v < 1.0:
+                low += 1
+            box_buf[g, bpos] = v
+            bsum += v - old
+            if bpos == box_len - 1:  # exact re-sum once per window: no drift
+                total = 0.0
+                for k in range(box_len):
+                    total += box_buf[g, k]
+                bsum = total
+            if low == 0:
+                lin = 1.0
+            else:
+                lin = bsum / box_len
+                if lin > 1.0:
+                    lin = 1.0
+            gbuf[g, t] = lin
+            if record_gain:
+                gain_out[g, i0 + t] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
+            bpos += 1
+            if bpos == box_len:
+                bpos = 0
+        rel_db[g] = cur_db
+        hold_state[g] = hold
+        box_low[g] = low
+        box_sum[g] = bsum
+
+
+@kernel
+def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
+    """Pass 4, per channel: multiply the audio delayed by ``latency`` by the gain ``gbuf``."""
+    n_ch = x.shape[0]
+    n_gain = gbuf.shape[0]
+    for c in range(n_ch):
+        gr = gbuf[0 if n_gain == 1 else c]
+        xc = x[c, i0 : i0 + m]
+        oc = out[c, i0 : i0 + m]
+        if latency == 0:
+            for t in range(m):
+                lin = gr[t]
+                dry = float(xc[t])
+                oc[t] = dry if lin == 1.0 else dry * lin
+            continue
+        dc = delay_buf[c]
+        pos = counters[1]
+        t = 0
+        while t < m:
+            # a run without wrapping of the delay line
+            run = min(m - t, latency - pos)
+            for u in range(run):
+                lin = gr[t + u]
+                dry = dc[pos + u]
+                dc[pos + u] = float(xc[t + u])
+                oc[t + u] = dry if lin == 1.0 else dry * lin
+            t += run
+            pos += run
+            if pos == latency:
+                pos = 0
 
 
 @kernel
@@ -443,8 +842,8 @@ def limiter_block(
     (C, K) int64: Annex 2 and exact ``I`` by the index of their newest input,
     ``K`` a power of two ``>= win + CHUNK + 2`` (0 / -2**62); vh (G, 2 win) float64 upper bound or final
     peak per detected sample of the current and previous van Herk block (0),
-    vflag (G, 2 win) int8 final (1); vch (C, 2 win) / vchx (C, 2 win) the same
-    per channel (0 / 1); suf_v (G, win) float64 suffix maxima of the previous
+    vflag (G, 2 win) int8 final (1); vch (C, K) / vchx (C, K) the same per
+    channel, by input index ``% K`` (0 / 1); suf_v (G, win) float64 suffix maxima of the previous
     block (0); pre_v (G, win) float64 / pre_a (G, win) int64 prefix maxima of the
     current block (bounds or final values) and their offsets (0); rel_db (G,) ``V``
     in dB (0); box_buf (G, ramp + 1) float64 (1.0), box_sum (G,) (ramp + 1),
@@ -452,83 +851,50 @@ def limiter_block(
     (0); delay_buf (C, max(latency, 1)) float64 (0); counters (9,) int64:
     samples processed, delay-line position, offset in the van Herk block, parity
     of that block, refinements, ``index % R``, ``index % (ramp + 1)``, exact
-    refinements, exact refinements in the last chunk (0; the refinement counts
-    are statistics and a hint: they change how much work is done, never the output).
+    refinements, exact interval peaks computed one by one (0; the last three are
+    statistics: they never change the output).
     """
     n_ch = x.shape[0]
     n = x.shape[1]
     n_gain = rel_db.shape[0]
     ring = hist.shape[1] // 2
-    short_off = detect_delay - short_t.shape[0] // 2
-    annex_off = detect_delay - 6
     box_len = ramp + 1
-    db_per_ln = 20.0 / math.log(10.0)
-    ln_per_db = math.log(10.0) / 20.0
-    slack = 1.0 + BOUND_SLACK
     chunk = min(n, CHUNK)
-    hvb = np.empty((n_ch, chunk))
-    hxb = np.empty((n_ch, chunk), dtype=np.int8)
     sbuf = np.empty((n_gain, chunk))
-    ksize = itag.shape[1]
     hig = np.empty(chunk)
     exg = np.empty(chunk, dtype=np.int8)
-    runacc = np.empty(max(chunk, EXACT_RUN))
-    runbest = np.empty(max(chunk, EXACT_RUN))
     gbuf = np.empty((n_gain, chunk))
-    last_s = 1.0
-    last_s_db = 0.0
+    runacc = np.empty(chunk)
+    runbest = np.empty(chunk)
+    short_off = detect_delay - short_t.shape[0] // 2
+    annex_off = detect_delay - 6
+    dense = False
     i0 = 0
     while i0 < n:
         m = min(chunk, n - i0)
         index0 = counters[0]
         r0 = counters[5]
-        # dense content (most windows needed exact peaks in the last chunk): compute the
-        # exact peaks of this chunk's intervals in one vectorised run after storing it
-        dense = counters[8] * 16 >= m
-        counters[8] = counters[7]
-        # --- pass 1, per channel: store the input; upper bound of each detected sample ---
-        for c in range(n_ch):
-            r = r0
-            index = index0
-            d2_prev = d2max[c, 0]
-            d2_cur = d2max[c, 1]
-            u0 = ub_prev[c]
-            for t in range(m):
-                v = float(x[c, i0 + t])
-                hist[c, r] = v
-                hist[c, r + ring] = v
-                p0 = r + ring
-                a = abs(hist[c, p0 - detect_delay])
-                if true_peak:
-                    # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
-                    lo = max(
-                        a, abs(hist[c, p0 - detect_delay - 1]), abs(hist[c, p0 - detect_delay + 1])
-                    )
-                    # bound of the interval (j, j + 1) whose newest input is x[index]
-                    if (index & 63) == 0:
-                        d2_prev = d2_cur
-                        d2_cur = 0.0
-                    d2 = abs(v - 2.0 * hist[c, p0 - 1] + hist[c, p0 - 2])
-                    if d2 > d2_cur:
-                        d2_cur = d2
-                    near = max(a, abs(hist[c, p0 - detect_delay + 1]))
-                    u1 = (c_bound * near + q_sum * max(d2_prev, d2_cur)) * slack
-                    h = max(lo, u0, u1)
-                    hvb[c, t] = h
-                    # within ``accept`` of the lower bound: the bound is final
-                    hxb[c, t] = 1 if h <= accept * lo else 0
-                    u0 = u1
-                else:
-                    hvb[c, t] = a
-                    hxb[c, t] = 1
-                r += 1
-                if r == ring:
-                    r = 0
-                index += 1
-            d2max[c, 0] = d2_prev
-            d2max[c, 1] = d2_cur
-            ub_prev[c] = u0
-            if true_peak and dense:
+        _bounds_pass(
+            x,
+            i0,
+            m,
+            true_peak,
+            hist,
+            r0,
+            index0,
+            detect_delay,
+            c_bound,
+            q_sum,
+            accept,
+            d2max,
+            ub_prev,
+            vch,
+            vchx,
+        )
+        if true_peak and dense:
+            # dense content (most windows needed exact peaks in the last chunk): the exact
+            # peaks of this chunk's intervals in one vectorised run per channel
+            for c in range(n_ch):
                 _exact_batch(
                     index0,
                     m,
@@ -547,297 +913,57 @@ def limiter_block(
                     runacc,
                     runbest,
                 )
-        # --- pass 2, per gain channel: sliding maximum of the detected peaks -> s ---
-        # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
-        # is a suffix of the previous block and a prefix of the current one. A sample is
-        # refined (its bound replaced by its final value) when it would become a prefix
-        # maximum or a suffix maximum above the ceiling, so both maxima are final values.
-        new_off = counters[2]
-        new_parity = counters[3]
-        for g in range(n_gain):
-            index = index0
-            off = counters[2]
-            parity = counters[3]
-            c_lo = 0 if n_gain == 1 else g
-            c_hi = n_ch if n_gain == 1 else g + 1
-            # the group's bound: the largest over its channels (final if that channel's is)
-            for t in range(m):
-                hig[t] = hvb[c_lo, t]
-                exg[t] = hxb[c_lo, t]
-            for c in range(c_lo + 1, c_hi):
-                for t in range(m):
-                    if hvb[c, t] > hig[t]:
-                        hig[t] = hvb[c, t]
-                        exg[t] = hxb[c, t]
-            vhg = vh[g]
-            vfg = vflag[g]
-            preg = pre_v[g]
-            prea = pre_a[g]
-            sufg = suf_v[g]
-            sbg = sbuf[g]
-            for t in range(m):
-                cur = parity * win
-                prev = win - cur
-                slot = cur + off
-                hi = hig[t]
-                ex = exg[t]
-                for c in range(c_lo, c_hi):
-                    vch[c, slot] = hvb[c, t]
-                    vchx[c, slot] = hxb[c, t]
-                if off == 0:
-                    # the previous block is complete: its suffix maxima, refining each record
-                    run = 0.0
-                    for o in range(win - 1, -1, -1):
-                        val = vh[g, prev + o]
-                        if val > run and val > ceiling and vflag[g, prev + o] == 0:
-                            val = _refine(
-                                g,
-                                index - win + o,
-                                prev + o,
-                                n_gain,
-                                n_ch,
-                                detect_delay,
-                                accept,
-                                hist,
-                                ring,
-                                long_t,
-                                short_t,
-                                short_off,
-                                annex_t,
-                                annex_off,
-                                vch,
-                                vchx,
-                                acache,
-                                atag,
-                                icache,
-                                itag,
-                                counters,
-                                index0 + m - 1,
-                                runacc,
-                                runbest,
-                            )
-                            vh[g, prev + o] = val
-                            vflag[g, prev + o] = 1
-                            counters[4] += 1
-                        if val > run:
-                            run = val
-                        suf_v[g, o] = run
-                    before = 0.0
-                    before_a = 0
-                else:
-                    before = preg[off - 1]
-                    before_a = prea[off - 1]
-                vhg[slot] = hi
-                vfg[slot] = ex
-                if off == 0 or hi > before:
-                    preg[off] = hi
-                    prea[off] = off
-                else:
-                    preg[off] = before
-                    prea[off] = before_a
-                sm = sufg[off + 1] if off < win - 1 else 0.0
-                # the window maximum is max(prefix, suffix); the suffix maxima are final,
-                # the prefix maximum is refined when it is the window maximum
-                while True:
-                    mx = preg[off]
-                    arg = prea[off]
-                    if mx <= sm or mx <= ceiling or vfg[cur + arg] == 1:
-                        break
-                    a_idx = index - off + arg
-                    aslot = cur + arg
-                    # the same decision as _refine, inline when every value it needs is
-                    # cached (dense content): function calls with many arrays are costly
-                    lo = 0.0
-                    cached = True
-                    kslot = a_idx & (ksize - 1)
-                    kprev = (a_idx - 1) & (ksize - 1)
-                    p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
-                    for c in range(c_lo, c_hi):
-                        if vchx[c, aslot] == 1:
-                            val = vch[c, aslot]
-                        elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
-                            val = max(
-                                _three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot]
-                            )
-                        else:
-                            cached = False
-                            break
-                        if val > lo:
-                            lo = val
-                    if cached:
-                        val = mx
-                        if mx > accept * lo:
-                            counters[7] += 1
-                            lo = 0.0
-                            for c in range(c_lo, c_hi):
-                                if vchx[c, aslot] == 1:
-                                    v2 = vch[c, aslot]
-                                elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
-                                    v2 = max(
-                                        _three_samples(hist, c, p1),
-                                        icache[c, kprev],
-                                        icache[c, kslot],
-                                    )
-                                else:
-                                    cached = False
-                                    break
-                                if v2 > lo:
-                                    lo = v2
-                            val = lo
-                    if not cached:
-                        val = _refine(
-                            g,
-                            a_idx,
-                            aslot,
-                            n_gain,
-                            n_ch,
-                            detect_delay,
-                            accept,
-                            hist,
-                            ring,
-                            long_t,
-                            short_t,
-                            short_off,
-                            annex_t,
-                            annex_off,
-                            vch,
-                            vchx,
-                            acache,
-                            atag,
-                            icache,
-                            itag,
-                            counters,
-                            index0 + m - 1,
-                            runacc,
-                            runbest,
-                        )
-                    vhg[aslot] = val
-                    vfg[aslot] = 1
-                    counters[4] += 1
-                    # the prefix maxima from the refined sample on
-                    for o in range(arg, off + 1):
-                        if o == 0 or vhg[cur + o] > preg[o - 1]:
-                            preg[o] = vhg[cur + o]
-                            prea[o] = o
-                        else:
-                            preg[o] = preg[o - 1]
-                            prea[o] = prea[o - 1]
-                mx = preg[off]
-                if sm > mx:
-                    mx = sm
-                sbg[t] = 1.0 if mx <= ceiling else ceiling / mx
-                off += 1
-                if off == win:
-                    off = 0
-                    parity = 1 - parity
-                index += 1
-            new_off = off
-            new_parity = parity
-        counters[8] = counters[7] - counters[8]
-        # --- pass 3, per gain channel: hold, release and ramp -> gain ---
-        for g in range(n_gain):
-            bpos = counters[6]
-            cur_db = rel_db[g]
-            hold = hold_state[g]
-            low = box_low[g]
-            bsum = box_sum[g]
-            for t in range(m):
-                s = sbuf[g, t]
-                if s == 1.0 and cur_db == 0.0 and low == 0:
-                    # idle: every box entry is 1.0, the gain is 1
-                    hold = hold_samples
-                    if bpos == box_len - 1:
-                        bsum = float(box_len)
-                    gbuf[g, t] = 1.0
-                    if record_gain:
-                        gain_out[g, i0 + t] = 0.0
-                    bpos += 1
-                    if bpos == box_len:
-                        bpos = 0
-                    continue
-                # hold and release towards s (instant fall, one-pole rise in dB, never above s)
-                if s != last_s:
-                    last_s = s
-                    last_s_db = 0.0 if s == 1.0 else db_per_ln * math.log(s)
-                s_db = last_s_db
-                # falling or steady (ties within rounding): follow, re-arm the hold
-                if s_db <= cur_db + 1e-9:
-                    cur_db = s_db
-                    hold = hold_samples
-                elif hold > 0:
-                    hold -= 1
-                else:
-                    cur_db = s_db + release_coef * (cur_db - s_db)
-                    if s_db - cur_db < 1e-7:  # within 1e-7 dB of the target: snap (ends the tail)
-                        cur_db = s_db
-                if cur_db == 0.0:
-                    v = 1.0
-                elif cur_db == s_db:
-                    v = s
-                else:
-                    v = math.exp(cur_db * ln_per_db)
-                    if v > s:
-                        v = s
-                # ramp: moving average of v over ramp + 1 samples (bpos = index % box_len)
-                old = box_buf[g, bpos]
-                if old < 1.0:
-                    low -= 1
-                if v < 1.0:
-                    low += 1
-                box_buf[g, bpos] = v
-                bsum += v - old
-                if bpos == box_len - 1:  # exact re-sum once per window: no drift
-                    total = 0.0
-                    for k in range(box_len):
-                        total += box_buf[g, k]
-                    bsum = total
-                if low == 0:
-                    lin = 1.0
-                else:
-                    lin = bsum / box_len
-                    if lin > 1.0:
-                        lin = 1.0
-                gbuf[g, t] = lin
-                if record_gain:
-                    gain_out[g, i0 + t] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
-                bpos += 1
-                if bpos == box_len:
-                    bpos = 0
-            rel_db[g] = cur_db
-            hold_state[g] = hold
-            box_low[g] = low
-            box_sum[g] = bsum
-        # --- pass 4, per channel: apply the gain to the delayed audio ---
-        for c in range(n_ch):
-            gr = gbuf[0 if n_gain == 1 else c]
-            xc = x[c, i0 : i0 + m]
-            oc = out[c, i0 : i0 + m]
-            if latency == 0:
-                for t in range(m):
-                    lin = gr[t]
-                    dry = float(xc[t])
-                    oc[t] = dry if lin == 1.0 else dry * lin
-                continue
-            dc = delay_buf[c]
-            pos = counters[1]
-            t = 0
-            while t < m:
-                # a run without wrapping of the delay line
-                run = min(m - t, latency - pos)
-                for u in range(run):
-                    lin = gr[t + u]
-                    dry = dc[pos + u]
-                    dc[pos + u] = float(xc[t + u])
-                    oc[t + u] = dry if lin == 1.0 else dry * lin
-                t += run
-                pos += run
-                if pos == latency:
-                    pos = 0
+        exact_before = counters[7]
+        _window_pass(
+            m,
+            index0,
+            n_ch,
+            hig,
+            exg,
+            sbuf,
+            detect_delay,
+            accept,
+            ceiling,
+            win,
+            hist,
+            long_t,
+            short_t,
+            annex_t,
+            vh,
+            vflag,
+            vch,
+            vchx,
+            suf_v,
+            pre_v,
+            pre_a,
+            acache,
+            atag,
+            icache,
+            itag,
+            counters,
+        )
+        dense = (counters[7] - exact_before) * DENSE_FRACTION >= m
+        _gain_pass(
+            m,
+            i0,
+            sbuf,
+            gbuf,
+            gain_out,
+            record_gain,
+            ramp,
+            hold_samples,
+            release_coef,
+            box_buf,
+            box_sum,
+            box_low,
+            rel_db,
+            hold_state,
+            counters,
+        )
+        _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters)
         # --- advance the counters ---
         if latency > 0:
             counters[1] = (counters[1] + m) % latency
-        counters[2] = new_off
-        counters[3] = new_parity
         counters[0] = index0 + m
         counters[5] = (r0 + m) % ring
         counters[6] = (counters[6] + m) % box_len
