@@ -554,66 +554,28 @@ def _window_pass(
                     break
                 a_idx = index - off + arg
                 aslot = cur + arg
-                # the same decision as _refine, inline when every value it needs is
-                # cached (dense content): function calls with many arrays are costly
-                lo = 0.0
-                cached = True
-                kslot = a_idx & (ksize - 1)
-                kprev = (a_idx - 1) & (ksize - 1)
-                p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
-                for c in range(c_lo, c_hi):
-                    if vchx[c, kslot] == 1:
-                        val = vch[c, kslot]
-                    elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
-                        val = max(_three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot])
-                    else:
-                        cached = False
-                        break
-                    if val > lo:
-                        lo = val
-                if cached:
-                    val = mx
-                    if mx > accept * lo:
-                        counters[7] += 1
-                        lo = 0.0
-                        for c in range(c_lo, c_hi):
-                            if vchx[c, kslot] == 1:
-                                v2 = vch[c, kslot]
-                            elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
-                                v2 = max(
-                                    _three_samples(hist, c, p1),
-                                    icache[c, kprev],
-                                    icache[c, kslot],
-                                )
-                            else:
-                                cached = False
-                                break
-                            if v2 > lo:
-                                lo = v2
-                        val = lo
-                if not cached:
-                    val = _refine(
-                        g,
-                        a_idx,
-                        n_gain,
-                        n_ch,
-                        detect_delay,
-                        accept,
-                        hist,
-                        ring,
-                        long_t,
-                        short_t,
-                        short_off,
-                        annex_t,
-                        annex_off,
-                        vch,
-                        vchx,
-                        acache,
-                        atag,
-                        icache,
-                        itag,
-                        counters,
-                    )
+                val = _refine(
+                    g,
+                    a_idx,
+                    n_gain,
+                    n_ch,
+                    detect_delay,
+                    accept,
+                    hist,
+                    ring,
+                    long_t,
+                    short_t,
+                    short_off,
+                    annex_t,
+                    annex_off,
+                    vch,
+                    vchx,
+                    acache,
+                    atag,
+                    icache,
+                    itag,
+                    counters,
+                )
                 vhg[aslot] = val
                 vfg[aslot] = 1
                 counters[4] += 1
@@ -864,8 +826,9 @@ def limiter_block(
     hig = np.empty(chunk)
     exg = np.empty(chunk, dtype=np.int8)
     gbuf = np.empty((n_gain, chunk))
-    runacc = np.empty(chunk)
-    runbest = np.empty(chunk)
+    runacc = np.empty(chunk + 1)
+    runbest = np.empty(chunk + 1)
+    kmask = vch.shape[1] - 1
     short_off = detect_delay - short_t.shape[0] // 2
     annex_off = detect_delay - 6
     dense = False
@@ -892,27 +855,37 @@ def limiter_block(
             vchx,
         )
         if true_peak and dense:
-            # dense content (most windows needed exact peaks in the last chunk): the exact
-            # peaks of this chunk's intervals in one vectorised run per channel
+            # dense content (many windows needed exact peaks in the last chunk): the exact
+            # peaks of the intervals next to this chunk's samples whose bound is above the
+            # ceiling (the only ones a refinement can ask for), one vectorised run per
+            # stretch of such samples
             for c in range(n_ch):
-                _exact_batch(
-                    index0,
-                    m,
-                    c,
-                    hist,
-                    ring,
-                    long_t,
-                    short_t,
-                    short_off,
-                    annex_t,
-                    annex_off,
-                    acache,
-                    atag,
-                    icache,
-                    itag,
-                    runacc,
-                    runbest,
-                )
+                t = 0
+                while t < m:
+                    while t < m and vch[c, (index0 + t) & kmask] <= ceiling:
+                        t += 1
+                    start = t
+                    while t < m and vch[c, (index0 + t) & kmask] > ceiling:
+                        t += 1
+                    if t > start:
+                        _exact_batch(
+                            index0 + start - 1,
+                            t - start + 1,
+                            c,
+                            hist,
+                            ring,
+                            long_t,
+                            short_t,
+                            short_off,
+                            annex_t,
+                            annex_off,
+                            acache,
+                            atag,
+                            icache,
+                            itag,
+                            runacc,
+                            runbest,
+                        )
         exact_before = counters[7]
         _window_pass(
             m,
