@@ -570,16 +570,16 @@ def test_detection_bound_is_an_upper_bound(kind, rng):
     assert c_bound == pytest.approx(1.0016, abs=1e-4)  # the numbers of the docstring
     assert float(q_bound.sum()) == pytest.approx(0.805, abs=0.005)
     exact = exact_interval_peaks(x)
-    half = 32
+    half = 20  # the long filter's half-length: tap k multiplies x[j + 20 - k]
     xp = np.concatenate([np.zeros(2 * half + 2), x, np.zeros(2 * half + 2)])
     off = 2 * half + 2
     d2 = np.abs(xp[2:] - 2 * xp[1:-1] + xp[:-2])  # d2[m - 2] uses xp[m - 2 .. m]
     for j in range(0, x.shape[0], 7):
-        window = d2[
-            off + j - half : off + j + half - 1
-        ]  # second differences inside x[j-32 .. j+32]
+        # q_bound[k] weighs the second difference whose newest sample is x[j + 20 - k]
+        newest = off + j + half - np.arange(q_bound.shape[0])
+        weighted = float(np.dot(q_bound, d2[newest - 2]))
         near = max(abs(xp[off + j]), abs(xp[off + j + 1]))
-        bound = c_bound * near + float(q_bound.sum()) * float(window.max())
+        bound = c_bound * near + weighted
         assert exact[j] <= bound * (1 + 1e-12)
 
 

@@ -15,8 +15,11 @@ arguments costs more than the work of a helper).
    fractional phases of a long 16x one, the 15 of a short 16x one and the 4 of
    BS.1770-4 Annex 2). Every phase ``h`` splits exactly as ``h = q * [1, -2, 1]
    + r0 d[x[j + 1]] + r1 d[x[j]]``, so ``I[j] <= c_bound max(|x[j]|, |x[j+1]|)
-   + q_sum max|d2x|`` over the filters' window (the maximum is kept per block
-   of 64 samples: two blocks cover the window). That bound is kept as final
+   + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i-1] + x[i-2]``; the
+   weighted sum is a 39-tap filter on ``|d2|``, vectorised over the chunk; a
+   block maximum of ``|d2|`` instead is several times looser on bright music,
+   and each loose bound above the window's maximum costs a refinement). That
+   bound is kept as final
    when it is within ``accept`` of ``max(|x[j-1]|, |x[j]|, |x[j+1]|)``.
 2. **Window maximum**, per gain channel: ``S[i] = min(1, c / M[i])`` with
    ``M[i]`` the maximum of the detected peaks over the last ``win`` samples, by
@@ -54,6 +57,9 @@ CHUNK = 256
 #: a chunk follows one where at least 1 / DENSE_FRACTION of the samples needed exact peaks:
 #: its exact peaks are computed in one vectorised run (dense content such as loud noise)
 DENSE_FRACTION = 4
+#: samples at or below the ceiling that end a stretch of the dense prefill (shorter gaps
+#: are computed with it: one long vectorised run is cheaper than several short ones)
+MERGE_GAP = 32
 #: relative slack on the bound (covers float rounding of the bound and of the exact sums)
 BOUND_SLACK = 1e-9
 
@@ -368,62 +374,85 @@ def _bounds_pass(
     m,
     true_peak,
     hist,
+    d2hist,
     r0,
     index0,
     detect_delay,
     c_bound,
-    q_sum,
+    q_bound,
     accept,
-    d2max,
     ub_prev,
     vch,
     vchx,
+    wsum,
 ):
-    """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample."""
+    """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample.
+
+    The bound of the interval whose newest input is ``x[i]`` is ``c_bound max(|x[j]|,
+    |x[j + 1]|) + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]``),
+    the weighted sum vectorised over the chunk (``wsum``, scratch of ``>= m``).
+    """
     n_ch = x.shape[0]
     ring = hist.shape[1] // 2
     slack = 1.0 + BOUND_SLACK
     kmask = vch.shape[1] - 1
+    n_q = q_bound.shape[0]
     for c in range(n_ch):
+        # one row of each array: 1-D indexing in the per-sample loops
+        h = hist[c]
+        dh = d2hist[c]
+        xc = x[c]
+        vc = vch[c]
+        vxc = vchx[c]
+        # 1. store the inputs (and their second differences) in the doubled rings
+        r = r0
+        for t in range(m):
+            v = float(xc[i0 + t])
+            h[r] = v
+            h[r + ring] = v
+            if true_peak:
+                d = abs(v - 2.0 * h[r + ring - 1] + h[r + ring - 2])
+                dh[r] = d
+                dh[r + ring] = d
+            r += 1
+            if r == ring:
+                r = 0
+        # 2. the weighted sums of |d2| over the filters' support, tap by tap (the same
+        # order for every sample, whatever the chunk)
+        if true_peak:
+            start = r0 + ring if r0 + m <= ring else r0
+            for t in range(m):
+                wsum[t] = 0.0
+            for k in range(n_q):
+                w = q_bound[k]
+                seg = dh[start - k : start - k + m]
+                for t in range(m):
+                    wsum[t] += w * seg[t]
+        # 3. per detected sample: the bound and whether it is final
         r = r0
         index = index0
-        d2_prev = d2max[c, 0]
-        d2_cur = d2max[c, 1]
         u0 = ub_prev[c]
         for t in range(m):
-            v = float(x[c, i0 + t])
-            hist[c, r] = v
-            hist[c, r + ring] = v
-            p0 = r + ring
-            a = abs(hist[c, p0 - detect_delay])
+            k = index & kmask
+            pj = r + ring - detect_delay  # x[j], the detected sample
+            a = abs(h[pj])
             if true_peak:
+                near = max(a, abs(h[pj + 1]))
                 # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
-                lo = max(
-                    a, abs(hist[c, p0 - detect_delay - 1]), abs(hist[c, p0 - detect_delay + 1])
-                )
-                # bound of the interval (j, j + 1) whose newest input is x[index]
-                if (index & 63) == 0:
-                    d2_prev = d2_cur
-                    d2_cur = 0.0
-                d2 = abs(v - 2.0 * hist[c, p0 - 1] + hist[c, p0 - 2])
-                if d2 > d2_cur:
-                    d2_cur = d2
-                near = max(a, abs(hist[c, p0 - detect_delay + 1]))
-                u1 = (c_bound * near + q_sum * max(d2_prev, d2_cur)) * slack
-                h = max(lo, u0, u1)
-                vch[c, index & kmask] = h
+                lo = max(near, abs(h[pj - 1]))
+                u1 = (c_bound * near + wsum[t]) * slack
+                hb = max(lo, u0, u1)
+                vc[k] = hb
                 # within ``accept`` of the lower bound: the bound is final
-                vchx[c, index & kmask] = 1 if h <= accept * lo else 0
+                vxc[k] = 1 if hb <= accept * lo else 0
                 u0 = u1
             else:
-                vch[c, index & kmask] = a
-                vchx[c, index & kmask] = 1
+                vc[k] = a
+                vxc[k] = 1
             r += 1
             if r == ring:
                 r = 0
             index += 1
-        d2max[c, 0] = d2_prev
-        d2max[c, 1] = d2_cur
         ub_prev[c] = u0
 
 
@@ -554,28 +583,66 @@ def _window_pass(
                     break
                 a_idx = index - off + arg
                 aslot = cur + arg
-                val = _refine(
-                    g,
-                    a_idx,
-                    n_gain,
-                    n_ch,
-                    detect_delay,
-                    accept,
-                    hist,
-                    ring,
-                    long_t,
-                    short_t,
-                    short_off,
-                    annex_t,
-                    annex_off,
-                    vch,
-                    vchx,
-                    acache,
-                    atag,
-                    icache,
-                    itag,
-                    counters,
-                )
+                # the same decision as _refine, inline when every value it needs is
+                # cached (dense content): function calls with many arrays are costly
+                lo = 0.0
+                cached = True
+                kslot = a_idx & (ksize - 1)
+                kprev = (a_idx - 1) & (ksize - 1)
+                p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
+                for c in range(c_lo, c_hi):
+                    if vchx[c, kslot] == 1:
+                        val = vch[c, kslot]
+                    elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
+                        val = max(_three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot])
+                    else:
+                        cached = False
+                        break
+                    if val > lo:
+                        lo = val
+                if cached:
+                    val = mx
+                    if mx > accept * lo:
+                        counters[7] += 1
+                        lo = 0.0
+                        for c in range(c_lo, c_hi):
+                            if vchx[c, kslot] == 1:
+                                v2 = vch[c, kslot]
+                            elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
+                                v2 = max(
+                                    _three_samples(hist, c, p1),
+                                    icache[c, kprev],
+                                    icache[c, kslot],
+                                )
+                            else:
+                                cached = False
+                                break
+                            if v2 > lo:
+                                lo = v2
+                        val = lo
+                if not cached:
+                    val = _refine(
+                        g,
+                        a_idx,
+                        n_gain,
+                        n_ch,
+                        detect_delay,
+                        accept,
+                        hist,
+                        ring,
+                        long_t,
+                        short_t,
+                        short_off,
+                        annex_t,
+                        annex_off,
+                        vch,
+                        vchx,
+                        acache,
+                        atag,
+                        icache,
+                        itag,
+                        counters,
+                    )
                 vhg[aslot] = val
                 vfg[aslot] = 1
                 counters[4] += 1
@@ -743,7 +810,7 @@ def limiter_block(
     long_t,
     short_t,
     annex_t,
-    q_sum,
+    q_bound,
     c_bound,
     accept,
     detect_delay,
@@ -754,7 +821,7 @@ def limiter_block(
     release_coef,
     latency,
     hist,
-    d2max,
+    d2hist,
     ub_prev,
     acache,
     atag,
@@ -788,8 +855,8 @@ def limiter_block(
 
     Scalars
     -------
-    q_sum, c_bound: the bound's constants (``sum_k max|q[k]|`` and the largest
-    ``|r0| + |r1|``, see the module notes); accept (>= 1): an upper bound within
+    q_bound (2D - 1,), c_bound: the bound's constants (``max|q[k]|`` over the
+    phases and the largest ``|r0| + |r1|``, see the module notes); accept (>= 1): an upper bound within
     this factor of the Annex 2 lower bound is kept as the detected peak;
     detect_delay ``D`` (0 for sample peak); ceiling (linear, margin applied);
     win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
@@ -798,8 +865,8 @@ def limiter_block(
     State (after reset)
     -------------------
     hist (C, 2R) float64 doubled ring of the inputs, ``x[m]`` at ``m % R`` and
-    ``m % R + R``, ``R`` a power of two ``>= win + 2D + CHUNK + 2`` (zeros); d2max (C, 2) largest second
-    difference of the previous and current 64-sample block (0); ub_prev (C,)
+    ``m % R + R``, ``R`` a power of two ``>= win + 2D + CHUNK + 2`` (zeros); d2hist (C, 2R) the
+    same for ``|d2|`` (0); ub_prev (C,)
     bound of the previous interval (0); acache/icache (C, K) float64, atag/itag
     (C, K) int64: Annex 2 and exact ``I`` by the index of their newest input,
     ``K`` a power of two ``>= win + CHUNK + 2`` (0 / -2**62); vh (G, 2 win) float64 upper bound or final
@@ -827,6 +894,7 @@ def limiter_block(
     exg = np.empty(chunk, dtype=np.int8)
     gbuf = np.empty((n_gain, chunk))
     runacc = np.empty(chunk + 1)
+    wsum = np.empty(chunk)
     runbest = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1
     short_off = detect_delay - short_t.shape[0] // 2
@@ -843,16 +911,17 @@ def limiter_block(
             m,
             true_peak,
             hist,
+            d2hist,
             r0,
             index0,
             detect_delay,
             c_bound,
-            q_sum,
+            q_bound,
             accept,
-            d2max,
             ub_prev,
             vch,
             vchx,
+            wsum,
         )
         if true_peak and dense:
             # dense content (many windows needed exact peaks in the last chunk): the exact
@@ -865,12 +934,17 @@ def limiter_block(
                     while t < m and vch[c, (index0 + t) & kmask] <= ceiling:
                         t += 1
                     start = t
-                    while t < m and vch[c, (index0 + t) & kmask] > ceiling:
+                    # a stretch ends after MERGE_GAP samples at or below the ceiling
+                    last = t
+                    while t < m and t - last <= MERGE_GAP:
+                        if vch[c, (index0 + t) & kmask] > ceiling:
+                            last = t
                         t += 1
-                    if t > start:
+                    t = last + 1
+                    if last >= start and start < m:
                         _exact_batch(
                             index0 + start - 1,
-                            t - start + 1,
+                            last - start + 2,
                             c,
                             hist,
                             ring,
