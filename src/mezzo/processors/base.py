@@ -26,6 +26,7 @@ a flush. One instance per thread (instances hold state).
 
 from __future__ import annotations
 
+import ctypes
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -274,10 +275,10 @@ class Processor(ABC):
         if lat:
             if record:
                 tail, tail_gain = self.flush(return_gain=True)
-                gain = np.concatenate([gain, tail_gain], axis=1)[:, lat:]
+                gain = _drop_latency(gain, tail_gain, lat, x)
             else:
                 tail = self.flush()
-            out = np.concatenate([out, tail], axis=1)[:, lat:]
+            out = _drop_latency(out, tail, lat, x)
         self.gain_db = gain
         if mono:
             out = out[0]
@@ -297,3 +298,22 @@ class Processor(ABC):
     @abstractmethod
     def _process(self, x: np.ndarray, key: np.ndarray | None, record: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """Process a checked 2-D block; return ``(out, gain_db or None)``."""
+
+
+def _drop_latency(out: np.ndarray, tail: np.ndarray, lat: int, source: np.ndarray) -> np.ndarray:
+    """``concatenate([out, tail], axis=1)[:, lat:]``, in place in ``out`` when it can be.
+
+    A whole-signal call would otherwise allocate and fill a second array the size
+    of the signal (on long signals, fresh memory costs as much as a fast kernel).
+    ``out`` is shifted left by ``lat`` samples row by row (``memmove`` copes with
+    the overlap) and the tail fills its end; an ``out`` that shares memory with
+    the input, or that is not C-contiguous, gets the copying form.
+    """
+    n = out.shape[1]
+    if n <= lat or not out.flags.c_contiguous or np.may_share_memory(out, source):
+        return np.concatenate([out, tail], axis=1)[:, lat:]
+    nbytes = (n - lat) * out.itemsize
+    for row in out:
+        ctypes.memmove(row.ctypes.data, row.ctypes.data + lat * out.itemsize, nbytes)
+    out[:, n - lat :] = tail[:, :lat]
+    return out
