@@ -385,75 +385,107 @@ def _bounds_pass(
     vch,
     vchx,
     wsum,
+    ubuf,
 ):
     """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample.
 
     The bound of the interval whose newest input is ``x[i]`` is ``c_bound max(|x[j]|,
-    |x[j + 1]|) + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]``),
-    the weighted sum vectorised over the chunk (``wsum``, scratch of ``>= m``).
+    |x[j + 1]|) + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]``).
+    Every loop runs over a stretch where neither ring wraps, on slices, so that it
+    vectorises; ``wsum`` and ``ubuf`` are scratch of ``>= m`` and ``>= m + 1``.
     """
     n_ch = x.shape[0]
     ring = hist.shape[1] // 2
+    ksize = vch.shape[1]
     slack = 1.0 + BOUND_SLACK
-    kmask = vch.shape[1] - 1
     n_q = q_bound.shape[0]
     for c in range(n_ch):
-        # one row of each array: 1-D indexing in the per-sample loops
         h = hist[c]
         dh = d2hist[c]
         xc = x[c]
-        vc = vch[c]
-        vxc = vchx[c]
-        # 1. store the inputs (and their second differences) in the doubled rings
-        r = r0
-        for t in range(m):
-            v = float(xc[i0 + t])
-            h[r] = v
-            h[r + ring] = v
+        # 1. store the inputs (and the magnitudes of their second differences), both halves
+        t = 0
+        while t < m:
+            r = (r0 + t) % ring
+            seg = min(m - t, ring - r)
+            xs = xc[i0 + t : i0 + t + seg]
+            hl = h[r : r + seg]
+            hu = h[r + ring : r + ring + seg]
+            for u in range(seg):
+                v = float(xs[u])
+                hl[u] = v
+                hu[u] = v
             if true_peak:
-                d = abs(v - 2.0 * h[r + ring - 1] + h[r + ring - 2])
-                dh[r] = d
-                dh[r + ring] = d
-            r += 1
-            if r == ring:
-                r = 0
-        # 2. the weighted sums of |d2| over the filters' support, tap by tap (the same
-        # order for every sample, whatever the chunk)
+                h1 = h[r + ring - 1 : r + ring - 1 + seg]
+                h2 = h[r + ring - 2 : r + ring - 2 + seg]
+                dl = dh[r : r + seg]
+                du = dh[r + ring : r + ring + seg]
+                for u in range(seg):
+                    d = abs(hu[u] - 2.0 * h1[u] + h2[u])
+                    dl[u] = d
+                    du[u] = d
+            t += seg
         if true_peak:
+            # 2. the weighted sums of |d2| over the filters' support, four taps per sweep
+            # added one after the other (the same order for every sample, whatever the chunk)
             start = r0 + ring if r0 + m <= ring else r0
             for t in range(m):
                 wsum[t] = 0.0
-            for k in range(n_q):
-                w = q_bound[k]
-                seg = dh[start - k : start - k + m]
+            k = 0
+            while k + 4 <= n_q:
+                w0 = q_bound[k]
+                w1 = q_bound[k + 1]
+                w2 = q_bound[k + 2]
+                w3 = q_bound[k + 3]
+                s0 = dh[start - k : start - k + m]
+                s1 = dh[start - k - 1 : start - k - 1 + m]
+                s2 = dh[start - k - 2 : start - k - 2 + m]
+                s3 = dh[start - k - 3 : start - k - 3 + m]
                 for t in range(m):
-                    wsum[t] += w * seg[t]
-        # 3. per detected sample: the bound and whether it is final
-        r = r0
-        index = index0
-        u0 = ub_prev[c]
-        for t in range(m):
-            k = index & kmask
-            pj = r + ring - detect_delay  # x[j], the detected sample
-            a = abs(h[pj])
+                    wsum[t] = (((wsum[t] + w0 * s0[t]) + w1 * s1[t]) + w2 * s2[t]) + w3 * s3[t]
+                k += 4
+            while k < n_q:
+                w0 = q_bound[k]
+                s0 = dh[start - k : start - k + m]
+                for t in range(m):
+                    wsum[t] += w0 * s0[t]
+                k += 1
+        # 3. per detected sample ``j = i - D``: the bound and whether it is final
+        vc = vch[c]
+        vxc = vchx[c]
+        ubuf[0] = ub_prev[c]  # the bound of the interval before the chunk's first
+        t = 0
+        while t < m:
+            r = (r0 + t) % ring
+            kk = (index0 + t) & (ksize - 1)
+            seg = min(m - t, ring - r, ksize - kk)
+            pj = r + ring - detect_delay  # x[j] of the stretch's first sample
+            a1 = h[pj : pj + seg]
+            vcs = vc[kk : kk + seg]
+            vxs = vxc[kk : kk + seg]
             if true_peak:
-                near = max(a, abs(h[pj + 1]))
-                # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
-                lo = max(near, abs(h[pj - 1]))
-                u1 = (c_bound * near + wsum[t]) * slack
-                hb = max(lo, u0, u1)
-                vc[k] = hb
-                # within ``accept`` of the lower bound: the bound is final
-                vxc[k] = 1 if hb <= accept * lo else 0
-                u0 = u1
+                a0 = h[pj - 1 : pj - 1 + seg]
+                a2 = h[pj + 1 : pj + 1 + seg]
+                ws = wsum[t : t + seg]
+                up = ubuf[t : t + seg]
+                un = ubuf[t + 1 : t + 1 + seg]
+                for u in range(seg):
+                    un[u] = (c_bound * max(abs(a1[u]), abs(a2[u])) + ws[u]) * slack
+                for u in range(seg):
+                    near = max(abs(a1[u]), abs(a2[u]))
+                    # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
+                    lo = max(near, abs(a0[u]))
+                    hb = max(lo, up[u], un[u])
+                    vcs[u] = hb
+                    # within ``accept`` of the lower bound: the bound is final
+                    vxs[u] = 1 if hb <= accept * lo else 0
             else:
-                vc[k] = a
-                vxc[k] = 1
-            r += 1
-            if r == ring:
-                r = 0
-            index += 1
-        ub_prev[c] = u0
+                for u in range(seg):
+                    vcs[u] = abs(a1[u])
+                    vxs[u] = 1
+            t += seg
+        if true_peak:
+            ub_prev[c] = ubuf[m]
 
 
 @kernel
@@ -895,6 +927,7 @@ def limiter_block(
     gbuf = np.empty((n_gain, chunk))
     runacc = np.empty(chunk + 1)
     wsum = np.empty(chunk)
+    ubuf = np.empty(chunk + 1)
     runbest = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1
     short_off = detect_delay - short_t.shape[0] // 2
@@ -922,6 +955,7 @@ def limiter_block(
             vch,
             vchx,
             wsum,
+            ubuf,
         )
         if true_peak and dense:
             # dense content (many windows needed exact peaks in the last chunk): the exact
