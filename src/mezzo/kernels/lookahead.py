@@ -60,6 +60,8 @@ DENSE_FRACTION = 4
 #: samples at or below the ceiling that end a stretch of the dense prefill (shorter gaps
 #: are computed with it: one long vectorised run is cheaper than several short ones)
 MERGE_GAP = 32
+#: a floor for the window maximum (no division by zero; far below any ceiling)
+TINY = 1e-300
 #: relative slack on the bound (covers float rounding of the bound and of the exact sums)
 BOUND_SLACK = 1e-9
 
@@ -546,10 +548,15 @@ def _window_pass(
                 if vch[c, kt] > hig[t]:
                     hig[t] = vch[c, kt]
                     exg[t] = vchx[c, kt]
+        last_mx = -1.0
+        last_s = 1.0
         vhg = vh[g]
         vfg = vflag[g]
         preg = pre_v[g]
         prea = pre_a[g]
+        # the prefix maximum of the current block so far (any value at offset 0)
+        pmax = preg[off - 1] if off > 0 else 0.0
+        parg = prea[off - 1] if off > 0 else 0
         sufg = suf_v[g]
         sbg = sbuf[g]
         for t in range(m):
@@ -592,26 +599,22 @@ def _window_pass(
                     if val > run:
                         run = val
                     suf_v[g, o] = run
-                before = 0.0
-                before_a = 0
-            else:
-                before = preg[off - 1]
-                before_a = prea[off - 1]
             vhg[slot] = hi
             vfg[slot] = ex
-            if off == 0 or hi > before:
-                preg[off] = hi
-                prea[off] = off
-            else:
-                preg[off] = before
-                prea[off] = before_a
+            # the running prefix maximum lives in registers (pmax, parg); branch-free where
+            # the data decide (music makes those branches unpredictable)
+            new_max = (off == 0) | (hi > pmax)
+            pmax = hi if new_max else pmax
+            parg = off if new_max else parg
+            preg[off] = pmax
+            prea[off] = parg
             sm = sufg[off + 1] if off < win - 1 else 0.0
             # the window maximum is max(prefix, suffix); the suffix maxima are final,
             # the prefix maximum is refined when it is the window maximum
             while True:
-                mx = preg[off]
-                arg = prea[off]
-                if mx <= sm or mx <= ceiling or vfg[cur + arg] == 1:
+                mx = pmax
+                arg = parg
+                if not ((mx > sm) & (mx > ceiling) & (vfg[cur + arg] == 0)):
                     break
                 a_idx = index - off + arg
                 aslot = cur + arg
@@ -686,10 +689,13 @@ def _window_pass(
                     else:
                         preg[o] = preg[o - 1]
                         prea[o] = prea[o - 1]
-            mx = preg[off]
-            if sm > mx:
-                mx = sm
-            sbg[t] = 1.0 if mx <= ceiling else ceiling / mx
+                pmax = preg[off]
+                parg = prea[off]
+            mx = max(pmax, sm, TINY)
+            if mx != last_mx:  # the window maximum stays for runs of samples: one division per run
+                last_mx = mx
+                last_s = min(1.0, ceiling / mx)  # exactly 1.0 at or below the ceiling
+            sbg[t] = last_s
             off += 1
             if off == win:
                 off = 0
@@ -809,11 +815,10 @@ def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
         gr = gbuf[0 if n_gain == 1 else c]
         xc = x[c, i0 : i0 + m]
         oc = out[c, i0 : i0 + m]
+        # ``dry * 1.0`` is ``dry``: no branch, so that the loops vectorise
         if latency == 0:
             for t in range(m):
-                lin = gr[t]
-                dry = float(xc[t])
-                oc[t] = dry if lin == 1.0 else dry * lin
+                oc[t] = float(xc[t]) * gr[t]
             continue
         dc = delay_buf[c]
         pos = counters[1]
@@ -821,11 +826,14 @@ def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
         while t < m:
             # a run without wrapping of the delay line
             run = min(m - t, latency - pos)
+            ds = dc[pos : pos + run]
+            xs = xc[t : t + run]
+            os_ = oc[t : t + run]
+            gs = gr[t : t + run]
             for u in range(run):
-                lin = gr[t + u]
-                dry = dc[pos + u]
-                dc[pos + u] = float(xc[t + u])
-                oc[t + u] = dry if lin == 1.0 else dry * lin
+                os_[u] = ds[u] * gs[u]
+            for u in range(run):
+                ds[u] = float(xs[u])
             t += run
             pos += run
             if pos == latency:
