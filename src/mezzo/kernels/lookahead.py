@@ -732,6 +732,9 @@ def _gain_pass(
     ln_per_db = math.log(10.0) / 20.0
     last_s = 1.0
     last_s_db = 0.0
+    last_cur_db = 0.0
+    last_v = 1.0
+    inv_len = 1.0 / box_len
     for g in range(n_gain):
         bpos = counters[6]
         cur_db = rel_db[g]
@@ -772,9 +775,10 @@ def _gain_pass(
             elif cur_db == s_db:
                 v = s
             else:
-                v = math.exp(cur_db * ln_per_db)
-                if v > s:
-                    v = s
+                if cur_db != last_cur_db:  # held: the same level as the sample before
+                    last_cur_db = cur_db
+                    last_v = math.exp(cur_db * ln_per_db)
+                v = min(last_v, s)
             # ramp: moving average of v over ramp + 1 samples (bpos = index % box_len)
             old = box_buf[g, bpos]
             if old < 1.0:
@@ -788,12 +792,7 @@ def _gain_pass(
                 for k in range(box_len):
                     total += box_buf[g, k]
                 bsum = total
-            if low == 0:
-                lin = 1.0
-            else:
-                lin = bsum / box_len
-                if lin > 1.0:
-                    lin = 1.0
+            lin = 1.0 if low == 0 else min(bsum * inv_len, 1.0)
             gbuf[g, t] = lin
             if record_gain:
                 gain_out[g, i0 + t] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
