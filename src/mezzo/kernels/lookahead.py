@@ -491,6 +491,72 @@ def _bounds_pass(
 
 
 @kernel
+def _suffix_maxima(
+    g,
+    index,
+    prev,
+    win,
+    n_gain,
+    n_ch,
+    detect_delay,
+    accept,
+    ceiling,
+    hist,
+    long_t,
+    short_t,
+    annex_t,
+    vh,
+    vflag,
+    vch,
+    vchx,
+    suf_v,
+    acache,
+    atag,
+    icache,
+    itag,
+    counters,
+):
+    """Suffix maxima of the van Herk block just completed (at ``vh[g, prev:prev + win]``),
+    refining each record above the ceiling; once per block, so kept out of the
+    per-sample loop (which then keeps its values in registers)."""
+    ring = hist.shape[1] // 2
+    short_off = detect_delay - short_t.shape[0] // 2
+    annex_off = detect_delay - 6
+    run = 0.0
+    for o in range(win - 1, -1, -1):
+        val = vh[g, prev + o]
+        if val > run and val > ceiling and vflag[g, prev + o] == 0:
+            val = _refine(
+                g,
+                index - win + o,
+                n_gain,
+                n_ch,
+                detect_delay,
+                accept,
+                hist,
+                ring,
+                long_t,
+                short_t,
+                short_off,
+                annex_t,
+                annex_off,
+                vch,
+                vchx,
+                acache,
+                atag,
+                icache,
+                itag,
+                counters,
+            )
+            vh[g, prev + o] = val
+            vflag[g, prev + o] = 1
+            counters[4] += 1
+        if val > run:
+            run = val
+        suf_v[g, o] = run
+
+
+@kernel
 def _window_pass(
     m,
     index0,
@@ -567,38 +633,31 @@ def _window_pass(
             ex = exg[t]
             if off == 0:
                 # the previous block is complete: its suffix maxima, refining each record
-                run = 0.0
-                for o in range(win - 1, -1, -1):
-                    val = vh[g, prev + o]
-                    if val > run and val > ceiling and vflag[g, prev + o] == 0:
-                        val = _refine(
-                            g,
-                            index - win + o,
-                            n_gain,
-                            n_ch,
-                            detect_delay,
-                            accept,
-                            hist,
-                            ring,
-                            long_t,
-                            short_t,
-                            short_off,
-                            annex_t,
-                            annex_off,
-                            vch,
-                            vchx,
-                            acache,
-                            atag,
-                            icache,
-                            itag,
-                            counters,
-                        )
-                        vh[g, prev + o] = val
-                        vflag[g, prev + o] = 1
-                        counters[4] += 1
-                    if val > run:
-                        run = val
-                    suf_v[g, o] = run
+                _suffix_maxima(
+                    g,
+                    index,
+                    prev,
+                    win,
+                    n_gain,
+                    n_ch,
+                    detect_delay,
+                    accept,
+                    ceiling,
+                    hist,
+                    long_t,
+                    short_t,
+                    annex_t,
+                    vh,
+                    vflag,
+                    vch,
+                    vchx,
+                    suf_v,
+                    acache,
+                    atag,
+                    icache,
+                    itag,
+                    counters,
+                )
             vhg[slot] = hi
             vfg[slot] = ex
             # the running prefix maximum lives in registers (pmax, parg); branch-free where
