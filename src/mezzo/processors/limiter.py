@@ -321,7 +321,7 @@ class Limiter(Processor):
         fs = self._sample_rate
         self._z = self._sizes()
         self._long, self._short, self._annex, q_bound, self._c_bound = detection_filters()
-        self._q_bound = q_bound
+        self._q_bound = q_bound.astype(np.float32)  # the kernel's weighted sum is float32
         self._ceiling = 10.0 ** ((v["ceiling_db"] - DETECTION_MARGIN_DB) / 20.0)
         self._hold = ms_to_samples(v["hold_ms"], fs)
         self._release = time_constant_coef(v["release_ms"], fs)
@@ -344,7 +344,7 @@ class Limiter(Processor):
         ring = 1 << int(win + 2 * z["delay"] + CHUNK + 8).bit_length()
         cache = 1 << int(win + CHUNK + 8).bit_length()
         self._hist = np.zeros((c, 2 * ring))
-        self._d2hist = np.zeros((c, 2 * ring))
+        self._d2hist = np.zeros((c, 2 * ring), dtype=np.float32)
         self._ub_prev = np.zeros(c)
         self._acache = np.zeros((c, cache))
         self._atag = np.full((c, cache), -(2**62), dtype=np.int64)
