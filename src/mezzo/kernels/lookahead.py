@@ -561,7 +561,7 @@ def _suffix_maxima(
         suf_v[g, o] = run
 
 
-@kernel
+@kernel(float_division=True)
 def _window_pass(
     m,
     index0,
@@ -619,8 +619,6 @@ def _window_pass(
                 if vch[c, kt] > hig[t]:
                     hig[t] = vch[c, kt]
                     exg[t] = vchx[c, kt]
-        last_mx = -1.0
-        last_s = 1.0
         vhg = vh[g]
         vfg = vflag[g]
         preg = pre_v[g]
@@ -755,16 +753,16 @@ def _window_pass(
                         prea[o] = prea[o - 1]
                 pmax = preg[off]
                 parg = prea[off]
-            mx = max(pmax, sm, TINY)
-            if mx != last_mx:  # the window maximum stays for runs of samples: one division per run
-                last_mx = mx
-                last_s = min(1.0, ceiling / mx)  # exactly 1.0 at or below the ceiling
-            sbg[t] = last_s
+            sbg[t] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
             off += 1
             if off == win:
                 off = 0
                 parity = 1 - parity
             index += 1
+        # the gain each window maximum needs, in one vectorised loop (a division in the
+        # loop above would sit on its critical path); exactly 1.0 at or below the ceiling
+        for t in range(m):
+            sbg[t] = min(1.0, ceiling / sbg[t])
         new_off = off
         new_parity = parity
     counters[2] = new_off
