@@ -30,8 +30,8 @@ arguments costs more than the work of a helper).
    and above the ceiling. Refining means: the Annex 2 values give a better
    lower bound (a bound within ``accept`` of it is kept), else the exact peak
    (``I`` of one interval at a time; after a chunk where at least
-   ``1 / DENSE_FRACTION`` of the samples needed it, the whole next chunk's at
-   once, vectorised). Channels of a linked group are refined in the order of
+   ``1 / DENSE_FRACTION`` of the samples needed it, those of the next chunk's
+   stretches of bounds above the ceiling, vectorised). Channels of a linked group are refined in the order of
    their lower bounds, largest first: another channel's bound at or below the
    exact peak found needs no exact peak. So ``M[i]`` is the exact maximum or a bound at
    most ``accept`` above it, never below, and the same whatever the block

@@ -224,8 +224,9 @@ class Limiter(Processor):
     else the three interpolators give the exact peak. So each window's maximum
     is the exact peak or a bound at most 0.043 dB above it, never below. Exact
     values are computed one interval at a time, or, after a chunk of 256
-    samples where a quarter or more needed them (dense content), for the whole
-    next chunk in one vectorised run. The output does not depend on the block splits (the same
+    samples where a quarter or more needed them (dense content), for the
+    stretches of the next chunk whose bounds are above the ceiling, in
+    vectorised runs. The output does not depend on the block splits (the same
     sums in the same order whichever way a value is computed). Without
     ``true_peak`` the detected peak is ``|x[j]|``. Linked channels use the
     largest detected peak over the channels.
