@@ -58,6 +58,19 @@ def test_block_size_invariance(x, params, cuts):
     np.testing.assert_array_equal(np.concatenate([*parts, comp.flush()], axis=1), whole)
 
 
+def test_expander_lookahead_never_boosts_by_rounding():
+    """A case hypothesis found: the lookahead ramp's running sum drifted to +3.5e-15 dB."""
+    rng = np.random.default_rng(876)
+    n = int(rng.integers(1, 400))
+    rng.standard_normal((1, n))
+    x = rng.standard_normal((1, n)) * 10 ** (-10 / 20) * 0.33
+    y, gain_db = Expander(threshold_db=-6.0, ratio=6.0, knee_db=0.0, lookahead_ms=1.5)(
+        x, FS, return_gain=True
+    )
+    assert float(gain_db.max()) <= 0.0
+    assert np.all(np.abs(y) <= np.abs(x))
+
+
 @SETTINGS
 @given(x=audio(), params=compressor_params, kind=st.sampled_from(["compressor", "expander", "gate", "ducker"]))
 def test_downward_processors_never_increase_magnitude(x, params, kind):

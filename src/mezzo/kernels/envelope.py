@@ -333,7 +333,10 @@ def dynamics_block(
                     ramp = bsum / win
                     if ramp > d:
                         d = ramp
-                gain_db[g, j] = sgn * d
+                gd = sgn * d
+                # the ramp's running sum can drift by a rounding error: never past 0 dB
+                # the wrong way (a downward processor must not boost by 1e-15 dB)
+                gain_db[g, j] = max(gd, 0.0) if curve == 1 else min(gd, 0.0)
             smooth_state[g] = state
             hold_state[g] = hold
             dq_ptr[g, 0] = head
