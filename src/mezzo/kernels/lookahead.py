@@ -330,10 +330,6 @@ def _refine(
             continue
         else:
             val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
-            size = itag.shape[1]
-            counters[8] += (itag[c, (a_idx - 1) & (size - 1)] != a_idx - 1) + (
-                itag[c, a_idx & (size - 1)] != a_idx
-            )
             e0 = _exact_interval(
                 a_idx - 1,
                 c,
@@ -979,11 +975,11 @@ def limiter_block(
     current block (bounds or final values) and their offsets (0); rel_db (G,) ``V``
     in dB (0); box_buf (G, ramp + 1) float64 (1.0), box_sum (G,) (ramp + 1),
     box_low (G,) int64 count of box entries below 1 (0); hold_state (G,) int64
-    (0); delay_buf (C, max(latency, 1)) float64 (0); counters (9,) int64:
+    (0); delay_buf (C, max(latency, 1)) float64 (0); counters (8,) int64:
     samples processed, delay-line position, offset in the van Herk block, parity
     of that block, refinements, ``index % R``, ``index % (ramp + 1)``, exact
-    refinements, exact interval peaks computed one by one (0; the last three are
-    statistics: they never change the output).
+    refinements (0; the refinement counts are statistics that also steer the
+    dense prefill: they change how much work is done, never the output).
     """
     n_ch = x.shape[0]
     n = x.shape[1]

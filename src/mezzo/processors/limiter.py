@@ -364,7 +364,7 @@ class Limiter(Processor):
         self._rel = np.zeros(g)
         self._hold_state = np.zeros(g, dtype=np.int64)
         self._delay = np.zeros((c, max(z["latency"], 1)))
-        self._counters = np.zeros(9, dtype=np.int64)
+        self._counters = np.zeros(8, dtype=np.int64)
         self._layout = self._state_layout()
 
     def _process(
