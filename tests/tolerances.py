@@ -63,3 +63,25 @@ SINE_TRUE_PEAK_DB = 0.05
 #: the ramp is sampled every 0.1 s, so the percentiles are exact up to one grid step
 #: of the ramp (0.02-0.07 dB) plus a 0.1 LU histogram bin.
 LRA_CLOSED_FORM_LU = 0.15
+
+# --- audibility of stems (mezzo.meters.audibility) -------------------------------------
+#: Threshold in quiet of pure tones vs ISO 226:2003 Table 1 (T_f, = ISO 389-7 free field,
+#: binaural): ANSI S3.4-2007, whose ear model mezzo follows, is fitted to these within about
+#: 2 dB; the 0.5 Cam grid and 85 ms frames of mezzo's front end add up to 2 dB more.
+THRESHOLD_IN_QUIET_DB = 4.0
+#: Masked threshold of a tone centred in a critical-band noise vs the masking index of
+#: Zwicker (DIN 45681:2005 eq. C.10, a_v = -2 - lg(1 + (f/502 Hz)^2.5) dB): individual
+#: data scatter by 2-3 dB around it (Zwicker & Fastl, Psychoacoustics, 3rd ed., sec. 4.1).
+MASKING_INDEX_DB = 3.0
+#: Slopes of the masking pattern of a 1 kHz critical-band noise vs the spreading function of
+#: Terhardt (1979) used by ITU-R BS.1387-1 (PEAQ): upper slope 24 + 230 Hz/f - 0.2 L dB/Bark,
+#: lower slope 27 dB/Bark. mezzo's roex filters are a different fit to the same data.
+UPPER_SLOPE_DB_PER_BARK = 2.5
+LOWER_SLOPE_DB_PER_BARK = 7.0
+#: 1 sone is a 1 kHz tone at 40 dB SPL heard by both ears (ANSI S3.4-2007 sec. 3.1); the
+#: 0.5 Cam sum of mezzo's bands reads a few per cent high.
+SONE_DEFINITION_REL = 0.08
+#: Edges of a buried interval vs the edges of the stretch built to be buried: the 0.1 s grid,
+#: the 85 ms analysis frames reaching into neighbouring cells and the 0.2 s level ramps of
+#: the test signals.
+BURIED_EDGE_S = 0.4
