@@ -23,6 +23,7 @@ from mezzo.cli import (
     midi_cmd,
     process_cmd,
     report_cmd,
+    stems_cmd,
 )
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ report_cmd.register(app)
 batch_cmd.register(app)
 dynamics_cmd.register(app)
 midi_cmd.register(app)
+stems_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

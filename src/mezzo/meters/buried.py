@@ -267,13 +267,18 @@ def _clock(seconds: float) -> str:
     return f"{int(minutes)}:{secs:04.1f}"
 
 
+def _and(names: Sequence[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def suggestions_for(names: Sequence[str], buried: Sequence[Sequence[BuriedInterval]]) -> list[Suggestion]:
     """Plain-words remedies with numbers for every buried interval of every stem."""
     out = []
     for name, intervals in zip(names, buried, strict=True):
         for b in intervals:
             when = f"from {_clock(b.start_s)} to {_clock(b.end_s)}"
-            by = " and ".join(b.masked_by) if b.masked_by else "the threshold of hearing"
+            by = _and(b.masked_by) if b.masked_by else "the threshold of hearing"
             lo, hi = (f"{v:g}" for v in b.band_hz)
             head = f"{name} is buried by {by} {when} (around {lo}-{hi} Hz)"
             if b.needed_db is not None:

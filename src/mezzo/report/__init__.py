@@ -6,12 +6,13 @@ never when ``mezzo.report`` is imported.
 
 from __future__ import annotations
 
-__all__ = ["platform_verdicts", "plot_analysis", "plot_gain_reduction", "plot_loudness", "write_report"]
+__all__ = ["platform_verdicts", "plot_analysis", "plot_gain_reduction", "plot_loudness", "plot_stems", "write_report"]
 
 _LAZY = {
     "plot_loudness": "mezzo.report.plots",
     "plot_analysis": "mezzo.report.plots",
     "plot_gain_reduction": "mezzo.report.plots",
+    "plot_stems": "mezzo.report.plots",
     "write_report": "mezzo.report.html",
     "platform_verdicts": "mezzo.report.html",
 }

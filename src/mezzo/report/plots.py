@@ -17,7 +17,7 @@ import numpy as np
 
 from mezzo.errors import AudioFileError, ParameterError
 
-__all__ = ["plot_analysis", "plot_gain_reduction", "plot_loudness"]
+__all__ = ["draw_stems_lane", "plot_analysis", "plot_gain_reduction", "plot_loudness", "plot_stems", "stem_colour"]
 
 #: Size of the figure in inches and its resolution: 1400 x 600 pixels.
 FIGURE_SIZE_IN = (14.0, 6.0)
@@ -508,5 +508,103 @@ def plot_gain_reduction(
     gr.set_xlim(0.0, end_s)
     gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
     fig.suptitle(title or "Gain reduction", x=0.06, ha="left", fontsize=14, fontweight="bold")
+    _save_atomic(fig, path, fmt)
+    return path
+
+
+#: Colours of the stems in the stems lane (a buried span takes the colour of its first masker).
+_STEM_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+
+
+def stem_colour(index: int) -> str:
+    """Colour of stem number ``index`` in the stems lane."""
+    return _STEM_COLOURS[index % len(_STEM_COLOURS)]
+
+
+def draw_stems_lane(ax: Any, result: Any, *, label_spans: bool = True) -> None:
+    """Draw the stems lane of an audibility result on ``ax``: one row per stem.
+
+    Each row shows the stem's audibility (0-1, grey area; blank where it is silent) and
+    its buried spans shaded in the colour of the stem that masks it most, labelled
+    "by <masker>" where there is room; a legend names the colours.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    result : AudibilityResult
+        From :func:`mezzo.meters.audibility.audibility`.
+    label_spans : bool
+        Write "by <masker>" on spans wide enough for it.
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    names = list(result.names)
+    rows = len(names)
+    end_s = max(float(result.duration_s), 1.0)
+    colour_of = {name: stem_colour(i) for i, name in enumerate(names)}
+    used: dict[str, str] = {}
+    for row, stem in enumerate(result.stems):
+        base = rows - 1 - row  # first stem on top
+        curve = np.asarray(stem.audibility, dtype=np.float64)
+        ax.fill_between(result.times_s, base + 0.08, base + 0.08 + 0.84 * np.nan_to_num(curve, nan=0.0),
+                        where=np.isfinite(curve), color="#bdbdbd", linewidth=0, step="mid")
+        ax.axhline(base + 0.08 + 0.84 * 0.5, color="#969696", linewidth=0.6, linestyle=":")
+        for b in stem.buried:
+            masker = b.masked_by[0] if b.masked_by else None
+            colour = colour_of.get(masker, "#525252") if masker else "#525252"
+            used[masker or "threshold of hearing"] = colour
+            ax.add_patch(Rectangle((b.start_s, base + 0.04), b.end_s - b.start_s, 0.92, facecolor=colour,
+                                   alpha=0.45, edgecolor=colour, linewidth=1.0))
+            if label_spans and masker and (b.end_s - b.start_s) > end_s / 25:
+                ax.text(0.5 * (b.start_s + b.end_s), base + 0.5, f"by {'+'.join(b.masked_by)}", ha="center",
+                        va="center", fontsize=9, color="black", clip_on=True)
+        ax.axhline(base, color="#d9d9d9", linewidth=0.8)
+    ax.set_ylim(0.0, rows)
+    ax.set_xlim(0.0, end_s)
+    ax.set_yticks([rows - 1 - i + 0.5 for i in range(rows)])
+    ax.set_yticklabels(names)
+    handles = [Patch(facecolor="#bdbdbd", label="audibility 0\u20131 (dotted: 0.5, buried below)")]
+    handles += [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"buried by {m}") for m, c in used.items()]
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(handles), 6),
+              frameon=False, fontsize=10)
+
+
+def plot_stems(result: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+    """Write a plot of the stems lane: which stem is buried, when, and by what.
+
+    Parameters
+    ----------
+    result : AudibilityResult
+        From :func:`mezzo.meters.audibility.audibility`.
+    path : str or path-like
+        ``.png`` (1400 pixels wide, 150 + 70 per stem tall, at 100 dpi), ``.svg`` or ``.pdf``;
+        written atomically.
+    title : str, optional
+        Title above the plot; default ``"Stems: audibility in the mix"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path, fmt = _output(path)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    rows = max(1, len(result.stems))
+    height_in = 1.5 + 0.7 * rows
+    fig = Figure(figsize=(FIGURE_SIZE_IN[0], height_in), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 0.75 / height_in, bottom=0.5 / height_in)
+    ax = fig.add_subplot()
+    draw_stems_lane(ax, result)
+    end_s = max(float(result.duration_s), 1.0)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=[1, 1.5, 2, 3, 5, 6, 10], integer=end_s >= 10.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    ax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
+    fig.text(0.08, 1.0 - 0.22 / height_in, title if title is not None else "Stems: audibility in the mix",
+             fontsize=14, fontweight="bold", ha="left", va="center")
     _save_atomic(fig, path, fmt)
     return path
