@@ -23,7 +23,7 @@ def test_demo_writes_track_analysis_plots_and_compressed_lead(tmp_path: Path) ->
     assert names == {
         "demo.wav", "demo-analysis.json", "demo-loudness.png",
         "lead.wav", "lead-compressed.wav", "lead-compression.png",
-        "demo-master.wav", "demo-master.json", "report.html",
+        "demo-master.wav", "demo-master.json", "report.html", "demo-stems.json", "demo-stems.png",
     }
     assert proc.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
     mastered = json.loads((out / "demo-master.json").read_text())
@@ -35,7 +35,14 @@ def test_demo_writes_track_analysis_plots_and_compressed_lead(tmp_path: Path) ->
     assert {"markings", "hairpins", "tempo_bpm", "drops"} <= set(analysis)
     # the written crescendo into the drop (15 s -> 30 s) is found as one
     assert any(h["kind"] == "crescendo" and h["start_s"] < 28 and h["end_s"] > 20 for h in analysis["hairpins"])
-    for png in ("demo-loudness.png", "lead-compression.png"):
+    # the stems section: who is buried, by what, and a fix that keeps the rules (issue 15)
+    stems = json.loads((out / "demo-stems.json").read_text())
+    assert [s["name"] for s in stems["stems"]] == ["drums", "bass", "pad", "lead"]
+    assert any(s["buried"] for s in stems["stems"])
+    assert stems["fix"]["ok"] and stems["fix"]["buried_after_s"] <= 0.25 * stems["fix"]["buried_before_s"]
+    assert abs(stems["fix"]["loudness_change_lu"]) <= 1.5
+    assert 'id="stems"' in (out / "report.html").read_text()
+    for png in ("demo-loudness.png", "lead-compression.png", "demo-stems.png"):
         image = imread(out / png)
         assert image.shape[1] == 1400 and image.std() > 0
     lead, rate = sf.read(out / "lead.wav")

@@ -10,6 +10,8 @@ import typer
 #: The demo's written dynamics (the markings language, see :mod:`mezzo.marks`): a soft intro,
 #: a written crescendo through the build-up into a fortissimo drop, and a softer break and outro.
 DEMO_MARKS = "0:mf 15:< 30:ff 60:mf"
+#: The stem the demo fixes where it is buried (see ``mezzo stems --fix``).
+DEMO_FIX_STEM = "drums"
 
 
 def demo(
@@ -25,8 +27,10 @@ def demo(
     lead.wav, lead-compressed.wav and lead-compression.png: the vocal-like lead stem
     through the compressor's "vocal" preset, with its gain reduction;
     demo-master.wav and demo-master.json: the track mastered to the Spotify preset
-    (-14 LUFS, -1 dBTP) and what mastering did; report.html: a self-contained report
-    comparing the track before and after mastering.
+    (-14 LUFS, -1 dBTP) and what mastering did; demo-stems.json and demo-stems.png: which
+    of the four stems (drums, bass, pad, lead, shaped like demo.wav) is buried, when and
+    by what, with the remedies and the fix of the drums; report.html: a self-contained
+    report comparing the track before and after mastering, with the stems section.
 
     The outputs are mezzo's own files in OUT_DIR and are replaced on every run.
     """
@@ -35,9 +39,11 @@ def demo(
     from mezzo.analysis import analyze
     from mezzo.io.textfile import write_text_atomic
     from mezzo.mastering.master import master_file
+    from mezzo.meters.audibility import audibility
+    from mezzo.mixing import fix_buried
     from mezzo.processors import Compressor, apply_marks
     from mezzo.report.html import write_report
-    from mezzo.report.plots import plot_analysis, plot_gain_reduction
+    from mezzo.report.plots import plot_analysis, plot_gain_reduction, plot_stems
 
     out_dir.mkdir(parents=True, exist_ok=True)
     audio, sample_rate = demo_track.track(seed=seed)
@@ -49,7 +55,8 @@ def demo(
     write_text_atomic(report, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
     plot = plot_analysis(result, out_dir / "demo-loudness.png", title="mezzo demo track")
 
-    lead = demo_track.stems(seed=seed)["lead"]
+    parts = demo_track.stems(seed=seed)
+    lead = parts["lead"]
     compressed, gain_db = Compressor.preset("vocal")(lead, sample_rate, return_gain=True)
     lead_wav, lead_out = out_dir / "lead.wav", out_dir / "lead-compressed.wav"
     io.write(lead_wav, lead, sample_rate, subtype="PCM_24", overwrite=True)
@@ -62,7 +69,16 @@ def demo(
     master_report = master_file(wav, mastered, preset="spotify", overwrite=True)
     master_json = out_dir / "demo-master.json"
     write_text_atomic(master_json, json.dumps(master_report.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
-    html = write_report(wav, out_dir / "report.html", compare=mastered, title="mezzo demo: before and after mastering", overwrite=True)
+    # The stems get the same written dynamics as the track (gain is linear: they still sum to it).
+    shaped = {name: apply_marks(part, sample_rate, DEMO_MARKS) for name, part in parts.items()}
+    stems_result = audibility(shaped, sample_rate)
+    stems_plot = plot_stems(stems_result, out_dir / "demo-stems.png", title="Demo stems: audibility in the mix")
+    fixed = fix_buried(shaped, sample_rate, stem=DEMO_FIX_STEM, strict=False)
+    stems_json = out_dir / "demo-stems.json"
+    payload = {**stems_result.to_dict(series=False), "fix": fixed.to_dict()}
+    write_text_atomic(stems_json, json.dumps(payload, indent=2, allow_nan=False) + "\n", overwrite=True)
+    html = write_report(wav, out_dir / "report.html", compare=mastered, title="mezzo demo: before and after mastering",
+                        overwrite=True, stems=stems_result)
     if not quiet:
         typer.echo(
             f"demo track ({DEMO_MARKS!r}): {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
@@ -70,7 +86,13 @@ def demo(
         )
         typer.echo(f"lead compression: max {-gain_db.min():.1f} dB, mean {-gain_db.mean():.1f} dB of gain reduction")
         typer.echo(f"mastering (spotify): {master_report.summary}")
-    for path in (wav, report, plot, lead_wav, lead_out, lead_plot, mastered, master_json):
+        buried = ", ".join(
+            f"{s.name} {s.buried_s:.1f} s (mostly by {next(iter(s.masked_by_s()))})" for s in stems_result.stems
+            if s.masked_by_s()
+        )
+        typer.echo(f"stems buried: {buried or 'none'}")
+        typer.echo(f"fix {DEMO_FIX_STEM}: {fixed.summary}" + ("" if fixed.ok else " (does not keep the rules)"))
+    for path in (wav, report, plot, lead_wav, lead_out, lead_plot, mastered, master_json, stems_json, stems_plot):
         typer.echo(str(path))
     typer.echo(f"report: {html}")
 

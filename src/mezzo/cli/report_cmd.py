@@ -15,20 +15,27 @@ def report(
     preset: str = typer.Option("spotify", "--preset", help="Platform whose loudness target is drawn on the plots (spotify, apple, youtube, tidal, amazon, deezer, ebu, atsc, podcast)."),
     title: str | None = typer.Option(None, "--title", help="Page title; default: the file name.", show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing page and PNG files."),
+    stem: list[Path] | None = typer.Option(None, "--stem", help="A stem of IN (repeat for each, at least two): adds the stems section, which stem is buried, when and by what.", show_default=False),
 ) -> None:
     """Write one self-contained HTML report (plots embedded; opens with no network).
 
     Summary figures (integrated, LRA, true peak, PLR, PSR, DR), platform targets met or
     missed, loudness over time, waveform with true-peak overs, markings and hairpins, tempo
     with build-ups and drops, a loudness histogram; with --compare, before/after overlays
-    and the gain-reduction trace. Prints the paths written.
+    and the gain-reduction trace; with --stem (repeated), the stems lane and which stem is
+    buried, when, by what. Prints the paths written.
     """
     from mezzo.report.html import _plot_names, write_report
 
-    page = write_report(input_file, output, compare=compare, png_dir=png, title=title, preset=preset, overwrite=overwrite)
+    if stem is not None and len(stem) < 2:
+        from mezzo.errors import ParameterError
+
+        raise ParameterError("--stem takes at least two stems (repeat --stem FILE for each)")
+    page = write_report(input_file, output, compare=compare, png_dir=png, title=title, preset=preset,
+                        overwrite=overwrite, stems=stem)
     typer.echo(str(page))
     if png is not None:
-        for name in _plot_names(compare is not None):
+        for name in _plot_names(compare is not None, bool(stem)):
             typer.echo(str(png / f"{name}.png"))
 
 

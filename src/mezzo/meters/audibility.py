@@ -143,6 +143,14 @@ class StemAudibility:
     buried: tuple[BuriedInterval, ...]
     buried_s: float
 
+    def masked_by_s(self) -> dict[str, float]:
+        """Buried time attributed to each masker (interval length times its share), s, largest first."""
+        total: dict[str, float] = {}
+        for b in self.buried:
+            for name, share in zip(b.masked_by, b.masker_shares, strict=True):
+                total[name] = total.get(name, 0.0) + share * b.duration_s
+        return dict(sorted(total.items(), key=lambda item: -item[1]))
+
     def to_dict(self, *, series: bool = True) -> dict[str, Any]:
         """Return a JSON-ready dict (with the audibility curve unless ``series=False``)."""
         out: dict[str, Any] = {

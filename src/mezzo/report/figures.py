@@ -22,6 +22,7 @@ from mezzo.report.plots import (
     _number,
     _series,
     _signed,
+    draw_stems_lane,
 )
 
 __all__ = ["PLOT_SIZES_PX", "PLOT_TITLES"]
@@ -49,6 +50,7 @@ PLOT_TITLES: dict[str, str] = {
     "compare-loudness": "Before and after: loudness",
     "compare-waveform": "Before and after: waveform",
     "gain-reduction": "Gain-reduction trace",
+    "stems": "Stems: which is buried, when, by what",
 }
 
 BEFORE = "#969696"
@@ -419,5 +421,26 @@ def gain_png(trace: Any, end_s: float, *, title: str) -> bytes:
     _grid(ax)
     _time_axis(ax, end_s)
     ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=10)
+    _title(fig, title, height)
+    return _png(fig)
+
+
+def stems_size_px(count: int) -> tuple[int, int]:
+    """Width and height in pixels of the stems plot for ``count`` stems."""
+    return WIDTH_PX, 150 + 70 * max(1, count)
+
+
+def stems_png(result: Any, *, title: str) -> bytes:
+    """The stems lane: one row per stem, audibility 0-1, buried spans shaded by masker."""
+    width, height = stems_size_px(len(result.stems))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 75 / height, bottom=55 / height)
+    ax = fig.add_subplot()
+    draw_stems_lane(ax, result)
+    _time_axis(ax, float(result.duration_s))
     _title(fig, title, height)
     return _png(fig)

@@ -140,15 +140,17 @@ def platform_verdicts(
     return out
 
 
-def _plot_names(compare: bool) -> list[str]:
+def _plot_names(compare: bool, stems: bool = False) -> list[str]:
     names = ["loudness", "waveform", "markings", "tempo", "histogram"]
     if compare:
         names += ["compare-loudness", "compare-waveform", "gain-reduction"]
+    if stems:
+        names.append("stems")
     return names
 
 
 def _check_outputs(
-    path_in: Path, out_html: Path, compare: Path | None, png_dir: Path | None, overwrite: bool
+    path_in: Path, out_html: Path, compare: Path | None, png_dir: Path | None, overwrite: bool, stems: bool = False
 ) -> list[Path]:
     if out_html.suffix.lower() not in (".html", ".htm"):
         raise ParameterError(f"output={str(out_html)!r} has suffix {out_html.suffix!r}: expected .html")
@@ -166,7 +168,7 @@ def _check_outputs(
     if png_dir is not None:
         if png_dir.exists() and not png_dir.is_dir():
             raise AudioFileError(f"{str(png_dir)!r}: exists and is not a folder — choose a folder for the PNG files")
-        pngs = [png_dir / f"{name}.png" for name in _plot_names(compare is not None)]
+        pngs = [png_dir / f"{name}.png" for name in _plot_names(compare is not None, stems)]
         if not overwrite:
             for png in pngs:
                 if png.exists():
@@ -183,6 +185,7 @@ def write_report(
     title: str | None = None,
     preset: str = "spotify",
     overwrite: bool = False,
+    stems: Any = None,
 ) -> Path:
     """Write a self-contained HTML report on an audio file (optionally against its processed version).
 
@@ -206,6 +209,9 @@ def write_report(
         :data:`mezzo.mastering.presets.PRESETS`); default ``"spotify"``.
     overwrite : bool
         Replace an existing page and PNG files.
+    stems : sequence of paths, or AudibilityResult, optional
+        The stems of the file (or their :func:`mezzo.meters.audibility.audibility`): adds a
+        stems section, which stem is buried, when, by what, and the remedies.
 
     Returns
     -------
@@ -239,12 +245,13 @@ def write_report(
     compare_path = None if compare is None else Path(os.fspath(compare))
     png_path = None if png_dir is None else Path(os.fspath(png_dir))
     target = get_preset(preset)
-    pngs = _check_outputs(path_in, out_html, compare_path, png_path, overwrite)
+    pngs = _check_outputs(path_in, out_html, compare_path, png_path, overwrite, stems is not None)
     from mezzo import io
 
     io.info(path_in)  # unreadable inputs fail here, before any work
     if compare_path is not None:
         io.info(compare_path)
+    stems_result = _stems_result(stems)
 
     before = analyze(path_in, dynamics=True)
     loud = before.loudness
@@ -278,8 +285,10 @@ def write_report(
             title=t["compare-loudness"])
         plots["compare-waveform"] = figures.compare_waveform_png(scan_in, scan_out, title=t["compare-waveform"])
         plots["gain-reduction"] = figures.gain_png(trace, end_s, title=t["gain-reduction"])
+    if stems_result is not None:
+        plots["stems"] = figures.stems_png(stems_result, title=t["stems"])
 
-    page = _page(name, path_in, compare_path, before, after, scan_in, scan_out, trace, plots, target)
+    page = _page(name, path_in, compare_path, before, after, scan_in, scan_out, trace, plots, target, stems_result)
     written: list[Path] = []
     try:
         if png_path is not None:
@@ -297,6 +306,17 @@ def write_report(
                 png.unlink()
         raise
     return out_html
+
+
+def _stems_result(stems: Any) -> Any:
+    """The audibility of ``stems`` (paths, or a result already measured), or None."""
+    if stems is None:
+        return None
+    from mezzo.meters.audibility import AudibilityResult, audibility
+
+    if isinstance(stems, AudibilityResult):
+        return stems
+    return audibility([os.fspath(p) for p in stems])
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -355,12 +375,17 @@ def _esc(text: Any) -> str:
 def _img(name: str, data: bytes) -> str:
     from mezzo.report.figures import PLOT_SIZES_PX, PLOT_TITLES
 
-    width, height = PLOT_SIZES_PX[name]
+    width, height = PLOT_SIZES_PX[name] if name in PLOT_SIZES_PX else _png_size(data)
     encoded = base64.b64encode(data).decode("ascii")
     return (
         f'<img id="plot-{name}" src="data:image/png;base64,{encoded}" width="{width}" height="{height}" '
         f'alt="{_esc(PLOT_TITLES[name])}">'
     )
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height of a PNG from its header."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _section(ident: str, heading: str, body: str, how: str = "") -> str:
@@ -453,6 +478,7 @@ def _page(
     trace: Any | None,
     plots: dict[str, bytes],
     target: Any,
+    stems: Any = None,
 ) -> str:
     from mezzo import __version__
     from mezzo.report.figures import PLOT_TITLES
@@ -520,6 +546,10 @@ def _page(
         ),
     }
     for key in plots:
+        if key == "stems":
+            sections.append(_section(key, PLOT_TITLES[key], _img(key, plots[key]) + _stems_tables(stems),
+                                     _STEMS_HOW.format(spl=stems.full_scale_spl_db)))
+            continue
         sections.append(_section(key, PLOT_TITLES[key], _img(key, plots[key]), how[key]))
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     info = (
@@ -535,3 +565,52 @@ def _page(
         + f"<footer>mezzo {_esc(__version__)} report, generated {generated}. Self-contained: "
         "no network needed to view it.</footer>\n</main>\n</body>\n</html>\n"
     )
+
+
+_STEMS_HOW = (
+    "Each row is a stem. The grey area is its audibility (0 to 1): the share of its own loudness carried by "
+    "frequency bands where it stands clear of its masked threshold in the mix (Moore, Glasberg &amp; Baer 1997 "
+    "excitation patterns; 6 dB above the threshold counts fully). Blank where the stem is silent. Shaded spans: "
+    "the stem is buried there (audibility under 0.5 for 0.5 s or more), in the colour of the stem that masks "
+    "it most. Levels assume a full-scale sine at {spl:g} dB SPL."
+)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{secs:04.1f}"
+
+
+def _stems_tables(result: Any) -> str:
+    """Per-stem figures, then every buried interval with its maskers, band and remedies."""
+    rows = []
+    for s in result.stems:
+        audible = "\u2014" if s.mean_audibility is None else f"{s.mean_audibility:.2f}"
+        rows.append(
+            f"<tr><td>{_esc(s.name)}</td><td class='num'>{_n(s.loudness_lufs)} LUFS</td>"
+            f"<td class='num'>{_n(s.loudness_in_mix_lufs)} LUFS</td><td class='num'>{audible}</td>"
+            f"<td class='num'>{s.buried_s:.1f} s</td></tr>"
+        )
+    html_out = (
+        "<table><thead><tr><th>Stem</th><th>Loudness alone</th><th>In the mix</th><th>Mean audibility</th>"
+        "<th>Buried</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+    buried = []
+    for s in result.stems:
+        for b in s.buried:
+            by = ", ".join(f"{_esc(n)} {share:.0%}" for n, share in zip(b.masked_by, b.masker_shares, strict=True))
+            remedies = "<br>".join(_esc(g.text.split(": ", 1)[-1]) for g in result.suggestions
+                                   if g.stem == s.name and (g.start_s, g.end_s) == (b.start_s, b.end_s))
+            buried.append(
+                f"<tr><td>{_esc(s.name)}</td><td class='num'>{_clock(b.start_s)}\u2013{_clock(b.end_s)}</td>"
+                f"<td>{by or 'threshold of hearing'}</td><td class='num'>{b.band_hz[0]:g}\u2013{b.band_hz[1]:g} Hz</td>"
+                f"<td>{remedies}</td></tr>"
+            )
+    if buried:
+        html_out += (
+            "<h3>Buried</h3><table><thead><tr><th>Stem</th><th>When</th><th>Masked by (share)</th>"
+            "<th>Band</th><th>Remedies</th></tr></thead><tbody>" + "".join(buried) + "</tbody></table>"
+        )
+    else:
+        html_out += '<p class="ok">Nothing buried: every stem is heard.</p>'
+    return html_out
