@@ -56,7 +56,7 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("batch", "demo", "io", "marks", "mastering", "meters", "midi", "processors", "report"):
+    if name in ("batch", "demo", "io", "marks", "mastering", "meters", "midi", "mixing", "processors", "report"):
         return importlib.import_module(f"mezzo.{name}")
     raise AttributeError(f"module 'mezzo' has no attribute {name!r}")
 
