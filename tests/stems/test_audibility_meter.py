@@ -102,3 +102,8 @@ def test_file_blocks_are_padded_to_the_longest(tmp_path) -> None:
     long = np.concatenate([b["long"] for b in blocks], axis=1)
     assert short.shape == (2, 150_000) and long.shape == (1, 150_000)
     assert np.all(short[:, :1000] == 0.5) and np.all(short[:, 1000:] == 0.0) and np.all(long == 0.25)
+
+
+def test_buried_threshold_is_checked(stems) -> None:
+    with pytest.raises(ParameterError, match="buried_below"):
+        audibility(stems, sig.SR, buried_below=1.5)

@@ -116,3 +116,13 @@ def test_a_silent_stem_is_not_buried_and_its_audibility_is_undefined() -> None:
     assert lead.buried == () and lead.loudness_lufs is None and lead.mean_audibility is None
     assert np.isnan(lead.audibility).all()
     assert lead.to_dict()["audibility"][0] is None  # null in JSON
+
+
+def test_a_lower_buried_threshold_flags_only_the_deeper_part_of_a_swell() -> None:
+    voice = sig.ride(sig.lead(D, -20.0, transpose=3.0), [(0.0, -30.0), (D, 30.0)])
+    stems = {"lead": sig.lead(D, -20.0), "voice": voice}
+    default = audibility(stems, sig.SR).stem("lead").buried[0]
+    strict = audibility(stems, sig.SR, buried_below=0.2).stem("lead").buried[0]
+    # Audibility only falls as the masker rises: the stricter threshold is crossed later.
+    assert strict.start_s >= default.start_s + 0.5
+    assert strict.end_s == default.end_s == pytest.approx(D, abs=tol.BURIED_EDGE_S)

@@ -25,6 +25,7 @@ def stems(
     fix: str | None = typer.Option(None, "--fix", metavar="NAME", help="Make stem NAME heard where it is buried (gain automation and/or sidechain ducking), re-measured; needs --out-dir.", show_default=False),
     out_dir: Path | None = typer.Option(None, "--out-dir", help="With --fix: folder for DIR/<name>.wav of every stem and DIR/mix.wav.", show_default=False),
     full_scale_spl_db: float = typer.Option(100.0, "--full-scale-spl-db", help=FULL_SCALE_HELP),
+    buried_below: float = typer.Option(0.5, "--buried-below", help="Audibility (0.05 to 0.95) under which a stem counts as buried; lower it to flag only deeper burial."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never an input)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -33,7 +34,7 @@ def stems(
     Stems of different lengths are padded with silence; different sample rates are refused.
     Audibility (0-1) is the share of a stem's loudness carried by bands where it clears its
     masked threshold in the mix (Moore, Glasberg & Baer 1997); a stem is buried where it
-    stays under 0.5 for 0.5 s or more. With --fix NAME --out-dir DIR the stem is raised
+    stays under 0.5 (--buried-below) for 0.5 s or more. With --fix NAME --out-dir DIR the stem is raised
     and/or its maskers ducked over its buried spans, the result measured again, and the
     stems and the mix written only if the fix works (buried time down to a quarter or
     less, mix loudness within 1.5 LU, no other stem newly buried).
@@ -50,14 +51,15 @@ def stems(
         with progress_bar("stems", 0, quiet=quiet) as update:
             from mezzo.meters.audibility import audibility
 
-            result = audibility([str(f) for f in files], full_scale_spl_db=full_scale_spl_db, progress=update)
+            result = audibility([str(f) for f in files], full_scale_spl_db=full_scale_spl_db,
+                                buried_below=buried_below, progress=update)
         fixed = None
     else:
         with progress_bar("stems", 0, quiet=quiet) as update:
             from mezzo.mixing import fix_buried
 
             fixed = fix_buried([str(f) for f in files], stem=fix, out_dir=out_dir, overwrite=overwrite,
-                               full_scale_spl_db=full_scale_spl_db,
+                               full_scale_spl_db=full_scale_spl_db, buried_below=buried_below,
                                progress=lambda _stage, done, total: update(done, total))
         result = fixed.before
         if fixed.outputs and fixed.mix_peak_dbfs is not None and fixed.mix_peak_dbfs > 0.0:

@@ -45,12 +45,14 @@ is undefined (NaN, ``null`` in JSON) where a stem is not sounding; a silent stem
 buried.
 
 **Buried**: a stretch of at least 0.5 s where a sounding stem's audibility stays below
-0.5 (gaps up to 0.2 s, or up to 1 s where the stem is silent, are bridged). Each buried
+``buried_below``, 0.5 by default (gaps up to 0.2 s, or up to 1 s where the stem is silent,
+are bridged). At 0.5 a stem is buried where, weighted by its own loudness, it sits under the
+rest of the mix in its own bands; a lower value flags only deeper burial. Each buried
 interval names the stems that mask it (``masked_by``, by their share of the masking:
 ``K E_j / E_THRN`` weighted by the audibility the stem loses in each band), the frequency
 range where it loses most (``band_hz``: 10th to 90th percentile of the loss along the
 ERB scale) and ``needed_db``: the gain on the stem over the interval after which 90 % of
-its sounding cells reach audibility 0.5 (with the filter shapes of the mix as they are).
+its sounding cells reach ``buried_below`` (with the filter shapes of the mix as they are).
 
 **Loudness** alone is the BS.1770-4 integrated loudness of the stem (LUFS, a mono stem in
 a stereo mix counted on both channels) and its ANSI S3.4-2007 loudness (sones, mean over
@@ -82,7 +84,13 @@ import numpy as np
 from mezzo._validate import check_audio, check_range, check_sample_rate
 from mezzo.errors import AudioInputError, ParameterError
 from mezzo.meters.auditory import CAM_STEP, partial_specific_loudness
-from mezzo.meters.buried import BuriedInterval, Suggestion, find_buried, suggestions_for
+from mezzo.meters.buried import (
+    BURIED_BELOW,
+    BuriedInterval,
+    Suggestion,
+    find_buried,
+    suggestions_for,
+)
 from mezzo.meters.masking import MaskingCells, band_audibility, loudness_weights
 from mezzo.meters.stem_spectra import CELL_S, StemSpectra
 from mezzo.results import json_value
@@ -179,6 +187,8 @@ class AudibilityResult:
         Length of the longest stem, s.
     full_scale_spl_db : float
         Level of a full-scale sine assumed by the model, dB SPL.
+    buried_below : float
+        Audibility under which a sounding stem counted as buried, 0-1.
     mix_loudness_lufs : float or None
         BS.1770-4 integrated loudness of the mix (the sum of the stems), LUFS.
     times_s : ndarray, shape (cells,)
@@ -190,6 +200,7 @@ class AudibilityResult:
     sample_rate: int
     duration_s: float
     full_scale_spl_db: float
+    buried_below: float
     mix_loudness_lufs: float | None
     times_s: np.ndarray = field(repr=False)
     stems: tuple[StemAudibility, ...]
@@ -215,6 +226,7 @@ class AudibilityResult:
             "sample_rate": self.sample_rate,
             "duration_s": json_value(self.duration_s),
             "full_scale_spl_db": json_value(self.full_scale_spl_db),
+            "buried_below": json_value(self.buried_below),
             "mix_loudness_lufs": json_value(self.mix_loudness_lufs),
         }
         if series:
@@ -233,6 +245,9 @@ class AudibilityMeter:
         Names of the stems, in the order they are reported.
     full_scale_spl_db : float, 60 to 130
         Level of a full-scale sine, dB SPL.
+    buried_below : float, 0.05 to 0.95
+        Audibility under which a sounding stem is buried (0.5: under the rest of the mix in
+        its own bands; lower it to flag only the deeper cases).
 
     Notes
     -----
@@ -247,10 +262,12 @@ class AudibilityMeter:
         names: Sequence[str],
         *,
         full_scale_spl_db: float = DEFAULT_FULL_SCALE_SPL_DB,
+        buried_below: float = BURIED_BELOW,
     ) -> None:
         self.sample_rate = check_sample_rate(sample_rate)
         self.names = tuple(_check_names(names))
         self.full_scale_spl_db = check_range("full_scale_spl_db", full_scale_spl_db, 60.0, 130.0, "dB SPL")
+        self.buried_below = check_range("buried_below", buried_below, 0.05, 0.95)
         self.reset()
 
     def reset(self) -> None:
@@ -340,7 +357,7 @@ class AudibilityMeter:
         all_buried = []
         for index, name in enumerate(self.names):
             curves = _stem_curves(state, index)
-            buried = find_buried(state, index, curves.audibility, curves.sounding, self.names)
+            buried = find_buried(state, index, curves.audibility, curves.sounding, self.names, self.buried_below)
             all_buried.append(buried)
             stems.append(self._stem_result(index, name, curves, buried))
         suggestions = suggestions_for(self.names, all_buried)
@@ -349,6 +366,7 @@ class AudibilityMeter:
             sample_rate=self.sample_rate,
             duration_s=self.samples_seen / self.sample_rate,
             full_scale_spl_db=self.full_scale_spl_db,
+            buried_below=self.buried_below,
             mix_loudness_lufs=mix_lufs,
             times_s=times,
             stems=tuple(stems),
@@ -429,6 +447,7 @@ def audibility(
     sample_rate: int | None = None,
     *,
     full_scale_spl_db: float = DEFAULT_FULL_SCALE_SPL_DB,
+    buried_below: float = BURIED_BELOW,
     progress: ProgressCallback | None = None,
 ) -> AudibilityResult:
     """Measure how audible each stem is in the mix of all of them.
@@ -444,6 +463,8 @@ def audibility(
         different rates are refused).
     full_scale_spl_db : float, 60 to 130
         Level of a full-scale sine, dB SPL (default 100: mixing level).
+    buried_below : float, 0.05 to 0.95
+        Audibility under which a sounding stem is buried (default 0.5).
     progress : callable, optional
         Called as ``progress(samples_done, samples_total)`` while reading.
 
@@ -471,7 +492,8 @@ def audibility(
     from mezzo.meters.stem_blocks import StemBlocks
 
     source = StemBlocks(stems, sample_rate)
-    meter = AudibilityMeter(source.sample_rate, source.names, full_scale_spl_db=full_scale_spl_db)
+    meter = AudibilityMeter(source.sample_rate, source.names, full_scale_spl_db=full_scale_spl_db,
+                            buried_below=buried_below)
     with source:
         for blocks in source:
             meter.update(blocks)

@@ -5,7 +5,7 @@ definitions are in :mod:`mezzo.meters.audibility`. The amounts of the remedies a
 with the model itself: a remedy changes one stem's excitation by a gain (raise the stem,
 duck the maskers) or one masker's excitation within a band (cut), with the auditory
 filters kept as the mix sets them, and the amount is the smallest one after which 90 % of
-the stem's sounding cells in the interval reach audibility 0.5.
+the stem's sounding cells in the interval reach the buried threshold (audibility 0.5 by default).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from mezzo.results import json_value
 
 __all__ = ["BURIED_BELOW", "MIN_BURIED_S", "BuriedInterval", "Suggestion", "buried_runs", "find_buried", "suggestions_for"]
 
-#: Audibility under which a sounding stem is buried.
+#: Audibility under which a sounding stem is buried (the default of ``buried_below``).
 BURIED_BELOW = 0.5
 #: Shortest buried interval, s.
 MIN_BURIED_S = 0.5
@@ -35,7 +35,7 @@ BRIDGE_S = 0.2
 SILENT_BRIDGE_S = 1.0
 #: A masker is named with at least this share of the masking.
 MIN_SHARE = 0.05
-#: Share of the interval's sounding cells a remedy must bring to audibility 0.5.
+#: Share of the interval's sounding cells a remedy must bring to the buried threshold.
 COVERAGE = 0.9
 #: Largest remedy searched, dB.
 MAX_REMEDY_DB = 40.0
@@ -56,7 +56,7 @@ class BuriedInterval:
     band_hz : tuple of float
         Frequency range where the stem loses most of its audibility, Hz.
     needed_db : float or None
-        Gain on the stem over the interval that makes it heard (audibility 0.5 in 90 % of
+        Gain on the stem over the interval that makes it heard (the buried threshold in 90 % of
         its sounding cells), dB; None if even 40 dB would not.
     duck_db : float or None
         Alternatively, how far to turn ``masked_by`` down over the interval, dB.
@@ -157,14 +157,15 @@ def find_buried(
     curve: np.ndarray,
     sounding: np.ndarray,
     names: Sequence[str],
+    buried_below: float = BURIED_BELOW,
 ) -> list[BuriedInterval]:
     """The buried intervals of stem number ``stem`` with their maskers, band and remedies."""
-    buried = sounding & (np.nan_to_num(curve, nan=1.0) < BURIED_BELOW)
+    buried = sounding & (np.nan_to_num(curve, nan=1.0) < buried_below)
     out = []
     for first, stop in buried_runs(buried, sounding):
         cells = np.arange(first, stop)
         cells = cells[sounding[first:stop]]
-        out.append(_describe(state, stem, cells, first, stop, names))
+        out.append(_describe(state, stem, cells, first, stop, names, buried_below))
     return out
 
 
@@ -193,12 +194,12 @@ class _Interval:
         return self.weights * (1.0 - band_audibility(self.bands, self.e_sig, self.e_noise))
 
 
-def _smallest_amount(audibility_at: Any) -> float | None:
-    """Smallest amount in 0..MAX_REMEDY_DB dB after which COVERAGE of the cells reach 0.5."""
+def _smallest_amount(audibility_at: Any, target: float) -> float | None:
+    """Smallest amount in 0..MAX_REMEDY_DB dB after which COVERAGE of the cells reach ``target``."""
 
     def enough(amount: float) -> bool:
         a = audibility_at(amount)
-        return bool(np.mean(a >= BURIED_BELOW) >= COVERAGE)
+        return bool(np.mean(a >= target) >= COVERAGE)
 
     if enough(0.0):
         return 0.0
@@ -212,7 +213,8 @@ def _smallest_amount(audibility_at: Any) -> float | None:
 
 
 def _describe(
-    state: MaskingCells, stem: int, cells: np.ndarray, first: int, stop: int, names: Sequence[str]
+    state: MaskingCells, stem: int, cells: np.ndarray, first: int, stop: int, names: Sequence[str],
+    target: float,
 ) -> BuriedInterval:
     model = _Interval(state, stem, cells)
     bands = model.bands
@@ -233,14 +235,15 @@ def _describe(
     lo = int(np.searchsorted(cumulative, 0.1))
     hi = min(int(np.searchsorted(cumulative, 0.9)), per_band.size - 1)
     band_hz = (_round_hz(bands.edges_hz[lo]), _round_hz(bands.edges_hz[hi + 1]))
-    needed = _smallest_amount(lambda g: model.audibility(g))
+    needed = _smallest_amount(lambda g: model.audibility(g), target)
     duck = cut = None
     if order:
         maskers = model.e_each[:, :, order].sum(axis=2)
-        duck = _smallest_amount(lambda d: model.audibility(noise=model.e_noise - (1 - 10 ** (-d / 10)) * maskers))
+        duck = _smallest_amount(lambda d: model.audibility(noise=model.e_noise - (1 - 10 ** (-d / 10)) * maskers),
+                                target)
         in_band = (bands.centre_hz >= band_hz[0]) & (bands.centre_hz <= band_hz[1])
         top = model.e_each[:, :, order[0]] * in_band
-        cut = _smallest_amount(lambda c: model.audibility(noise=model.e_noise - (1 - 10 ** (-c / 10)) * top))
+        cut = _smallest_amount(lambda c: model.audibility(noise=model.e_noise - (1 - 10 ** (-c / 10)) * top), target)
     return BuriedInterval(
         start_s=round(first * CELL_S, 3),
         end_s=round(stop * CELL_S, 3),

@@ -33,7 +33,7 @@ import numpy as np
 
 from mezzo.errors import MezzoError, ParameterError
 from mezzo.meters.audibility import DEFAULT_FULL_SCALE_SPL_DB, AudibilityMeter, AudibilityResult
-from mezzo.meters.buried import MIN_BURIED_S, BuriedInterval
+from mezzo.meters.buried import BURIED_BELOW, MIN_BURIED_S, BuriedInterval
 from mezzo.meters.stem_blocks import StemBlocks
 from mezzo.meters.stem_spectra import CELL_S
 from mezzo.results import json_value
@@ -326,10 +326,10 @@ def _key_levels(source: StemBlocks, stem: str, intervals: Sequence[BuriedInterva
     return out
 
 
-def _measure(renderer: _Renderer, names: Sequence[str], full_scale_spl_db: float,
+def _measure(renderer: _Renderer, names: Sequence[str], settings: dict[str, float],
              progress: ProgressCallback | None, stage: str) -> tuple[AudibilityResult, float]:
     """Audibility of the rendered stems and the sample peak of their mix."""
-    meter = AudibilityMeter(renderer.sample_rate, names, full_scale_spl_db=full_scale_spl_db)
+    meter = AudibilityMeter(renderer.sample_rate, names, **settings)
     peak = 0.0
     for blocks in renderer.blocks():
         meter.update(blocks)
@@ -402,6 +402,7 @@ def fix_buried(
     out_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     full_scale_spl_db: float = DEFAULT_FULL_SCALE_SPL_DB,
+    buried_below: float = BURIED_BELOW,
     progress: ProgressCallback | None = None,
     strict: bool = True,
 ) -> FixResult:
@@ -420,8 +421,8 @@ def fix_buried(
         written atomically. Without it the processed audio is returned in ``audio``.
     overwrite : bool
         Replace existing files in ``out_dir``.
-    full_scale_spl_db : float
-        Level of a full-scale sine for the model, dB SPL.
+    full_scale_spl_db, buried_below : float
+        The model's settings, as for :func:`mezzo.meters.audibility.audibility`.
     progress : callable, optional
         ``progress(stage, samples_done, samples_total)`` during every pass over the stems.
     strict : bool
@@ -440,12 +441,13 @@ def fix_buried(
         ``stem`` is not one of the stems.
     """
     source = StemBlocks(stems, sample_rate)
+    settings = {"full_scale_spl_db": full_scale_spl_db, "buried_below": buried_below}
     if stem not in source.names:
         raise ParameterError(f"stem={stem!r} is not one of the stems: expected one of {', '.join(source.names)}")
     names = source.names
     with source:
         plain = _Renderer(source, stem, _Plan("none", ()), {})
-        before, plain_peak = _measure(plain, names, full_scale_spl_db, progress, "measuring")
+        before, plain_peak = _measure(plain, names, settings, progress, "measuring")
         intervals = before.stem(stem).buried
         buried_before = before.stem(stem).buried_s
         if not intervals:
@@ -457,7 +459,7 @@ def fix_buried(
             if action != "raise" and not any(b.masked_by for b in intervals):
                 continue
             found = _try_action(source, stem, _initial_plan(action, intervals), key_levels, before,
-                                buried_before, full_scale_spl_db, progress, attempts)
+                                buried_before, settings, progress, attempts)
             if found is not None:
                 renderer = _Renderer(source, stem, found.plan, key_levels)
                 return _finish(source, stem, found, before, buried_before, renderer, out_dir, overwrite, True, progress)
@@ -486,14 +488,14 @@ def _why(attempt: _Attempt, buried_before: float) -> str:
 
 
 def _try_action(source: StemBlocks, stem: str, plan: _Plan, key_levels: dict[tuple[float, float], float],
-                before: AudibilityResult, buried_before: float, full_scale_spl_db: float,
+                before: AudibilityResult, buried_before: float, settings: dict[str, float],
                 progress: ProgressCallback | None, attempts: list[_Attempt]) -> _Attempt | None:
     """Escalate ``plan`` until it frees the stem, then scale it back if it breaks a rule; the working attempt or None."""
     freeing = None
     current: _Plan | None = plan
     for _ in range(ROUNDS + 1):
         assert current is not None
-        attempt = _attempt(source, stem, current, key_levels, before, full_scale_spl_db, progress)
+        attempt = _attempt(source, stem, current, key_levels, before, settings, progress)
         attempts.append(attempt)
         if attempt.works(buried_before):
             return attempt
@@ -507,7 +509,7 @@ def _try_action(source: StemBlocks, stem: str, plan: _Plan, key_levels: dict[tup
         return None
     # It frees the stem but moves the mix too much or buries another stem: a smaller dose may do both.
     for scale in SCALE_BACK:
-        attempt = _attempt(source, stem, _scaled(freeing.plan, scale), key_levels, before, full_scale_spl_db, progress)
+        attempt = _attempt(source, stem, _scaled(freeing.plan, scale), key_levels, before, settings, progress)
         attempts.append(attempt)
         if attempt.works(buried_before):
             return attempt
@@ -526,9 +528,9 @@ def _scaled(plan: _Plan, scale: float) -> _Plan:
 
 
 def _attempt(source: StemBlocks, stem: str, plan: _Plan, key_levels: dict[tuple[float, float], float],
-             before: AudibilityResult, full_scale_spl_db: float, progress: ProgressCallback | None) -> _Attempt:
+             before: AudibilityResult, settings: dict[str, float], progress: ProgressCallback | None) -> _Attempt:
     renderer = _Renderer(source, stem, plan, key_levels)
-    after, peak = _measure(renderer, before.names, full_scale_spl_db, progress, f"trying {plan.action}")
+    after, peak = _measure(renderer, before.names, settings, progress, f"trying {plan.action}")
     change = None
     if before.mix_loudness_lufs is not None and after.mix_loudness_lufs is not None:
         change = after.mix_loudness_lufs - before.mix_loudness_lufs

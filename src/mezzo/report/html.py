@@ -548,7 +548,7 @@ def _page(
     for key in plots:
         if key == "stems":
             sections.append(_section(key, PLOT_TITLES[key], _img(key, plots[key]) + _stems_tables(stems),
-                                     _STEMS_HOW.format(spl=stems.full_scale_spl_db)))
+                                     _STEMS_HOW.format(spl=stems.full_scale_spl_db, below=stems.buried_below)))
             continue
         sections.append(_section(key, PLOT_TITLES[key], _img(key, plots[key]), how[key]))
     generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -571,8 +571,8 @@ _STEMS_HOW = (
     "Each row is a stem. The grey area is its audibility (0 to 1): the share of its own loudness carried by "
     "frequency bands where it stands clear of its masked threshold in the mix (Moore, Glasberg &amp; Baer 1997 "
     "excitation patterns; 6 dB above the threshold counts fully). Blank where the stem is silent. Shaded spans: "
-    "the stem is buried there (audibility under 0.5 for 0.5 s or more), in the colour of the stem that masks "
-    "it most. Levels assume a full-scale sine at {spl:g} dB SPL."
+    "the stem is buried there (audibility under {below:g} for 0.5 s or more), in the colour of the stem that "
+    "masks it most. Levels assume a full-scale sine at {spl:g} dB SPL."
 )
 
 

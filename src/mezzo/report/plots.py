@@ -549,7 +549,7 @@ def draw_stems_lane(ax: Any, result: Any, *, label_spans: bool = True) -> None:
         curve = np.asarray(stem.audibility, dtype=np.float64)
         ax.fill_between(result.times_s, base + 0.08, base + 0.08 + 0.84 * np.nan_to_num(curve, nan=0.0),
                         where=np.isfinite(curve), color="#bdbdbd", linewidth=0, step="mid")
-        ax.axhline(base + 0.08 + 0.84 * 0.5, color="#969696", linewidth=0.6, linestyle=":")
+        ax.axhline(base + 0.08 + 0.84 * result.buried_below, color="#969696", linewidth=0.6, linestyle=":")
         for b in stem.buried:
             masker = b.masked_by[0] if b.masked_by else None
             colour = colour_of.get(masker, "#525252") if masker else "#525252"
@@ -564,7 +564,7 @@ def draw_stems_lane(ax: Any, result: Any, *, label_spans: bool = True) -> None:
     ax.set_xlim(0.0, end_s)
     ax.set_yticks([rows - 1 - i + 0.5 for i in range(rows)])
     ax.set_yticklabels(names)
-    handles = [Patch(facecolor="#bdbdbd", label="audibility 0\u20131 (dotted: 0.5, buried below)")]
+    handles = [Patch(facecolor="#bdbdbd", label=f"audibility 0\u20131 (dotted: {result.buried_below:g}, buried below)")]
     handles += [Patch(facecolor=c, alpha=0.45, edgecolor=c, label=f"buried by {m}") for m, c in used.items()]
     ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(handles), 6),
               frameon=False, fontsize=10)
