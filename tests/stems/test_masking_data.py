@@ -9,10 +9,14 @@ root search on the model run over real signals.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: tolerances, also as a script
 import tolerances as tol
 from mezzo.meters.audibility import AudibilityMeter, audibility
 from mezzo.meters.masking import masked_threshold
@@ -136,3 +140,33 @@ def test_upward_spread_grows_faster_than_the_masker() -> None:
 def test_one_sone_is_a_1khz_tone_at_40_db_heard_by_both_ears() -> None:
     result = audibility({"tone": tone(1000, 40.0), "silence": np.zeros(_t().size)}, SR)
     assert result.stem("tone").loudness_sone == pytest.approx(1.0, rel=tol.SONE_DEFINITION_REL)
+
+
+def main() -> None:
+    """Print the model's figures next to the published ones (``python tests/stems/test_masking_data.py``)."""
+    silence = np.zeros(_t().size)
+    print("threshold in quiet, dB SPL: frequency, model, ISO 226:2003, difference")
+    for freq, iso in ISO226_THRESHOLD_DB.items():
+        model = masked_threshold_db(freq, silence)
+        print(f"  {freq:6d} Hz  {model:6.1f}  {iso:6.1f}  {model - iso:+5.1f}")
+    print("tone centred in critical-band noise, threshold re noise level, dB: f, noise, model, DIN 45681")
+    for freq in (250, 1000, 4000):
+        for level in (60, 80):
+            model = masked_threshold_db(freq, band_noise(freq, level, zwicker_critical_band_hz(freq))) - level
+            index = -2.0 - np.log10(1.0 + (freq / 502.0) ** 2.5)
+            print(f"  {freq:6d} Hz  {level} dB  {model:5.1f}  {index:5.1f}  {model - index:+5.1f}")
+    print("slopes of the masking pattern of a 1 kHz critical-band noise, dB/Bark: level, upper (model, "
+          "Terhardt), lower (model, 27)")
+    for level in (60, 80, 90):
+        th = _pattern(level, (-3.0, -1.0, 1.0, 3.0))
+        upper, lower = (th[1.0] - th[3.0]) / 2.0, (th[-1.0] - th[-3.0]) / 2.0
+        print(f"  {level} dB  upper {upper:5.1f} vs {24.23 - 0.2 * level:5.1f}   lower {lower:5.1f} vs 27.0")
+    low, high = (masked_threshold_db(2000.0, band_noise(1000, level, zwicker_critical_band_hz(1000)))
+                 for level in (70, 90))
+    print(f"growth of masking at 2 kHz by a 1 kHz noise from 70 to 90 dB: {(high - low) / 20:.2f} dB/dB")
+    sone = audibility({"tone": tone(1000, 40.0), "silence": silence}, SR).stem("tone").loudness_sone
+    print(f"loudness of a 1 kHz tone at 40 dB SPL, both ears: {sone:.3f} sone (1 by definition)")
+
+
+if __name__ == "__main__":
+    main()
