@@ -34,3 +34,13 @@ def lufs_to_energy(lufs: float) -> float:
 def ms_to_samples(ms: float, sample_rate: int) -> int:
     """Round a duration in milliseconds to a whole number of samples."""
     return round(ms * 1e-3 * sample_rate)
+
+
+def clock(seconds: float) -> str:
+    """A time as ``m:ss.s`` (minutes, then seconds to a tenth), for messages and tables.
+
+    >>> clock(75.04)
+    '1:15.0'
+    """
+    minutes, secs = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{secs:04.1f}"

@@ -86,14 +86,11 @@ def stems(
         typer.echo(str(plot))
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{secs:04.1f}"
-
-
 def _print(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from mezzo.units import clock
 
     console = Console()
     table = Table(title=f"Stems ({result.duration_s:.1f} s, mix {fmt(result.mix_loudness_lufs, 'LUFS')})",
@@ -117,7 +114,7 @@ def _print(result: Any) -> None:
         by = ", ".join(f"{n} {share:.0%}" for n, share in zip(b.masked_by, b.masker_shares, strict=True))
         remedies = [_remedy(g) for g in result.suggestions
                     if g.stem == s.name and (g.start_s, g.end_s) == (b.start_s, b.end_s)]
-        intervals.add_row(s.name, f"{_clock(b.start_s)}-{_clock(b.end_s)}", by or "threshold of hearing",
+        intervals.add_row(s.name, f"{clock(b.start_s)}-{clock(b.end_s)}", by or "threshold of hearing",
                           f"{b.band_hz[0]:g}-{b.band_hz[1]:g} Hz", "; or ".join(remedies))
     console.print(intervals)
 

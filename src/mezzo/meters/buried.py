@@ -21,6 +21,7 @@ from mezzo.meters.auditory import CAM_STEP
 from mezzo.meters.masking import MaskingCells, band_audibility, loudness_weights, masked_threshold
 from mezzo.meters.stem_spectra import CELL_S
 from mezzo.results import json_value
+from mezzo.units import clock
 
 __all__ = ["BURIED_BELOW", "MIN_BURIED_S", "BuriedInterval", "Suggestion", "buried_runs", "find_buried", "suggestions_for"]
 
@@ -265,11 +266,6 @@ def _round_hz(freq_hz: float) -> float:
     return float(round(freq_hz, digits))
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{secs:04.1f}"
-
-
 def _and(names: Sequence[str]) -> str:
     """``"a"``, ``"a and b"``, ``"a, b and c"``."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -280,7 +276,7 @@ def suggestions_for(names: Sequence[str], buried: Sequence[Sequence[BuriedInterv
     out = []
     for name, intervals in zip(names, buried, strict=True):
         for b in intervals:
-            when = f"from {_clock(b.start_s)} to {_clock(b.end_s)}"
+            when = f"from {clock(b.start_s)} to {clock(b.end_s)}"
             by = _and(b.masked_by) if b.masked_by else "the threshold of hearing"
             lo, hi = (f"{v:g}" for v in b.band_hz)
             head = f"{name} is buried by {by} {when} (around {lo}-{hi} Hz)"

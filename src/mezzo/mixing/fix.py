@@ -37,6 +37,7 @@ from mezzo.meters.buried import BURIED_BELOW, MIN_BURIED_S, BuriedInterval
 from mezzo.meters.stem_blocks import StemBlocks
 from mezzo.meters.stem_spectra import CELL_S
 from mezzo.results import json_value
+from mezzo.units import clock
 
 __all__ = ["MAX_LOUDNESS_CHANGE_LU", "RAMP_S", "FixError", "FixResult", "SpanChange", "fix_buried"]
 
@@ -148,7 +149,7 @@ class FixResult:
                 parts.append(f"+{c.raise_db:g} dB")
             if c.duck_db:
                 parts.append(f"{'+'.join(c.ducked)} ducked {c.duck_db:g} dB")
-            what.append(f"{_clock(c.start_s)}-{_clock(c.end_s)} " + ", ".join(parts))
+            what.append(f"{clock(c.start_s)}-{clock(c.end_s)} " + ", ".join(parts))
         change = "—" if self.loudness_change_lu is None else f"{self.loudness_change_lu:+.2f} LU"
         return (
             f"{self.stem} buried {self.buried_before_s:.1f} s -> {self.buried_after_s:.1f} s "
@@ -172,11 +173,6 @@ class FixResult:
             "outputs": list(self.outputs),
             "summary": self.summary,
         }
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{secs:04.1f}"
 
 
 # ------------------------------------------------------------------------------ plans

@@ -576,13 +576,9 @@ _STEMS_HOW = (
 )
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{secs:04.1f}"
-
-
 def _stems_tables(result: Any) -> str:
     """Per-stem figures, then every buried interval with its maskers, band and remedies."""
+    from mezzo.units import clock
     rows = []
     for s in result.stems:
         audible = "\u2014" if s.mean_audibility is None else f"{s.mean_audibility:.2f}"
@@ -602,7 +598,7 @@ def _stems_tables(result: Any) -> str:
             remedies = "<br>".join(_esc(g.text.split(": ", 1)[-1]) for g in result.suggestions
                                    if g.stem == s.name and (g.start_s, g.end_s) == (b.start_s, b.end_s))
             buried.append(
-                f"<tr><td>{_esc(s.name)}</td><td class='num'>{_clock(b.start_s)}\u2013{_clock(b.end_s)}</td>"
+                f"<tr><td>{_esc(s.name)}</td><td class='num'>{clock(b.start_s)}\u2013{clock(b.end_s)}</td>"
                 f"<td>{by or 'threshold of hearing'}</td><td class='num'>{b.band_hz[0]:g}\u2013{b.band_hz[1]:g} Hz</td>"
                 f"<td>{remedies}</td></tr>"
             )
