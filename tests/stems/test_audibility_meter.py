@@ -107,3 +107,21 @@ def test_file_blocks_are_padded_to_the_longest(tmp_path) -> None:
 def test_buried_threshold_is_checked(stems) -> None:
     with pytest.raises(ParameterError, match="buried_below"):
         audibility(stems, sig.SR, buried_below=1.5)
+
+
+def _curves(result) -> dict[str, np.ndarray]:
+    return {s.name: s.audibility for s in result.stems}
+
+
+def test_invariances_stem_order_channel_swap_and_a_silent_extra_stem(stems) -> None:
+    """The order of the stems, swapping left and right in all of them, and one more stem that is
+    silent change nothing (the ears are symmetric; silence adds no excitation)."""
+    base = audibility(stems, sig.SR)
+    reordered = audibility(dict(reversed(list(stems.items()))), sig.SR)
+    swapped = audibility({n: x[::-1] for n, x in stems.items()}, sig.SR)
+    extra = audibility({**stems, "silence": np.zeros_like(stems["pad"])}, sig.SR)
+    for other in (reordered, swapped, extra):
+        for name, curve in _curves(base).items():
+            np.testing.assert_allclose(_curves(other)[name], curve, atol=1e-9, equal_nan=True)
+            assert other.stem(name).buried == base.stem(name).buried
+    assert extra.stem("silence").buried == () and extra.stem("silence").mean_audibility is None

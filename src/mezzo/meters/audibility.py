@@ -130,7 +130,8 @@ class StemAudibility:
     partial_loudness_sone : float or None
         Its loudness with the rest of the mix playing (MGB97 partial loudness), sone.
     loudness_in_mix_lufs : float or None
-        ``loudness_lufs`` lowered by the loss of loudness in the mix (10 LU per halving).
+        ``loudness_lufs`` lowered by the loss of loudness in the mix (10 LU per halving);
+        None when its partial loudness is under :data:`SILENT_BELOW_SONE` (not heard).
     mean_audibility : float or None
         Mean of ``audibility`` over the sounding cells, 0-1.
     audibility : ndarray, shape (cells,)
@@ -381,8 +382,8 @@ class AudibilityMeter:
         alone = float(curves.loudness[s].mean())
         partial = float(curves.partial[s].mean())
         in_mix = None
-        if lufs is not None:
-            in_mix = lufs + 10.0 / math.log10(2.0) * math.log10(max(partial, 1e-9) / alone)
+        if lufs is not None and partial >= SILENT_BELOW_SONE:  # below that it is not heard in the mix
+            in_mix = lufs + 10.0 / math.log10(2.0) * math.log10(partial / alone)
         return StemAudibility(
             name=name,
             loudness_lufs=lufs,

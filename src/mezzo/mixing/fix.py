@@ -440,6 +440,8 @@ def fix_buried(
     settings = {"full_scale_spl_db": full_scale_spl_db, "buried_below": buried_below}
     if stem not in source.names:
         raise ParameterError(f"stem={stem!r} is not one of the stems: expected one of {', '.join(source.names)}")
+    if out_dir is not None:
+        _targets(source, Path(os.fspath(out_dir)), overwrite)  # refuse bad outputs before any work
     names = source.names
     with source:
         plain = _Renderer(source, stem, _Plan("none", ()), {})
@@ -571,19 +573,31 @@ def _finish(source: StemBlocks, stem: str, attempt: _Attempt, before: Audibility
     return _result(stem, attempt, before, buried_before, ok=ok, outputs=outputs)
 
 
-def _write(source: StemBlocks, renderer: _Renderer, folder: Path, overwrite: bool, mix_peak: float,
-           progress: ProgressCallback | None) -> tuple[str, ...]:
-    """Write every stem and the mix through :func:`mezzo.io.open_writer` (atomic, all or nothing)."""
+def _targets(source: StemBlocks, folder: Path, overwrite: bool) -> dict[str, Path]:
+    """``folder/<name>.wav`` for every stem and ``folder/mix.wav``, checked as :func:`mezzo.io.write` would."""
     from mezzo import io
+    from mezzo.errors import AudioFileError
 
     targets = {n: folder / f"{n}.wav" for n in source.names}
     targets["mix"] = folder / "mix.wav"
     if len(set(targets.values())) != len(targets):
         raise ParameterError("a stem is called 'mix': rename it, mix.wav is the name of the mixed output")
+    if folder.exists() and not folder.is_dir():
+        raise AudioFileError(f"{str(folder)!r}: exists and is not a folder — choose a folder for the fixed stems")
+    if folder.is_dir():
+        for path in targets.values():
+            io.check_output(path, overwrite=overwrite, inputs=list(source.paths.values()))
+    return targets
+
+
+def _write(source: StemBlocks, renderer: _Renderer, folder: Path, overwrite: bool, mix_peak: float,
+           progress: ProgressCallback | None) -> tuple[str, ...]:
+    """Write every stem and the mix through :func:`mezzo.io.open_writer` (atomic, all or nothing)."""
+    from mezzo import io
+
+    targets = _targets(source, folder, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     inputs = list(source.paths.values())
-    for path in targets.values():
-        io.check_output(path, overwrite=overwrite, inputs=inputs)
     first = next(iter(source.paths.values()), None)
     mix_channels = max(source.channels)
     # A mix that peaks over full scale would clip in integer PCM: keep it in float.
