@@ -59,8 +59,8 @@ _CURVE_STEP_S = 0.01
 ProgressCallback = Callable[[str, int, int], None]
 
 
-class FixError(MezzoError):
-    """No candidate fix works (see the message for the best attempt)."""
+class FixError(MezzoError, RuntimeError):
+    """No candidate fix keeps the rules (the message gives the best attempt); nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
