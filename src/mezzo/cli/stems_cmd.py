@@ -18,7 +18,7 @@ FULL_SCALE_HELP = "Level a full-scale sine plays at, dB SPL (60 to 130; 100 is a
 
 
 def stems(
-    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Stem files (at least two, one sample rate); each stem is named by its file name without extension.", show_default=False),
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="Stem files (at least two, one sample rate); each stem is named by its file name without extension.", show_default=False),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     series: bool = typer.Option(False, "--series", help="With --json: add each stem's audibility curve (0.1 s grid) and its times."),
     plot: Path | None = typer.Option(None, "--plot", help="Write the stems lane (PNG/SVG/PDF): audibility per stem, buried spans shaded by masker.", show_default=False),
@@ -34,10 +34,10 @@ def stems(
     Stems of different lengths are padded with silence; different sample rates are refused.
     Audibility (0-1) is the share of a stem's loudness carried by bands where it clears its
     masked threshold in the mix (Moore, Glasberg & Baer 1997); a stem is buried where it
-    stays under 0.5 (--buried-below) for 0.5 s or more. With --fix NAME --out-dir DIR the stem is raised
-    and/or its maskers ducked over its buried spans, the result measured again, and the
-    stems and the mix written only if the fix works (buried time down to a quarter or
-    less, mix loudness within 1.5 LU, no other stem newly buried).
+    stays under 0.5 (--buried-below) for 0.5 s or more. With --fix NAME --out-dir DIR the
+    stem is raised and/or its maskers ducked over its buried spans, the result measured
+    again, and the stems and the mix written only if the fix works (buried time down to a
+    quarter or less, mix loudness within 1.5 LU, no other stem newly buried).
     """
     from mezzo.errors import ParameterError
 
