@@ -18,7 +18,7 @@ FULL_SCALE_HELP = "Level a full-scale sine plays at, dB SPL (60 to 130; 100 is a
 
 
 def stems(
-    files: list[Path] = typer.Argument(..., metavar="FILE", help="Stem files (at least two, one sample rate); each stem is named by its file name without extension.", show_default=False),
+    files: list[Path] = typer.Argument(..., help="Stem files (at least two, one sample rate); each stem is named by its file name without extension.", show_default=False),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
     series: bool = typer.Option(False, "--series", help="With --json: add each stem's audibility curve (0.1 s grid) and its times."),
     plot: Path | None = typer.Option(None, "--plot", help="Write the stems lane (PNG/SVG/PDF): audibility per stem, buried spans shaded by masker.", show_default=False),
