@@ -125,3 +125,15 @@ def test_invariances_stem_order_channel_swap_and_a_silent_extra_stem(stems) -> N
             np.testing.assert_allclose(_curves(other)[name], curve, atol=1e-9, equal_nan=True)
             assert other.stem(name).buried == base.stem(name).buried
     assert extra.stem("silence").buried == () and extra.stem("silence").mean_audibility is None
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 48000, 96000])
+def test_the_verdict_does_not_depend_on_the_sample_rate(rate) -> None:
+    # 22.05 kHz puts frame centres between samples (the gathered-frames path), the others on them.
+    t = np.arange(round(3.0 * rate)) / rate
+    pad = 0.3 * np.sin(2 * np.pi * 440 * t)
+    for lead_db, buried in ((-36.0, True), (12.0, False)):
+        lead = 0.3 * 10 ** (lead_db / 20) * np.sin(2 * np.pi * 660 * t)
+        result = audibility({"pad": pad, "lead": lead}, rate)
+        got = [(b.start_s, b.end_s, b.masked_by) for b in result.stem("lead").buried]
+        assert got == ([(0.0, 3.0, ("pad",))] if buried else [])
