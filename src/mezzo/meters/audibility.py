@@ -37,6 +37,11 @@ above it (clearly heard). This is the structure of the Speech Intelligibility In
 S3.5-1997: band audibility from the signal-to-masker ratio, weighted by importance) with
 the stem's own loudness as the weight. For a stem against a masker with the same
 spectrum, audibility is 0.5 about where both have the same level (``K`` = -3 dB).
+Why not the ratio of partial loudness to loudness alone: with the partial-loudness
+criterion of detection (the loudness at the threshold in quiet, about 0.003 sone), a tone
+centred in a critical-band noise is detected 10-12 dB under the noise, where listeners
+need about -3 dB (Zwicker's masking index), because every band of two parallel excitation
+patterns adds a little partial loudness; the band-wise threshold is within 1-2 dB of it.
 
 **Sounding**: a cell where the stem's loudness alone is at least :data:`SILENT_BELOW_SONE`
 (a 1 kHz tone at about 10 dB SPL) and at least 1/16 of its own loud parts (the 95th
