@@ -2,7 +2,7 @@
 
 With ``dynamics=True`` the same single pass over the blocks also feeds
 :class:`~mezzo.meters.dynamic_range.DynamicRangeMeter` (crest factor, PSR, DR, dynamic
-complexity) and :class:`~mezzo.meters.dynamics_map.SpectralFrames` (log band energies of
+complexity) and :class:`~mezzo.meters.features.SpectralFrames` (log band energies of
 the mono mix on a ~23 ms grid). Memory stays bounded: the audio is never kept, only these
 features (about 20 kB per second of audio, some 70 MB for an hour) and the loudness
 series; the dynamics map, tempo, build-ups and drops are computed from them at the end.
@@ -146,7 +146,7 @@ class _DynamicsPass:
 
     def __init__(self, sample_rate: int, channels: int) -> None:
         from mezzo.meters.dynamic_range import DynamicRangeMeter
-        from mezzo.meters.dynamics_map import SpectralFrames
+        from mezzo.meters.features import SpectralFrames
 
         self.range = DynamicRangeMeter(sample_rate, channels)
         self.frames = SpectralFrames(sample_rate, channels)

@@ -51,6 +51,8 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo.marks import MARKINGS
+from mezzo.meters.features import FrameFeatures, SpectralFrames
 from mezzo.meters.turning_points import turning_points as _turning_points
 from mezzo.results import json_value
 
@@ -58,17 +60,13 @@ __all__ = [
     "MARKINGS",
     "DynamicsMap",
     "FlatSection",
-    "FrameFeatures",
     "Hairpin",
     "MarkingSegment",
-    "SpectralFrames",
     "Variation",
     "dynamics_map",
     "dynamics_map_from_features",
 ]
 
-#: The eight markings, softest first; their index is the marking step.
-MARKINGS = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
 #: Spacing of the level curves, s (the loudness meter's hop).
 CURVE_HOP_S = 0.1
 _FLOOR_DB = -120.0
@@ -77,134 +75,6 @@ _HAIRPIN_MIN_R2 = 0.8
 #: The hairpin level holds the loudest momentary value of the last 0.8 s (note peaks across
 #: a beat at moderate tempi, so single-note decays do not read as decrescendos).
 _HAIRPIN_HOLD_S = 0.8
-
-
-# ------------------------------------------------------------------ spectral frames
-
-
-@dataclass(frozen=True, slots=True)
-class FrameFeatures:
-    """Log band energies of the mono mix on a ~23 ms grid (the input of tempo and drops).
-
-    Attributes
-    ----------
-    times_s : ndarray, shape (frames,)
-        Centre time of each frame, s.
-    band_db : ndarray, shape (frames, bands), float32
-        Energy per band in dB (relative to full scale, floor -120 dB).
-    band_hz : ndarray, shape (bands,)
-        Centre frequency of each band, Hz (log-spaced from 30 Hz to 16 kHz or Nyquist).
-    frame_rate_hz : float
-        Frames per second.
-    """
-
-    times_s: np.ndarray
-    band_db: np.ndarray
-    band_hz: np.ndarray
-    frame_rate_hz: float
-
-    def level_db(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
-        """Energy in dB of the bands whose centre lies in ``[lo_hz, hi_hz)``, per frame."""
-        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
-        if not sel.any() or self.band_db.shape[0] == 0:
-            return np.full(self.band_db.shape[0], _FLOOR_DB)
-        power = np.power(10.0, self.band_db[:, sel].astype(np.float64) / 10.0).sum(axis=1)
-        return 10.0 * np.log10(np.maximum(power, 1e-12))
-
-    def centroid_octaves(self) -> np.ndarray:
-        """Energy-weighted mean of log2(band centre / 1 kHz) per frame (NaN when silent)."""
-        if self.band_db.shape[0] == 0:
-            return np.zeros(0)
-        power = np.power(10.0, self.band_db.astype(np.float64) / 10.0)
-        total = power.sum(axis=1)
-        octaves = np.log2(self.band_hz / 1000.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = power @ octaves / total
-        out[total < 1e-10] = np.nan
-        return out
-
-    def onset_strength(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
-        """Spectral flux: mean over bands of the rise of the band level in dB since the last frame.
-
-        The same definition as ``librosa.onset.onset_strength`` (lag 1, no max filter),
-        on log band energies floored 80 dB below the loudest band value; only the bands
-        whose centre lies in ``[lo_hz, hi_hz)`` (default: all).
-        """
-        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
-        if self.band_db.shape[0] < 2 or not sel.any():
-            return np.zeros(self.band_db.shape[0])
-        s = np.maximum(self.band_db[:, sel], float(self.band_db.max()) - 80.0)
-        flux = np.maximum(0.0, np.diff(s, axis=0)).mean(axis=1)
-        return np.concatenate([[0.0], flux]).astype(np.float64)
-
-
-class SpectralFrames:
-    """Streaming STFT of the mono mix reduced to log band energies (bounded, small memory).
-
-    The frame hop is the power of two closest to 23.2 ms (1024 samples at 44.1 and
-    48 kHz), the frame length twice that, Hann window. Only the band energies are kept:
-    about 20 kB per second of audio (some 70 MB for an hour), never the audio itself.
-
-    Parameters
-    ----------
-    sample_rate : int
-        Sample rate in Hz.
-    channels : int
-        Channel count of every block.
-    bands : int, 8 to 128
-        Number of log-spaced bands.
-    """
-
-    def __init__(self, sample_rate: int, channels: int, *, bands: int = 48) -> None:
-        self.sample_rate = check_sample_rate(sample_rate)
-        self.channels = int(channels)
-        self.hop = 1 << max(6, round(math.log2(self.sample_rate * 0.0232)))
-        self.n_fft = 2 * self.hop
-        n_bands = int(check_range("bands", bands, 8, 128))
-        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / self.sample_rate)
-        top = min(16000.0, 0.5 * self.sample_rate)
-        edges = np.geomspace(30.0, top, n_bands + 1)
-        bin_band = np.searchsorted(edges, freqs, side="right") - 1
-        valid = (bin_band >= 0) & (bin_band < n_bands)
-        used = np.unique(bin_band[valid])
-        self._first_bin = np.array([np.flatnonzero(bin_band == b)[0] for b in used])
-        self._last_bin = np.array([np.flatnonzero(bin_band == b)[-1] + 1 for b in used])
-        self.band_hz = np.sqrt(edges[used] * edges[used + 1])
-        self._window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.n_fft) / self.n_fft)).astype(np.float32)
-        # Scale so that a full-scale sine reads about 0 dB in its band.
-        self._scale = np.float32(4.0 / (self._window.sum() ** 2))
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything seen so far."""
-        self._buf = np.zeros(0, dtype=np.float32)
-        self._frames: list[np.ndarray] = []
-        self._count = 0
-
-    def update(self, block: np.ndarray) -> None:
-        """Add the next block, shaped (channels, samples) or (samples,)."""
-        x = np.asarray(block)
-        mono = (x if x.ndim == 1 else x.mean(axis=0)).astype(np.float32, copy=False)
-        buf = np.concatenate([self._buf, mono]) if self._buf.size else mono
-        if buf.size < self.n_fft:
-            self._buf = buf.copy()
-            return
-        n = 1 + (buf.size - self.n_fft) // self.hop
-        frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft)[:: self.hop][:n]
-        spec = np.fft.rfft(frames * self._window, axis=1)
-        power = (spec.real**2 + spec.imag**2).astype(np.float32)
-        cumsum = np.concatenate([np.zeros((n, 1), np.float32), np.cumsum(power, axis=1)], axis=1)
-        band = (cumsum[:, self._last_bin] - cumsum[:, self._first_bin]) * self._scale
-        self._frames.append((10.0 * np.log10(np.maximum(band, 1e-12))).astype(np.float32))
-        self._count += n
-        self._buf = buf[n * self.hop :].copy()
-
-    def result(self) -> FrameFeatures:
-        """Return the band energies of the frames so far."""
-        bands = np.concatenate(self._frames) if self._frames else np.zeros((0, self.band_hz.size), np.float32)
-        bands = np.maximum(bands, _FLOOR_DB)
-        times = (np.arange(bands.shape[0]) * self.hop + self.n_fft / 2) / self.sample_rate
-        return FrameFeatures(times, bands, self.band_hz, self.sample_rate / self.hop)
 
 
 # ------------------------------------------------------------------ results

@@ -3,7 +3,7 @@
 Tempo uses librosa's tempo and beat tools (imported inside the functions only):
 
 - **Onset strength**: spectral flux of log band energies of the mono mix on a ~23 ms
-  grid (:meth:`~mezzo.meters.dynamics_map.FrameFeatures.onset_strength`, the definition of
+  grid (:meth:`~mezzo.meters.features.FrameFeatures.onset_strength`, the definition of
   ``librosa.onset.onset_strength``), computed while the file streams, so the audio is
   never held in memory.
 - **Global tempo**: ``librosa.feature.tempo`` (autocorrelation tempogram averaged over
@@ -442,7 +442,7 @@ def tempo_from_features(
 ) -> TempoResult:
     """Tempo, tempo curve, tempo changes, beats, build-ups and drops from spectral frames.
 
-    ``features`` is a :class:`~mezzo.meters.dynamics_map.FrameFeatures`; the other
+    ``features`` is a :class:`~mezzo.meters.features.FrameFeatures`; the other
     parameters are those of :func:`tempo`.
     """
     fps = float(features.frame_rate_hz)
@@ -575,7 +575,7 @@ def tempo(
     See the module docstring for the methods. Silence or audio shorter than 4 s gives
     ``tempo_bpm=None`` and empty lists.
     """
-    from mezzo.meters.dynamics_map import SpectralFrames
+    from mezzo.meters.features import SpectralFrames
 
     rate = check_sample_rate(sample_rate)
     x = check_audio(audio)

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from mezzo.marks import MARKINGS
 from mezzo.report.plots import (
     _COLOURS,
     _FLOOR_LUFS,
     _MARKING_COLOURS,
-    _MARKING_ORDER,
     _clock,
     _level_limits,
     _number,
@@ -217,7 +217,7 @@ def markings_png(dmap: Any, end_s: float, *, title: str) -> bytes:
             lane.add_patch(Rectangle((m.start_s, 0.5), m.end_s - m.start_s, 0.45,
                                      color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
             if m.end_s - m.start_s > end_s / 60:
-                dark = m.marking in _MARKING_ORDER and _MARKING_ORDER.index(m.marking) >= 5
+                dark = m.marking in MARKINGS and MARKINGS.index(m.marking) >= 5
                 lane.text(0.5 * (m.start_s + m.end_s), 0.725, m.marking, ha="center", va="center", fontsize=12,
                           fontstyle="italic", fontweight="bold", color="white" if dark else "black")
         for h in dmap.hairpins:
@@ -231,7 +231,7 @@ def markings_png(dmap: Any, end_s: float, *, title: str) -> bytes:
     lane.text(-0.005, 0.725, "Marking", transform=lane.transAxes, ha="right", va="center", fontsize=10)
     lane.text(-0.005, 0.29, "Hairpins", transform=lane.transAxes, ha="right", va="center", fontsize=10)
     lane.text(-0.005, 0.05, "Flat", transform=lane.transAxes, ha="right", va="center", fontsize=10)
-    handles = [Patch(color=_MARKING_COLOURS[m], label=m) for m in _MARKING_ORDER]
+    handles = [Patch(color=_MARKING_COLOURS[m], label=m) for m in MARKINGS]
     handles.append(Patch(facecolor="white", edgecolor="black", label="< cresc.  > decresc."))
     handles.append(Patch(color="#756bb1", label="flat section"))
     lane.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles), frameon=False,

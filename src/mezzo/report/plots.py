@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from mezzo.errors import AudioFileError, ParameterError
+from mezzo.marks import MARKINGS
 
 __all__ = ["draw_stems_lane", "plot_analysis", "plot_gain_reduction", "plot_loudness", "plot_stems", "stem_colour"]
 
@@ -304,7 +305,6 @@ _MARKING_COLOURS = {
     "ppp": "#deebf7", "pp": "#c6dbef", "p": "#9ecae1", "mp": "#fdd0a2",
     "mf": "#fdae6b", "f": "#f16913", "ff": "#d94801", "fff": "#7f2704",
 }  # fmt: skip
-_MARKING_ORDER = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
 
 
 def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
@@ -393,7 +393,7 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
             if m.end_s - m.start_s > end_s / 120:
                 lane.text(0.5 * (m.start_s + m.end_s), 0.7, m.marking, ha="center", va="center",
                           fontsize=9, fontstyle="italic", fontweight="bold",
-                          color="white" if _MARKING_ORDER.index(m.marking) >= 5 else "black")
+                          color="white" if MARKINGS.index(m.marking) >= 5 else "black")
         for h in dmap.hairpins:
             a, b = h.start_s, h.end_s
             if h.kind == "crescendo":
