@@ -1,4 +1,4 @@
-"""Kernels of the dynamics map: flat runs of a loudness series.
+"""Kernels of the dynamics map and tempo: flat runs of a loudness series, piecewise line fits.
 
 Per-frame loops (a few thousand values per minute of audio); numba keeps them
 linear-time with no Python overhead. Private to the package.
@@ -69,4 +69,105 @@ def flat_runs(values, max_spread, min_length, starts, ends):
             i = j
         else:
             i += 1
+    return count
+
+
+@kernel
+def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_line_points, starts, kinds):
+    """Optimal partition of a series into constant and straight-line segments (least squares).
+
+    Minimises ``sum over segments of (weighted SSE + penalty)`` by dynamic programming,
+    where each segment is either a constant (``pen_const``) or a straight line in ``x``
+    (``pen_line``, at least ``min_line_points`` points); segments hold at most
+    ``max_points`` points. The weighted SSE of a segment comes from prefix sums in O(1),
+    so the whole fit is O(n * max_points).
+
+    Parameters
+    ----------
+    x, y, w : float64 (n,)
+        Positions (increasing), values and weights (> 0; 1 / variance for a chi-square cost).
+    pen_const, pen_line : float
+        Cost of opening a constant or a straight-line segment.
+    max_points, min_line_points : int
+    starts : int64 (n,) output
+        Start index of each segment, in order.
+    kinds : int64 (n,) output
+        0 for a constant segment, 1 for a straight line.
+
+    Returns
+    -------
+    int
+        Number of segments written.
+    """
+    n = x.shape[0]
+    sw = np.zeros(n + 1)
+    sx = np.zeros(n + 1)
+    sy = np.zeros(n + 1)
+    sxx = np.zeros(n + 1)
+    sxy = np.zeros(n + 1)
+    syy = np.zeros(n + 1)
+    x0 = x[0] if n > 0 else 0.0
+    for i in range(n):
+        xi = x[i] - x0
+        sw[i + 1] = sw[i] + w[i]
+        sx[i + 1] = sx[i] + w[i] * xi
+        sy[i + 1] = sy[i] + w[i] * y[i]
+        sxx[i + 1] = sxx[i] + w[i] * xi * xi
+        sxy[i + 1] = sxy[i] + w[i] * xi * y[i]
+        syy[i + 1] = syy[i] + w[i] * y[i] * y[i]
+    best = np.full(n + 1, np.inf)
+    prev = np.zeros(n + 1, dtype=np.int64)
+    kind = np.zeros(n + 1, dtype=np.int64)
+    best[0] = 0.0
+    for j in range(1, n + 1):
+        lo = j - max_points
+        if lo < 0:
+            lo = 0
+        for i in range(lo, j):
+            if best[i] == np.inf:
+                continue
+            W = sw[j] - sw[i]
+            Y = sy[j] - sy[i]
+            YY = syy[j] - syy[i]
+            sse_c = YY - Y * Y / W
+            if sse_c < 0.0:
+                sse_c = 0.0
+            cost = best[i] + sse_c + pen_const
+            k = 0
+            if j - i >= min_line_points:
+                X = sx[j] - sx[i]
+                XX = sxx[j] - sxx[i]
+                XY = sxy[j] - sxy[i]
+                d = W * XX - X * X
+                if d > 1e-12 * W * W:
+                    b = (W * XY - X * Y) / d
+                    # SSE of the weighted line: SSE_const - b^2 * Sxx_centred
+                    sse_l = sse_c - b * b * (XX - X * X / W)
+                    if sse_l < 0.0:
+                        sse_l = 0.0
+                    c_l = best[i] + sse_l + pen_line
+                    if c_l < cost:
+                        cost = c_l
+                        k = 1
+            if cost < best[j]:
+                best[j] = cost
+                prev[j] = i
+                kind[j] = k
+    # walk back
+    count = 0
+    j = n
+    while j > 0:
+        starts[count] = prev[j]
+        kinds[count] = kind[j]
+        count += 1
+        j = prev[j]
+    # reverse in place
+    for a in range(count // 2):
+        b = count - 1 - a
+        t = starts[a]
+        starts[a] = starts[b]
+        starts[b] = t
+        t = kinds[a]
+        kinds[a] = kinds[b]
+        kinds[b] = t
     return count

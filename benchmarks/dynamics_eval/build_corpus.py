@@ -1,0 +1,214 @@
+"""Build the dynamics evaluation corpus: score excerpts and dance tracks rendered by FluidSynth.
+
+    .venv/bin/python benchmarks/dynamics_eval/build_corpus.py            # build what is missing
+    .venv/bin/python benchmarks/dynamics_eval/build_corpus.py --force    # rebuild everything
+
+Needs music21 (``pip install -e '.[bench]'``), FluidSynth and the Debian SoundFonts
+(``make soundfonts``). Writes ``benchmarks/dynamics_eval/corpus/{tuning,validation}/`` (git-ignored):
+one FLAC (44.1 kHz stereo, 16 bit) and one truth JSON per item, and ``manifest.json``.
+
+The split is by source, never by item:
+
+- **score excerpts** by composer: tuning = Beethoven, Haydn, Joplin, Chopin, C. P. E. Bach,
+  Beach, Schubert, Handel, Verdi; validation = Mozart, Robert and Clara Schumann, Weber,
+  Schoenberg, Webern, Liliuokalani. Both parts hold string quartets, solo keyboard and a
+  solo instrument or voice with piano;
+- **SoundFonts**: tuning items are rendered with FluidR3_GM or TimGM6mb, validation items with
+  MuseScore_General (never heard while tuning);
+- **dance tracks**: drawn from separate seeds, with the SoundFonts of their part.
+
+Exit status: 0 when the corpus is complete, 2 when a prerequisite is missing (the message says
+which and how to install it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+VERSION = 1
+SAMPLE_RATE = 44100
+FONTS = {
+    "FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "TimGM6mb": "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "MuseScore_General": "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",
+}
+SPLIT_FONTS = {"tuning": ("FluidR3_GM", "TimGM6mb"), "validation": ("MuseScore_General",)}
+#: (corpus path, composer, excerpts wanted)
+PIECES = {
+    "tuning": [
+        ("beethoven/opus18no1/movement1.mxl", "Beethoven", 2), ("beethoven/opus18no1/movement2.mxl", "Beethoven", 2),
+        ("beethoven/opus18no1/movement3.mxl", "Beethoven", 1), ("beethoven/opus18no1/movement4.mxl", "Beethoven", 2),
+        ("beethoven/opus18no3.mxl", "Beethoven", 3), ("beethoven/opus18no4.mxl", "Beethoven", 2),
+        ("beethoven/opus18no5.mxl", "Beethoven", 2), ("beethoven/opus59no1/movement1.mxl", "Beethoven", 2),
+        ("beethoven/opus59no1/movement2.mxl", "Beethoven", 1), ("beethoven/opus59no2/movement1.mxl", "Beethoven", 2),
+        ("beethoven/opus132.mxl", "Beethoven", 2), ("haydn/opus74no1/movement1.mxl", "Haydn", 2),
+        ("haydn/opus74no1/movement2.mxl", "Haydn", 1), ("haydn/opus74no1/movement3.mxl", "Haydn", 1),
+        ("haydn/opus1no1/movement3.mxl", "Haydn", 1), ("joplin/maple_leaf_rag.mxl", "Joplin", 2),
+        ("chopin/mazurka06-2.krn", "Chopin", 1), ("cpebach/h186.mxl", "C. P. E. Bach", 2),
+        ("beach/prayer_of_a_tired_child.musicxml", "Beach", 1), ("schubert/Lindenbaum.xml", "Schubert", 2),
+        ("handel/rinaldo/Lascia_chio_pianga.mxl", "Handel", 1), ("verdi/laDonnaEMobile.mxl", "Verdi", 1),
+    ],
+    "validation": [
+        ("mozart/k155/movement1.mxl", "Mozart", 2), ("mozart/k155/movement2.mxl", "Mozart", 1),
+        ("mozart/k156/movement1.mxl", "Mozart", 1), ("mozart/k156/movement2.mxl", "Mozart", 1),
+        ("mozart/k458/movement1.mxl", "Mozart", 2), ("mozart/k458/movement3.mxl", "Mozart", 1),
+        ("mozart/k458/movement4.mxl", "Mozart", 2), ("schumann_robert/opus41no1/movement1.mxl", "R. Schumann", 3),
+        ("schumann_robert/opus41no1/movement2.mxl", "R. Schumann", 1), ("schumann_robert/opus41no1/movement3.mxl", "R. Schumann", 2),
+        ("schumann_robert/opus41no1/movement4.mxl", "R. Schumann", 1), ("schumann_robert/opus41no1/movement5.mxl", "R. Schumann", 2),
+        ("schumann_clara/polonaise_op1n1.mxl", "C. Schumann", 1), ("schumann_clara/polonaise_op1n3.mxl", "C. Schumann", 1),
+        ("schumann_clara/polonaise_op1n4.mxl", "C. Schumann", 1), ("schumann_clara/opus17/movement3.xml", "C. Schumann", 1),
+        ("weber/concertino_clarinet.mxl", "Weber", 4), ("schoenberg/opus19/movement2.mxl", "Schoenberg", 1),
+        ("webern/webern_dormi_jesu_op_16_no_2.mxl", "Webern", 1), ("liliuokalani/aloha_oe.mxl", "Liliuokalani", 1),
+    ],
+}
+DANCE_TRACKS = {"tuning": 16, "validation": 16}
+DESIGNS = ("steady", "steady", "rubato", "wave", "accel", "rit")
+
+
+def missing_prerequisites() -> list[str]:
+    """What is missing to build the corpus, each with the way to install it."""
+    out = []
+    try:
+        import music21  # noqa: F401
+    except ImportError:
+        out.append("music21 is not installed: run `.venv/bin/pip install -e '.[bench]'` (or `make bench`)")
+    if shutil.which("fluidsynth") is None:
+        out.append("fluidsynth is not installed: run `make soundfonts` (apt-get install fluidsynth)")
+    for name, path in FONTS.items():
+        if not os.path.exists(path):
+            out.append(f"SoundFont {name} ({path}) is missing: run `make soundfonts`")
+    return out
+
+
+def render(midi: bytes, font: str) -> np.ndarray:
+    """Render MIDI bytes with FluidSynth (reverb and chorus on); (2, samples) float32."""
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        mid, wav = os.path.join(tmp, "in.mid"), os.path.join(tmp, "out.wav")
+        Path(mid).write_bytes(midi)
+        subprocess.run(["fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SAMPLE_RATE), "-F", wav, FONTS[font], mid],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        x, _ = sf.read(wav, dtype="float32", always_2d=True)
+    return np.ascontiguousarray(x.T)
+
+
+def _write(folder: Path, name: str, audio: np.ndarray, truth: dict[str, Any]) -> None:
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.flac"
+    sf.write(tmp, audio.T, SAMPLE_RATE, subtype="PCM_16", format="FLAC")
+    os.replace(tmp, folder / f"{name}.flac")
+    (folder / f"{name}.json").write_text(json.dumps(truth, indent=1))
+
+
+def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool) -> list[str]:
+    from scores import excerpts, parse_piece, perform
+
+    rng = np.random.default_rng(seed)
+    stem = path.replace("/", "_").rsplit(".", 1)[0]
+    names = [f"{stem}_{k}" for k in range(count)]
+    folder = CORPUS / split
+    if not force and all((folder / f"{n}.json").exists() for n in names):
+        return names
+    piece = parse_piece(path, stem, composer)
+    piece.extra["drawn_beat_bpm"] = float(rng.uniform(60.0, 132.0))
+    done = []
+    for k, (q0, q1) in enumerate(excerpts(piece, rng, count=count)):
+        name = f"{stem}_{k}"
+        design = str(rng.choice(DESIGNS))
+        perf = perform(piece, q0, q1, rng, design=design)
+        font = str(rng.choice(SPLIT_FONTS[split]))
+        audio = render(perf.midi, font)
+        audio = audio[:, : int(perf.truth["duration_s"] * SAMPLE_RATE)]
+        peak = float(np.max(np.abs(audio))) or 1.0
+        audio = audio * (10 ** (float(rng.uniform(-9.0, -1.0)) / 20) / peak)
+        truth = dict(perf.truth, split=split, soundfont=font, source=f"music21 corpus: {path}")
+        _write(folder, name, audio, truth)
+        done.append(name)
+    return done
+
+
+def _dance_job(split: str, index: int, seed: int, force: bool) -> list[str]:
+    import dance
+
+    name = f"dance_{index:02d}"
+    folder = CORPUS / split
+    if not force and (folder / f"{name}.json").exists():
+        return [name]
+    rng = np.random.default_rng(seed)
+    feel = sorted(dance.FEELS)[index % len(dance.FEELS)]
+    tr = dance.track(rng, feel=feel)
+    font = SPLIT_FONTS[split][index % len(SPLIT_FONTS[split])]
+    stems = {k: render(v, font) for k, v in tr.stems.items()}
+    audio = dance.mix(tr, stems, SAMPLE_RATE, rng)
+    audio = audio[:, : int(tr.truth["duration_s"] * SAMPLE_RATE)]
+    truth = dict(tr.truth, split=split, soundfont=font, composer=f"dance/{feel}", source="dance.py MIDI stems")
+    _write(folder, name, audio, truth)
+    return [name]
+
+
+def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[str, Any]:
+    """Build the corpus (what is missing, or everything with ``force``); return the manifest."""
+    sys.path.insert(0, str(HERE))
+    manifest_path = CORPUS / "manifest.json"
+    if manifest_path.exists() and not force:
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("version") == VERSION:
+            return manifest
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for split, pieces in PIECES.items():
+            for i, (path, composer, count) in enumerate(pieces):
+                seed = 1000 * (1 if split == "tuning" else 2) + i
+                jobs.append((split, pool.submit(_score_job, split, path, composer, count, seed, force)))
+            for i in range(DANCE_TRACKS[split]):
+                seed = 5000 * (1 if split == "tuning" else 2) + i
+                jobs.append((split, pool.submit(_dance_job, split, i, seed, force)))
+        items = []
+        for split, fut in jobs:
+            for name in fut.result():
+                items.append({"split": split, "name": name})
+                log(f"  {split:<10} {name}")
+    manifest = {"version": VERSION, "sample_rate": SAMPLE_RATE, "items": items}
+    manifest_path.write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the corpus; 2 when a prerequisite is missing."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild every item")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    missing = missing_prerequisites()
+    if missing:
+        for m in missing:
+            print(f"dynamics corpus skipped: {m}", file=sys.stderr)
+        return 2
+    manifest = build(force=args.force, workers=args.workers)
+    counts: dict[str, int] = {}
+    for item in manifest["items"]:
+        key = f"{item['split']}/{'dance' if item['name'].startswith('dance_') else 'score'}"
+        counts[key] = counts.get(key, 0) + 1
+    print("corpus:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), f"in {CORPUS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Read every corpus item with mezzo's default options and score it (tuning and validation apart).
+
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py                 # both parts
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning  # one part
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
+
+Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
+--json`` prints) in worker processes; the readings are kept in ``corpus/readings/`` and scored
+by ``score.py``, which knows nothing of the detectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import build_corpus  # noqa: E402
+import score  # noqa: E402
+
+
+def _read(path: str) -> dict[str, Any]:
+    from mezzo.analysis import analyze
+
+    return analyze(path, dynamics=True).to_dict()
+
+
+def readings(split: str, *, workers: int = 2) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, truth, reading) of every item of ``split``."""
+    folder = build_corpus.CORPUS / split
+    names = sorted(p.stem for p in folder.glob("*.json"))
+    out_dir = build_corpus.CORPUS / "readings" / split
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [str(folder / f"{n}.flac") for n in names]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_read, paths))
+    rows = []
+    for name, reading in zip(names, results, strict=True):
+        (out_dir / f"{name}.json").write_text(json.dumps(reading))
+        rows.append((name, json.loads((folder / f"{name}.json").read_text()), reading))
+    return rows
+
+
+def evaluate(split: str, *, workers: int = 2, items: bool = False, log: Any = print) -> dict[str, Any]:
+    """Score one part of the corpus; return the aggregate metrics, counts and per-item rows."""
+    data = readings(split, workers=workers)
+    rows = []
+    for name, truth, reading in data:
+        r = score.score_item(truth, reading)
+        r["name"] = name
+        rows.append(r)
+        if items:
+            parts = [f"{name:<48}", f"tempo {r.get('tempo', float('nan')):.2f}"]
+            if "markings" in r:
+                parts.append(f"markings {r['markings'][0] / max(1, r['markings'][1]):.2f}")
+                parts.append("hairpins {}/{}/{}".format(*r["hairpins"]))
+            parts.append("tempo changes {}/{}/{}".format(*r["tempo_changes"]))
+            if truth["kind"] == "dance" or r["drops"][1] or r["buildups"][1]:
+                parts.append("build-ups {}/{}/{}".format(*r["buildups"]))
+                parts.append("drops {}/{}/{}".format(*r["drops"]))
+            bpm = reading.get("tempo_bpm")
+            true_bpm = truth.get("bpm") or (truth["beats"][len(truth["beats"]) // 2][1] if truth["beats"] else None)
+            parts.append(f"bpm {bpm} (true {true_bpm})")
+            log("  " + "  ".join(parts))
+    return {"metrics": score.aggregate(rows), "counts": score.counts(rows), "rows": rows, "items": len(rows)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Evaluate and print the metrics per part."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("tuning", "validation", "both"), default="both")
+    parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    missing = build_corpus.missing_prerequisites()
+    if missing and not (build_corpus.CORPUS / "manifest.json").exists():
+        for m in missing:
+            print(f"dynamics corpus skipped: {m}", file=sys.stderr)
+        return 2
+    build_corpus.build(workers=args.workers)
+    for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
+        print(f"\n{split.upper()} part")
+        result = evaluate(split, workers=args.workers, items=args.items)
+        for k, v in result["metrics"].items():
+            floor = score.FLOORS.get(k)
+            print(f"  {k:<26} {'-' if v is None else f'{v:.3f}':>6}   floor {floor}")
+        for k, v in result["counts"].items():
+            print(f"  {k:<26} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
