@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from mezzo._validate import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, check_audio, check_sample_rate
+from mezzo._validate import (
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    check_audio,
+    check_range,
+    check_sample_rate,
+)
 from mezzo.errors import AudioFileError, AudioInputError, ParameterError
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 
@@ -72,6 +78,7 @@ def analyze(
     hop_s: float = 0.1,
     progress: ProgressCallback | None = None,
     dynamics: bool = False,
+    min_confidence: float = 0.5,
 ) -> Analysis:
     """Analyse a file (streamed in blocks) or an array.
 
@@ -93,11 +100,16 @@ def analyze(
         Also measure the dynamic-range figures, the dynamics map (markings, hairpins,
         flat sections, variation) and tempo (curve, changes, build-ups, drops). Needs
         ``hop_s=0.1`` for the map; imports scipy and librosa.
+    min_confidence : float, 0-1
+        With ``dynamics``: hairpins, tempo changes, build-ups and drops whose confidence is
+        below this are left out (every reading carries its ``confidence``); 0 reports them all
+        (the CLI's ``--all``).
 
     Returns
     -------
     Analysis
     """
+    check_range("min_confidence", min_confidence, 0.0, 1.0)
     if isinstance(source, np.ndarray):
         rate = check_sample_rate(sample_rate)
         audio = check_audio(source)
@@ -106,7 +118,7 @@ def analyze(
         meter.update(audio)
         if extra is not None:
             extra.update(audio)
-        return _finish(None, meter.result(), extra)
+        return _finish(None, meter.result(), extra, min_confidence)
     from mezzo import io
 
     path = os.fspath(source)
@@ -138,7 +150,7 @@ def analyze(
                 progress(meter.samples_seen, info.frames)
     if meter.samples_seen == 0:
         raise AudioInputError(f"{path!r}: contains no audio (0 samples) — check the export")
-    return _finish(path, meter.result(), extra)
+    return _finish(path, meter.result(), extra, min_confidence)
 
 
 class _DynamicsPass:
@@ -156,7 +168,7 @@ class _DynamicsPass:
         self.frames.update(block)
 
 
-def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | None) -> Analysis:
+def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | None, min_confidence: float) -> Analysis:
     if extra is None:
         return Analysis(path=path, loudness=loudness)
     from mezzo.meters.dynamics_map import dynamics_map_from_features
@@ -168,5 +180,5 @@ def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | N
         loudness=loudness,
         dynamic_range=extra.range.result(loudness),
         dynamics=dynamics_map_from_features(loudness, features),
-        tempo=tempo_from_features(features),
+        tempo=tempo_from_features(features, min_confidence=min_confidence),
     )

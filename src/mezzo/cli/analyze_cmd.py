@@ -24,6 +24,7 @@ def analyze(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --series file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     loudness_only: bool = typer.Option(False, "--loudness-only", help="Only loudness and peaks: skip the dynamics map, dynamic range and tempo (fastest)."),
+    all_readings: bool = typer.Option(False, "--all", help="Also report low-confidence hairpins, tempo changes, build-ups and drops (each reading carries its confidence)."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a plot (PNG/SVG/PDF) of loudness, markings, hairpins, tempo, build-ups and drops (one FILE only).", show_default=False),
 ) -> None:
     """Measure loudness, peaks, dynamic range, markings/hairpins, flat sections, tempo, build-ups and drops."""
@@ -40,7 +41,8 @@ def analyze(
     for path in files:
         try:
             with progress_bar(path.name, 0, quiet=quiet) as update:
-                result = run_analysis(path, layout=layout, hop_s=hop_s, progress=update, dynamics=dynamics)
+                result = run_analysis(path, layout=layout, hop_s=hop_s, progress=update, dynamics=dynamics,
+                                      min_confidence=0.0 if all_readings else 0.5)
         except MezzoError as exc:
             if len(files) == 1:
                 raise

@@ -1,0 +1,188 @@
+"""Piecewise fits of a noisy series into constant stretches and straight-line ramps.
+
+The dynamics map (note levels in dB) and tempo (log tempo per beat) both ask the same
+question: where does the series hold still, and where does it move steadily one way? Both
+answer it with one model: the series is a sequence of segments, each either a constant or a
+straight line, plus independent noise of standard deviation ``sigma``. The partition that
+minimises the chi-square of the fit plus a BIC penalty per segment (``ln n`` per parameter:
+1 for a constant, 2 for a line, 1 for the change point) is found exactly by dynamic
+programming (:func:`mezzo.kernels.dynamics.piecewise_fit`).
+
+A ramp's *confidence* is the BIC approximation of the posterior probability (equal prior
+odds) that a line explains its points better than a constant:
+``1 / (1 + exp(-dBIC / 2))`` with ``dBIC = (SSE_constant - SSE_line) / sigma**2 - ln m``
+for a segment of ``m`` points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Ramp", "Segment", "fit_segments", "noise_sigma", "ramps"]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One fitted segment: points ``start`` to ``end`` (exclusive) of the series.
+
+    ``first``/``last`` are the fitted values at its first and last point; ``confidence``
+    is the probability that it is a ramp rather than a constant (0 for constants).
+    """
+
+    start: int
+    end: int
+    is_line: bool
+    first: float
+    last: float
+    confidence: float
+
+
+def noise_sigma(y: np.ndarray) -> float:
+    """Robust noise level of a series: the MAD of its successive differences over sqrt(2)."""
+    if y.size < 3:
+        return 1.0
+    d = np.diff(y)
+    mad = float(np.median(np.abs(d - np.median(d))))
+    return max(1.4826 * mad / math.sqrt(2.0), 1e-9)
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """(slope, intercept, SSE of the line, SSE of the constant)."""
+    xm, ym = float(x.mean()), float(y.mean())
+    sxx = float(np.sum((x - xm) ** 2))
+    sse_c = float(np.sum((y - ym) ** 2))
+    if sxx <= 0:
+        return 0.0, ym, sse_c, sse_c
+    b = float(np.sum((x - xm) * (y - ym))) / sxx
+    sse_l = max(0.0, sse_c - b * b * sxx)
+    return b, ym - b * xm, sse_l, sse_c
+
+
+def fit_segments(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    sigma: float,
+    max_points: int,
+    penalty_scale: float = 1.0,
+    min_line_points: int = 3,
+) -> list[Segment]:
+    """Fit constants and straight lines to ``y`` over ``x`` (see the module notes).
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (n,)
+        Positions (increasing, e.g. seconds) and values.
+    sigma : float, > 0
+        Noise standard deviation of ``y`` (in its unit).
+    max_points : int
+        Longest segment, in points.
+    penalty_scale : float, > 0
+        Multiplies the BIC penalty (1 = BIC).
+    min_line_points : int
+        Fewest points of a straight-line segment.
+
+    Returns
+    -------
+    list of Segment
+        In order, covering every point.
+    """
+    from mezzo.kernels.dynamics import piecewise_fit
+
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    n = x.size
+    if n == 0:
+        return []
+    w = np.full(n, 1.0 / (sigma * sigma))
+    log_n = math.log(max(n, 2))
+    starts = np.zeros(n, dtype=np.int64)
+    kinds = np.zeros(n, dtype=np.int64)
+    count = piecewise_fit(x, y, w, 2.0 * log_n * penalty_scale, 3.0 * log_n * penalty_scale,
+                          max(2, int(max_points)), int(min_line_points), starts, kinds)
+    out = []
+    bounds = [*starts[:count].tolist(), n]
+    for k in range(count):
+        a, b = bounds[k], bounds[k + 1]
+        xs, ys = x[a:b], y[a:b]
+        slope, icpt, sse_l, sse_c = _line(xs, ys)
+        if kinds[k] == 1:
+            d_bic = (sse_c - sse_l) / (sigma * sigma) - math.log(max(b - a, 2))
+            conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+            out.append(Segment(a, b, True, slope * xs[0] + icpt, slope * xs[-1] + icpt, conf))
+        else:
+            m = float(ys.mean())
+            out.append(Segment(a, b, False, m, m, 0.0))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Ramp:
+    """A gradual move of the series one way: points ``start`` to ``end`` (inclusive).
+
+    ``change`` is the fitted rise (negative for a fall), ``confidence`` the BIC posterior that
+    a straight line over the ramp's points beats a constant (see the module notes).
+    """
+
+    start: int
+    end: int
+    change: float
+    confidence: float
+
+
+def ramps(
+    x: np.ndarray,
+    y: np.ndarray,
+    segments: list[Segment],
+    *,
+    sigma: float,
+    min_change: float,
+    min_duration: float,
+    max_step: float,
+) -> list[Ramp]:
+    """Gradual rises and falls made of consecutive fitted segments.
+
+    Segments (ramps or constants) whose fitted values move one way form a run, which ends
+    where the fit turns back or jumps by more than ``max_step`` at once (a sudden step is
+    not gradual; a staircase of small steps is). A run is a ramp when its fitted change is
+    at least ``min_change`` and it lasts at least ``min_duration`` (in the unit of ``x``).
+    """
+    out: list[Ramp] = []
+    k = 0
+    n_seg = len(segments)
+    while k < n_seg:
+        # start a run at segment k; find its direction from the first move
+        j = k
+        direction = 0
+        while j + 1 < n_seg:
+            a, b = segments[j], segments[j + 1]
+            inner = a.last - a.first
+            jump = b.first - a.last
+            move = b.last - a.first
+            if abs(jump) > max_step:
+                break
+            step_dir = int(np.sign(move)) if abs(move) > 1e-12 else 0
+            inner_dir = int(np.sign(inner)) if abs(inner) > 1e-12 else 0
+            if direction == 0:
+                direction = step_dir or inner_dir
+            if direction == 0 or step_dir == -direction or inner_dir == -direction or (b.last - b.first) * direction < -1e-12:
+                break
+            j += 1
+        first, last = segments[k], segments[j]
+        change = last.last - first.first
+        if j == k:
+            change = first.last - first.first
+        a_i, b_i = first.start, last.end - 1
+        if abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration and (j > k or first.is_line):
+            xs, ys = x[a_i : b_i + 1], y[a_i : b_i + 1]
+            _, _, sse_l, sse_c = _line(xs, ys)
+            d_bic = (sse_c - sse_l) / (sigma * sigma) - math.log(max(xs.size, 2))
+            conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+            out.append(Ramp(a_i, b_i, float(change), conf))
+            k = j + 1
+        else:
+            k = k + 1
+    return out
