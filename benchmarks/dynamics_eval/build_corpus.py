@@ -38,7 +38,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
-VERSION = 1
+VERSION = 3
 SAMPLE_RATE = 44100
 FONTS = {
     "FluidR3_GM": "/usr/share/sounds/sf2/FluidR3_GM.sf2",

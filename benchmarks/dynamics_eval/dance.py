@@ -14,7 +14,8 @@ Sections (bars): intro (drums and bass), breakdown (pads and a lead, no kick), b
 drop, then an outro. Build-ups come in six kinds, so some have none of the usual cues:
 
 - ``roll``: a snare roll whose rate doubles (quarters, eighths, sixteenths, 32nds), rising velocity;
-- ``riser``: a noise riser (GM "Seashore" with a volume ramp) and a saw lead bending up an octave;
+- ``riser``: a noise riser (GM "Seashore" with a volume ramp) and a saw lead bending up two
+  octaves, both under a high-pass filter rising from 300 Hz to 3 kHz (risers are filtered noise);
 - ``sweep``: the groove goes on and only a high-pass filter opens upwards over it (subtle);
 - ``lowpass``: the groove goes on under a low-pass filter that opens up into the drop;
 - ``combo``: roll, riser and a high-pass sweep on the pads;
@@ -23,7 +24,8 @@ drop, then an outro. Build-ups come in six kinds, so some have none of the usual
 Some drops come after a beat or a bar of silence, others straight out of the build-up. The
 stems (drums, bass, pads, lead, effects) are rendered separately by FluidSynth with one
 SoundFont, filtered with time-varying Butterworth filters (scipy) where the build-up asks
-for it, side-chain ducked under the kick in the drops, summed, soft-clipped and normalised.
+for it, side-chain ducked under the kick in the drops (pads deeply, the bass lightly),
+summed, soft-clipped and normalised.
 
 Truth: the nominal tempo at every beat, the build-up spans (first beat of the build-up
 section to the drop) and the drop times (the first beat of each drop).
@@ -203,6 +205,9 @@ def track(rng: np.random.Generator, *, feel: str | None = None) -> Track:
                     fx.msg(tt, mido.Message("control_change", control=11, value=int(30 + 97 * k / steps), channel=5))
                     fx.msg(tt, mido.Message("pitchwheel", pitch=int(-8192 + 16383 * k / steps), channel=5))
                 fx.msg(end, mido.Message("pitchwheel", pitch=0, channel=5))
+                # a riser is filtered noise: high-passed, its cutoff rising with it
+                filters.append({"stems": ["fx"], "kind": "highpass", "start_s": start, "end_s": end,
+                                "from_hz": 300.0, "to_hz": 3000.0})
             if kind in ("sweep", "combo"):
                 stems = ["pads", "bass", "drums"] if kind == "sweep" else ["pads"]
                 filters.append({"stems": stems, "kind": "highpass", "start_s": start, "end_s": end - silent_tail,
@@ -312,7 +317,7 @@ def mix(track: Track, stems_audio: dict[str, np.ndarray], sample_rate: int, rng:
                 for c in range(x.shape[0]):
                     out[c], zi[c] = sosfilt(sos, seg[c], zi=zi[c])
                 x[:, s:min(b, s + hop)] = out
-    # side-chain ducking of pads and bass under the kick in the drops
+    # side-chain ducking under the kick in the drops: deep on the pads, light on the bass
     env = np.ones(n)
     release = np.exp(-np.arange(int(0.25 * sample_rate)) / (0.08 * sample_rate))
     for k in track.kicks:
@@ -320,11 +325,15 @@ def mix(track: Track, stems_audio: dict[str, np.ndarray], sample_rate: int, rng:
             i = int(k * sample_rate)
             seg = env[i:i + release.size]
             seg[:] = np.minimum(seg, 1.0 - 0.6 * release[: seg.size])
-    gains = {"drums": 1.0, "bass": 0.8, "pads": 0.45, "lead": 0.4, "fx": 0.5}
+    gains = {"drums": 1.0, "bass": 0.8, "pads": 0.45, "lead": 0.4, "fx": 0.25}
     out = np.zeros((2, n))
     for name, x in stems.items():
         g = gains.get(name, 0.5)
-        out += g * (x * env if name in ("pads", "bass") else x)
+        if name == "pads":
+            x = x * env
+        elif name == "bass":
+            x = x * (1.0 - 0.4 * (1.0 - env))
+        out += g * x
     peak = float(np.max(np.abs(out))) or 1.0
     out = np.tanh(1.5 * out / peak) / np.tanh(1.5)
     target = 10 ** (float(rng.uniform(-3.0, -0.3)) / 20)

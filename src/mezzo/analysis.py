@@ -179,6 +179,6 @@ def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | N
         path=path,
         loudness=loudness,
         dynamic_range=extra.range.result(loudness),
-        dynamics=dynamics_map_from_features(loudness, features),
+        dynamics=dynamics_map_from_features(loudness, features, min_confidence=min_confidence),
         tempo=tempo_from_features(features, min_confidence=min_confidence),
     )

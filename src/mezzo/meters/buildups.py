@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["Buildup", "Drop", "drops_and_buildups"]
 
@@ -43,17 +44,38 @@ _SWEEP_MIN_OCT = 0.5
 
 @dataclass(frozen=True, slots=True)
 class Buildup:
-    """A build-up from ``start_s`` to ``end_s`` (the drop it leads to), s."""
+    """A build-up from ``start_s`` to ``end_s`` (the drop it leads to), s; confidence 0-1."""
 
     start_s: float
     end_s: float
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class Drop:
-    """A drop at ``time_s`` (on the beat), s."""
+    """A drop at ``time_s`` (on the beat), s; confidence 0-1."""
 
     time_s: float
+    confidence: float = 1.0
+
+
+def groove_after(features: Any, frame: int, *, seconds: float = 8.0) -> float:
+    """Periodicity of the low band's onsets over the ``seconds`` after ``frame`` (0-1).
+
+    The peak of the normalised autocorrelation of the low-band (< 150 Hz) spectral flux for
+    periods of 0.25-2 s (a beat, or a half-time bar): a kick or bass pattern reads 0.6-0.9, a
+    bass line returning in a string quartet or an orchestral phrase 0-0.5.
+    """
+    fps = features.frame_rate_hz
+    env = features.onset_strength(0.0, 150.0)[frame : frame + round(seconds * fps)]
+    if env.size < round(4.0 * fps):
+        return 0.0
+    x = env - env.mean()
+    spec = np.fft.rfft(x, 2 * x.size)
+    ac = np.fft.irfft(spec.real**2 + spec.imag**2)[: x.size]
+    if ac[0] <= 1e-12:
+        return 0.0
+    return float(np.max(ac[round(0.25 * fps) : round(2.0 * fps) + 1]) / ac[0])
 
 
 def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
@@ -81,7 +103,13 @@ def drops_and_buildups(
     beat_period_s: float | None,
     *,
     drop_min_jump_db: float,
+    pulse: float = 1.0,
+    min_confidence: float = 0.0,
 ) -> tuple[list[Drop], list[Buildup]]:
+    """Drops and the build-ups before them (see the module notes), at or above ``min_confidence``.
+
+    ``pulse`` is the track's pulse clarity (the tempo profile's peak, 0-1).
+    """
     fps = features.frame_rate_hz
     t = features.times_s
     n = t.size
@@ -92,7 +120,6 @@ def drops_and_buildups(
     w2 = round(2.0 * fps)
     low_s = _moving_average(low, round(0.25 * fps))
     # median over the next / previous 2 s (strided to keep it cheap)
-    from numpy.lib.stride_tricks import sliding_window_view
 
     pad = np.concatenate([np.full(w2, low_s[0]), low_s, np.full(w2, low_s[-1])])
     win = sliding_window_view(pad, w2)[:, ::4]
@@ -103,6 +130,15 @@ def drops_and_buildups(
     sounding_low = low_s[full > full.max() - 40.0]
     full_low_level = float(np.percentile(sounding_low, 75)) if sounding_low.size else 0.0
     ok = (jump >= drop_min_jump_db) & (after >= full_low_level - 4.0)
+    # a build-up under a low-pass filter keeps the bass: there the drop is the top coming back
+    high_s = _moving_average(features.level_db(2000.0), round(0.25 * fps))
+    pad_h = np.concatenate([np.full(w2, high_s[0]), high_s, np.full(w2, high_s[-1])])
+    med_h = np.median(sliding_window_view(pad_h, w2)[:, ::4], axis=1)
+    jump_h = med_h[w2 : w2 + n] - med_h[:n]
+    ok_h = (jump_h >= drop_min_jump_db) & (after >= full_low_level - 4.0) & (before >= full_low_level - 6.0)
+    ok_low = ok.copy()
+    jump = np.where(ok, jump, np.where(ok_h, jump_h, jump))
+    ok = ok | ok_h
     # one candidate per run, at its largest jump; then keep drops >= 8 s apart (strongest first)
     cands = []
     d = np.diff(np.concatenate([[0], ok.astype(np.int8), [0]]))
@@ -132,21 +168,28 @@ def drops_and_buildups(
             sweeps[c] = j
     inside = {c for c in chosen for k, j in sweeps.items() if t[j] - 1.5 <= t[c] <= t[k] - 4.0}
     chosen = [c for c in chosen if c not in inside]
-    rise = np.concatenate([[0.0], np.diff(_moving_average(low, 2))])
     drops: list[Drop] = []
     drop_idx: list[int] = []
     drop_sweep: list[int | None] = []
-    half = round(0.5 * fps)
     for i in chosen:
-        a, b = max(1, i - half), min(n, i + half)
-        k = a + int(np.argmax(rise[a:b]))
+        # the step itself: where the median of the band that jumped over the next 1 s most
+        # exceeds that over the previous 1 s, within 1.5 s before to 0.5 s after the largest
+        # jump of the 2 s medians (a finer step detector on the same band)
+        raw = low if ok_low[i] else features.level_db(2000.0)
+        w1 = round(1.0 * fps)
+        js = np.arange(max(w1, i - round(1.5 * fps)), min(n - w1, i + round(0.5 * fps)))
+        if js.size:
+            steps = [float(np.median(raw[j : j + w1]) - np.median(raw[j - w1 : j])) for j in js]
+            k = int(js[int(np.argmax(steps))])
+        else:
+            k = i
         when = float(t[k]) - 0.5 / fps  # flux peaks about half a frame after the onset
         if beats.size and beat_period_s:
             j = int(np.argmin(np.abs(beats - when)))
             if abs(beats[j] - when) <= 0.25 * beat_period_s:
                 when = float(beats[j])
-        drops.append(Drop(round(when, 3)))
-        drop_idx.append(k)
+        drops.append(Drop(round(when, 3), 0.0))
+        drop_idx.append(i)
         drop_sweep.append(sweeps.get(i))
 
     flux = features.onset_strength()
@@ -157,15 +200,60 @@ def drops_and_buildups(
     tension = tension - _zscore(rl)
     tension = _moving_average(tension, round(2.0 * fps)) / 2.0  # about unit spread
     buildups: list[Buildup] = []
+    kept: list[Drop] = []
     previous = 0
+    track_pulse = min(1.0, pulse / 0.6)
+    # the fullest sections: 4 s means of the full-band level
+    full_4s = _moving_average(full, round(4.0 * fps))
+    loud_level = float(np.percentile(full_4s, 95))
+    band = features.band_db.astype(np.float64)
     for drop, k, sweep in zip(drops, drop_idx, drop_sweep, strict=True):
-        start = _tension_start(tension, t, previous, k, fps)
-        if sweep is not None and sweep >= previous:
-            start = sweep if start is None else min(start, sweep)
+        start = None
+        if beat_period_s:
+            at = int(np.searchsorted(t, drop.time_s))
+            start = _phrase_start(band, t, at, previous, 4.0 * beat_period_s, fps)
+        if start is None:
+            start = _tension_start(tension, t, previous, k, fps)
+            if sweep is not None and sweep >= previous:
+                start = sweep if start is None else min(start, sweep)
+        # a drop is the groove arriving after a build-up in beat-driven music and opening the
+        # fullest part of the track: its confidence is the groove's periodicity after it, the
+        # track's pulse, how close the 4 s after it come to the track's loudest, and whether a
+        # build-up leads to it
+        groove = float(np.clip((groove_after(features, k) - 0.4) / 0.3, 0.0, 1.0))
+        j = min(n - 1, k + round(2.0 * fps))
+        fullness = float(np.clip(1.0 - (loud_level - full_4s[j]) / 6.0, 0.0, 1.0))
+        conf = round(groove * track_pulse * fullness * (1.0 if start is not None else 0.5), 3)
+        if conf >= 0.25:  # a plausible drop: the next build-up starts after it
+            previous = k + round(4.0 * fps)
+        if conf < min_confidence:
+            continue
+        kept.append(Drop(drop.time_s, conf))
         if start is not None:
-            buildups.append(Buildup(round(float(t[start]), 2), drop.time_s))
-        previous = k + round(4.0 * fps)
+            buildups.append(Buildup(round(float(t[start]), 2), drop.time_s, conf))
+    drops = kept
     return drops, buildups
+
+
+def _phrase_start(band: np.ndarray, t: np.ndarray, k: int, previous: int, bar_s: float, fps: float) -> int | None:
+    """Start of the build-up before the drop at frame ``k``: 2, 4, 8 or 16 bars earlier.
+
+    Dance music is phrased in 4, 8 and 16 bars: of those starts (after ``previous``), the one
+    where the texture changes most (mean absolute difference of the band levels' 2 s medians
+    after and before it) is taken, if that change is at least 3 dB.
+    """
+    w = round(2.0 * fps)
+    best, best_i = 3.0, None
+    for bars in (2, 4, 8, 16):
+        i = k - round(bars * bar_s * fps)
+        if i - w < max(previous, 0) or i < w:
+            continue
+        before = np.median(band[i - w : i : 2], axis=0)
+        after = np.median(band[i : i + w : 2], axis=0)
+        novelty = float(np.mean(np.abs(after - before)))
+        if novelty > best:
+            best, best_i = novelty, i
+    return best_i
 
 
 def _tension_start(tension: np.ndarray, t: np.ndarray, previous: int, k: int, fps: float) -> int | None:

@@ -24,17 +24,19 @@ relative to the piece itself:
    taken only when the index is 0.2 step past the boundary) and segments shorter than
    ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
 
-Hairpins are gradual level changes: on the level curve (maximum of the momentary loudness
-over the preceding 0.8 s and following 0.1 s, so note peaks are held across a beat, then a
-0.5 s moving average) the turning points with a 1.5 dB hysteresis
-split the curve into rises and falls, cut around *subito* steps (more than one marking step,
-``step_db``, within 0.5 s); a rise or fall is a hairpin when it changes the
-level by at least ``hairpin_min_change_db`` (2.5 dB, about half a step), lasts at least
-``hairpin_min_duration_s`` (0.75 s, from 5 % to 95 % of the change) and is gradual (no
-0.5 s stretch holds more than 60 % of the change: that would be a sudden *subito* step or
-a single attack), and it must be a sustained trend: a straight line fitted to it explains at
-least 80 % of its variance (phrase-shaped swells are not). A fall must contain at least two note onsets, or fall slower than
-3 dB/s, so the decay of one note is not a *decrescendo*.
+Hairpins are gradual changes of the level *played* across notes: on the note levels
+(:mod:`mezzo.meters.note_levels`: the level of each onset's attack), a piecewise fit of
+constants and straight lines (:mod:`mezzo.meters.segments`, noise from the notes' scatter
+around their 9-note median, BIC penalty) finds where the playing holds a level and where it
+moves. Consecutive segments moving one way make one hairpin (a long crescendo in stages is
+one crescendo, not a staircase of markings), ended where the fit turns back, holds still for
+more than 4 s, or jumps by more than one marking step (``step_db``) at once or within 0.5 s
+(a *subito* change). A hairpin changes the level by at least
+``hairpin_min_change_db`` (3 dB) over at least ``hairpin_min_duration_s`` (1 s); its
+confidence is the BIC posterior that a line beats a constant over its notes, and hairpins
+below ``min_confidence`` (0.5) are not reported. A hairpin never bridges 2 s without sound;
+a fall with fewer than two onsets that is faster than 3 dB/s is a note decaying, not a
+*decrescendo*.
 
 Flat sections are the stretches where short-term loudness (3 s) stays within
 ``flat_tolerance_lu`` either side of its middle (default ±1 LU, i.e. a spread of at most
@@ -53,7 +55,6 @@ import numpy as np
 from mezzo._validate import check_audio, check_range, check_sample_rate
 from mezzo.marks import MARKINGS
 from mezzo.meters.features import FrameFeatures, SpectralFrames
-from mezzo.meters.turning_points import turning_points as _turning_points
 from mezzo.results import json_value
 
 __all__ = [
@@ -70,11 +71,12 @@ __all__ = [
 #: Spacing of the level curves, s (the loudness meter's hop).
 CURVE_HOP_S = 0.1
 _FLOOR_DB = -120.0
-#: A straight line explains at least this share of the level's variance over a hairpin.
-_HAIRPIN_MIN_R2 = 0.8
-#: The hairpin level holds the loudest momentary value of the last 0.8 s (note peaks across
-#: a beat at moderate tempi, so single-note decays do not read as decrescendos).
-_HAIRPIN_HOLD_S = 0.8
+#: Longest stretch of notes one fitted segment may hold (a crescendo of several minutes is
+#: still one ramp: it is made of consecutive segments).
+_HAIRPIN_MAX_NOTES = 600
+#: A jump of more than this many marking steps at once (between two fitted segments, or
+#: within 0.5 s along one) is sudden (*subito*), and ends a hairpin.
+_SUDDEN_STEP = 1.0
 
 
 # ------------------------------------------------------------------ results
@@ -91,11 +93,12 @@ class MarkingSegment:
 
 @dataclass(frozen=True, slots=True)
 class Hairpin:
-    """A gradual rise (``"crescendo"``) or fall (``"decrescendo"``) of the level, times in s."""
+    """A gradual rise (``"crescendo"``) or fall (``"decrescendo"``) of the level, times in s; confidence 0-1."""
 
     start_s: float
     end_s: float
     kind: str
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,24 +178,12 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
-def _sliding_max(x: np.ndarray, width: int) -> np.ndarray:
-    from scipy.ndimage import maximum_filter1d
-
-    return maximum_filter1d(x, size=max(1, width), mode="nearest")
-
-
 def _window_max(x: np.ndarray, back: int, ahead: int) -> np.ndarray:
     """``out[i] = max(x[i - back : i + ahead + 1])`` (edges padded with the edge values)."""
     if x.size == 0:
         return x.copy()
     padded = np.concatenate([np.full(back, x[0]), x, np.full(ahead, x[-1])])
     return np.lib.stride_tricks.sliding_window_view(padded, back + ahead + 1).max(axis=1)
-
-
-def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
-    from scipy.ndimage import uniform_filter1d
-
-    return uniform_filter1d(x, size=max(1, width), mode="nearest")
 
 
 def _running_median(x: np.ndarray, width: int) -> np.ndarray:
@@ -218,19 +209,6 @@ def _sounding_mask(level: np.ndarray) -> np.ndarray:
         if e - s < round(0.5 / CURVE_HOP_S):
             out[s:e] = False
     return out
-
-
-def _onset_times(features: FrameFeatures | None) -> np.ndarray:
-    """Times of note onsets: peaks of the spectral flux above an adaptive threshold."""
-    if features is None or features.band_db.shape[0] < 3:
-        return np.zeros(0)
-    flux = features.onset_strength()
-    fps = features.frame_rate_hz
-    local_mean = _moving_average(flux, round(0.5 * fps))
-    thr = local_mean + 0.5 * float(np.std(flux)) + 1e-6
-    wide = _sliding_max(flux, 2 * round(0.05 * fps) + 1)
-    peaks = np.flatnonzero((flux >= wide) & (flux > thr))
-    return features.times_s[peaks]
 
 
 def _quantise(index: np.ndarray, hysteresis: float) -> np.ndarray:
@@ -278,75 +256,46 @@ def _merge_short(labels: np.ndarray, index: np.ndarray, min_len: int) -> np.ndar
     return labels
 
 
-def _legs(seg: np.ndarray, span: int, step_db: float) -> list[tuple[int, int]]:
-    """Rises and falls of ``seg`` (turning points, 1.5 dB hysteresis), cut at sudden steps.
-
-    A change of more than ``step_db`` (one marking) within ``span`` values is a *subito*
-    step, not part of a hairpin: legs are split around it.
-    """
-    out: list[tuple[int, int]] = []
-    for a, b in itertools.pairwise(_turning_points(seg, 1.5)):
-        if b <= a:
-            continue
-        leg = seg[a : b + 1]
-        steep = np.zeros(leg.size, dtype=bool)
-        if leg.size > span:
-            jumps = np.flatnonzero(np.abs(leg[span:] - leg[:-span]) > step_db)
-            for j in jumps:
-                steep[j : j + span + 1] = True
-        for p, q in _runs(~steep):
-            if q - p >= 3:
-                out.append((a + p, a + q - 1))
-    return out
-
-
 def _hairpins(
-    level: np.ndarray,
-    times: np.ndarray,
-    sounding: np.ndarray,
-    onsets: np.ndarray,
+    features: FrameFeatures | None,
     *,
     step_db: float,
     min_change_db: float,
     min_duration_s: float,
+    min_confidence: float,
 ) -> list[Hairpin]:
+    """Gradual rises and falls of the note levels (see the module notes)."""
+    from mezzo.meters.note_levels import note_levels
+    from mezzo.meters.segments import fit_segments, ramps
+
+    if features is None:
+        return []
+    notes = note_levels(features)
+    t, level, onset = notes.times_s, notes.level_db, notes.is_onset
     out: list[Hairpin] = []
-    steep_span = max(1, round(0.5 / CURVE_HOP_S))
-    for s, e in _runs(sounding):
-        seg = level[s:e]
-        if seg.size < 3:
+    if t.size < 5:
+        return out
+    from scipy.ndimage import median_filter
+
+    # noise of the note levels around their local median (9 notes): what is not dynamics
+    sigma = max(1.4826 * float(np.median(np.abs(level - median_filter(level, size=9, mode="nearest")))), 0.3)
+    # a hairpin never bridges a silence: fit each stretch between gaps of 2 s apart
+    cuts = [0, *(np.flatnonzero(np.diff(t) > 2.0) + 1).tolist(), t.size]
+    for a, b in itertools.pairwise(cuts):
+        if b - a < 5:
             continue
-        for a, b in _legs(seg, steep_span, step_db):
-            leg = seg[a : b + 1]
-            change = float(leg[-1] - leg[0])
-            if abs(change) < min_change_db:
+        x, y = t[a:b], level[a:b]
+        segments = fit_segments(x, y, sigma=sigma, max_points=_HAIRPIN_MAX_NOTES)
+        for r in ramps(x, y, segments, sigma=sigma, min_change=min_change_db, min_duration=min_duration_s,
+                       max_step=_SUDDEN_STEP * step_db):
+            if r.confidence < min_confidence:
                 continue
-            rising = change > 0
-            frac = (leg - leg[0]) / change  # 0 -> 1 along the leg
-            # first crossing of 5 % and last time below 95 %
-            i05 = int(np.argmax(frac >= 0.05))
-            i95 = int(np.argmax(frac >= 0.95))
-            t0 = float(times[s + a + i05])
-            t1 = float(times[s + a + i95])
-            if t1 - t0 < min_duration_s:
+            t0, t1 = float(x[r.start]), float(x[r.end])
+            # a fall with fewer than two onsets, faster than 3 dB/s, is a note decaying
+            if r.change < 0 and np.count_nonzero(onset[a + r.start : a + r.end + 1]) < 2 and -r.change / max(t1 - t0, 1e-3) >= 3.0:
                 continue
-            if leg.size > steep_span:
-                steepest = float(np.max(np.abs(leg[steep_span:] - leg[:-steep_span])))
-                if steepest > 0.6 * abs(change):
-                    continue
-            # a fall over fewer than 2 note onsets must be slower than a note's decay
-            n_onsets = int(np.count_nonzero((onsets >= t0) & (onsets <= t1)))
-            if not rising and n_onsets < 2 and abs(change) / (t1 - t0) >= 3.0:
-                continue
-            # a sustained trend: a straight line explains most of the level's variance over the
-            # leg (phrase-shaped swells and single-note envelopes are not straight)
-            core = seg[a + i05 : a + i95 + 1]
-            if core.size >= 3:
-                x = np.arange(core.size, dtype=np.float64)
-                r = np.corrcoef(x, core)[0, 1]
-                if not np.isfinite(r) or r * r < _HAIRPIN_MIN_R2:
-                    continue
-            out.append(Hairpin(round(t0, 2), round(t1, 2), "crescendo" if rising else "decrescendo"))
+            out.append(Hairpin(round(float(x[r.start]), 2), round(float(x[r.end]), 2),
+                               "crescendo" if r.change > 0 else "decrescendo", round(r.confidence, 3)))
     return out
 
 
@@ -360,10 +309,11 @@ def dynamics_map_from_features(
     step_db: float = 4.0,
     brightness_steps_per_octave: float = 0.5,
     min_marking_s: float = 1.5,
-    hairpin_min_change_db: float = 2.5,
-    hairpin_min_duration_s: float = 0.75,
+    hairpin_min_change_db: float = 3.0,
+    hairpin_min_duration_s: float = 1.0,
     flat_tolerance_lu: float = 1.0,
     flat_min_duration_s: float = 20.0,
+    min_confidence: float = 0.5,
 ) -> DynamicsMap:
     """Build the dynamics map from a loudness result (and optional spectral frames).
 
@@ -416,14 +366,9 @@ def dynamics_map_from_features(
                 end = float(times[b - 1])
             markings.append(MarkingSegment(round(start, 2), round(max(end, start), 2), MARKINGS[labels[a]]))
 
-    # hairpins: lighter smoothing; times at the window centres
-    hairpins: list[Hairpin] = []
-    if sounding.any():
-        hp_level = _moving_average(_window_max(mom_f, round(_HAIRPIN_HOLD_S / hop), round(0.1 / hop)), round(0.5 / hop))
-        hairpins = _hairpins(
-            hp_level, times - 0.2, sounding, _onset_times(features), step_db=step_db,
-            min_change_db=hairpin_min_change_db, min_duration_s=hairpin_min_duration_s,
-        )
+    # hairpins: from the note levels
+    hairpins = _hairpins(features, step_db=step_db, min_change_db=hairpin_min_change_db,
+                         min_duration_s=hairpin_min_duration_s, min_confidence=min_confidence) if sounding.any() else []
 
     # flat sections on the short-term series
     st = np.asarray(loudness.short_term_lufs, dtype=np.float64)
@@ -468,10 +413,11 @@ def dynamics_map(
     step_db: float = 4.0,
     brightness_steps_per_octave: float = 0.5,
     min_marking_s: float = 1.5,
-    hairpin_min_change_db: float = 2.5,
-    hairpin_min_duration_s: float = 0.75,
+    hairpin_min_change_db: float = 3.0,
+    hairpin_min_duration_s: float = 1.0,
     flat_tolerance_lu: float = 1.0,
     flat_min_duration_s: float = 20.0,
+    min_confidence: float = 0.5,
 ) -> DynamicsMap:
     """Read the dynamics of a piece: markings, hairpins, flat sections and variation.
 
@@ -491,11 +437,13 @@ def dynamics_map(
     hairpin_min_change_db : float, dB
         Smallest level change that makes a hairpin.
     hairpin_min_duration_s : float, s
-        Shortest hairpin (5 % to 95 % of its change).
+        Shortest hairpin (first to last note of the ramp).
     flat_tolerance_lu : float, LU
         Half-width of the band a flat section stays in.
     flat_min_duration_s : float, s
         Shortest flat section.
+    min_confidence : float, 0-1
+        Hairpins below this confidence are left out; 0 keeps them all.
 
     Returns
     -------
@@ -527,5 +475,5 @@ def dynamics_map(
         step_db=step_db, brightness_steps_per_octave=brightness_steps_per_octave,
         min_marking_s=min_marking_s, hairpin_min_change_db=hairpin_min_change_db,
         hairpin_min_duration_s=hairpin_min_duration_s, flat_tolerance_lu=flat_tolerance_lu,
-        flat_min_duration_s=flat_min_duration_s,
+        flat_min_duration_s=flat_min_duration_s, min_confidence=min_confidence,
     )

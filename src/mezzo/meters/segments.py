@@ -142,47 +142,68 @@ def ramps(
     min_change: float,
     min_duration: float,
     max_step: float,
+    step_span: float = 0.5,
+    max_hold: float = 4.0,
 ) -> list[Ramp]:
     """Gradual rises and falls made of consecutive fitted segments.
 
-    Segments (ramps or constants) whose fitted values move one way form a run, which ends
-    where the fit turns back or jumps by more than ``max_step`` at once (a sudden step is
-    not gradual; a staircase of small steps is). A run is a ramp when its fitted change is
-    at least ``min_change`` and it lasts at least ``min_duration`` (in the unit of ``x``).
+    Consecutive segments whose fitted values move one way form a run: straight lines, and
+    the small steps between segments of a staircase. A run ends where the fit turns back,
+    jumps by more than ``max_step`` between two segments or within ``step_span`` along a
+    line (a sudden step is not gradual), or holds still (a constant) for longer than
+    ``max_hold``. The ramp goes from the point where the run starts to move to the point
+    where it stops; it is kept when its fitted change is at least ``min_change`` and it
+    lasts at least ``min_duration`` (``x`` units throughout).
     """
+    n_seg = len(segments)
+
+    def sudden(s: Segment) -> bool:
+        span = x[s.end - 1] - x[s.start]
+        return s.is_line and span > 0 and abs(s.last - s.first) / span * step_span > max_step
+
+    def held(s: Segment) -> bool:
+        return not s.is_line and x[s.end - 1] - x[s.start] > max_hold
+
     out: list[Ramp] = []
     k = 0
-    n_seg = len(segments)
     while k < n_seg:
-        # start a run at segment k; find its direction from the first move
-        j = k
+        # a run may start with a constant (it then starts where that constant ends)
         direction = 0
+        j = k
         while j + 1 < n_seg:
             a, b = segments[j], segments[j + 1]
-            inner = a.last - a.first
-            jump = b.first - a.last
-            move = b.last - a.first
-            if abs(jump) > max_step:
+            if sudden(b) or abs(b.first - a.last) > max_step:
                 break
-            step_dir = int(np.sign(move)) if abs(move) > 1e-12 else 0
-            inner_dir = int(np.sign(inner)) if abs(inner) > 1e-12 else 0
+            if held(b):
+                # a long hold ends the run, but may still close it as its last segment
+                move = b.first - a.last
+                if direction * move >= 0:
+                    j += 1
+                break
+            inner = b.last - b.first if b.is_line else 0.0
+            move = (b.first - a.last) + inner
+            step_dir = 0 if abs(move) <= 1e-12 else (1 if move > 0 else -1)
             if direction == 0:
-                direction = step_dir or inner_dir
-            if direction == 0 or step_dir == -direction or inner_dir == -direction or (b.last - b.first) * direction < -1e-12:
+                direction = step_dir
+            if step_dir != 0 and step_dir != direction:
+                break
+            if b.is_line and inner * direction < 0:
                 break
             j += 1
         first, last = segments[k], segments[j]
-        change = last.last - first.first
-        if j == k:
-            change = first.last - first.first
-        a_i, b_i = first.start, last.end - 1
-        if abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration and (j > k or first.is_line):
+        a_i = first.end - 1 if not first.is_line and j > k else first.start
+        b_i = last.start if not last.is_line and j > k else last.end - 1
+        v0 = first.last if not first.is_line else first.first
+        v1 = last.first if not last.is_line else last.last
+        change = v1 - v0
+        ok = (j > k or first.is_line) and not sudden(first) and b_i > a_i
+        if ok and abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration:
             xs, ys = x[a_i : b_i + 1], y[a_i : b_i + 1]
             _, _, sse_l, sse_c = _line(xs, ys)
             d_bic = (sse_c - sse_l) / (sigma * sigma) - math.log(max(xs.size, 2))
             conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
             out.append(Ramp(a_i, b_i, float(change), conf))
-            k = j + 1
+            k = j if j > k and not last.is_line else j + 1
         else:
-            k = k + 1
+            k += 1
     return out

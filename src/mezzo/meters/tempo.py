@@ -69,6 +69,7 @@ _PRIOR_OTHER = (87.0, 0.4)
 _PATH_RANGE = 1.35
 _PATH_STEP_OCT = 0.015
 _PULSE_FULL = 0.3
+_TIGHTNESS = 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
 
 
 def _curve_and_changes(
-    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, *, pulse: float,
+    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, *, fps: float, pulse: float,
     min_change: float, min_s: float, min_confidence: float,
 ) -> tuple[np.ndarray, np.ndarray, list[TempoChange]]:
     from scipy.ndimage import median_filter
@@ -259,7 +260,10 @@ def _curve_and_changes(
     x, y = mids[ok], y_all[ok]
     # outliers against a 9-beat running median (beats on the frame grid jitter by a frame)
     resid = y - median_filter(y, size=9, mode="nearest")
-    sigma = max(1.4826 * float(np.median(np.abs(resid))), 0.005)
+    # beat times sit on the frame grid: an interval's two ends each carry a uniform error of
+    # one frame, which in log2 tempo is at least this (whatever the residuals say)
+    floor = math.sqrt(2.0 / 12.0) / (fps * float(np.median(ibi)) * math.log(2.0))
+    sigma = max(1.4826 * float(np.median(np.abs(resid))), floor)
     keep = np.abs(resid) <= 3.0 * sigma
     x, y = x[keep], y[keep]
     segs = fit_segments(x, y, sigma=sigma, max_points=512)
@@ -311,7 +315,7 @@ def tempo_from_features(
     frame_bpm = np.interp(np.arange(oenv.size) / fps, centres, path_bpm)
     centres = centres + float(features.times_s[0])
     _, frames = librosa.beat.beat_track(onset_envelope=oenv, sr=fps * _LIBROSA_HOP, hop_length=_LIBROSA_HOP,
-                                        bpm=frame_bpm, units="frames", trim=False)
+                                        bpm=frame_bpm, units="frames", trim=False, tightness=_TIGHTNESS)
     frames = np.asarray(frames, dtype=np.int64)
     frames = frames[frames < oenv.size]
     full = features.level_db()
@@ -322,12 +326,13 @@ def tempo_from_features(
     pulse = float(salience)
     if beats.size >= 6:
         curve_t, curve_bpm, changes = _curve_and_changes(
-            beats, centres, path_bpm, pulse=pulse, min_change=tempo_change_min,
+            beats, centres, path_bpm, fps=fps, pulse=pulse, min_change=tempo_change_min,
             min_s=tempo_change_min_s, min_confidence=min_confidence)
     else:
         curve_t, curve_bpm, changes = centres, path_bpm, []
     glob = float(np.median(curve_bpm)) if curve_bpm.size else float(np.median(path_bpm))
-    drops, buildups = drops_and_buildups(features, beats, 60.0 / glob, drop_min_jump_db=drop_min_jump_db)
+    drops, buildups = drops_and_buildups(features, beats, 60.0 / glob, drop_min_jump_db=drop_min_jump_db,
+                                         pulse=pulse, min_confidence=min_confidence)
     return TempoResult(
         tempo_bpm=round(glob, 2),
         curve_times_s=np.round(curve_t, 3),
