@@ -171,3 +171,75 @@ def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_line_points, sta
         kinds[a] = kinds[b]
         kinds[b] = t
     return count
+
+
+@kernel
+def beat_dp(local, frames_per_beat, tightness, cumscore, backlink):
+    """Dynamic-programming beat tracker (Ellis 2007, as in ``librosa.beat.beat_track``).
+
+    ``cumscore[i] = local[i] + max over j in [i - 2P, i - P/2] of
+    (cumscore[j] - tightness * (log(i - j) - log P)**2)`` with ``P = frames_per_beat[i]``
+    (a tempo per frame); ``backlink[i]`` is the best ``j``, or -1 before the first beat
+    (while ``local`` stays under 1 % of its maximum, as librosa does).
+
+    Parameters
+    ----------
+    local : float64 (n,)
+        Local score: onset strength smoothed around each frame.
+    frames_per_beat : float64 (n,)
+    tightness : float
+    cumscore : float64 (n,) output
+    backlink : int64 (n,) output
+    """
+    n = local.shape[0]
+    top = 0.0
+    for i in range(n):
+        if local[i] > top:
+            top = local[i]
+    threshold = 0.01 * top
+    first = True
+    for i in range(n):
+        p = frames_per_beat[i]
+        lo = i - int(np.round(2.0 * p))
+        hi = i - int(np.round(p / 2.0))
+        best = -np.inf
+        best_j = -1
+        log_p = np.log(p)
+        if lo < 0:
+            lo = 0
+        for j in range(lo, hi + 1):
+            d = np.log(i - j) - log_p
+            s = cumscore[j] - tightness * d * d
+            if s > best:
+                best = s
+                best_j = j
+        if best_j < 0:
+            best = 0.0
+        cumscore[i] = local[i] + best
+        if first and local[i] < threshold:
+            backlink[i] = -1
+        else:
+            backlink[i] = best_j
+            first = False
+
+
+@kernel
+def one_pole_filter(x, b0, b1, a1, state, y):
+    """``y[n] = b0 x[n] + b1 x[n-1] - a1 y[n-1]``; ``state`` holds (x[-1], y[-1]) in and out.
+
+    Parameters
+    ----------
+    x : float64 (n,)
+    b0, b1, a1 : float
+    state : float64 (2,)
+    y : float64 (n,) output
+    """
+    x1 = state[0]
+    y1 = state[1]
+    for i in range(x.shape[0]):
+        v = b0 * x[i] + b1 * x1 - a1 * y1
+        x1 = x[i]
+        y1 = v
+        y[i] = v
+    state[0] = x1
+    state[1] = y1

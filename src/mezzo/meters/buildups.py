@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -147,9 +148,10 @@ def drops_and_buildups(
     cands.sort(reverse=True)
     chosen: list[int] = []
     for _, i in cands:
-        if all(abs(t[i] - t[j]) >= 8.0 for j in chosen):
-            chosen.append(i)
-    chosen.sort()
+        # strongest first; at least 8 s from every drop kept so far (sorted: check the neighbours)
+        p = bisect.bisect(chosen, i)
+        if (p == 0 or t[i] - t[chosen[p - 1]] >= 8.0) and (p == len(chosen) or t[chosen[p]] - t[i] >= 8.0):
+            chosen.insert(p, i)
 
     # build-up cues
     cent = features.centroid_octaves()
@@ -179,7 +181,10 @@ def drops_and_buildups(
         w1 = round(1.0 * fps)
         js = np.arange(max(w1, i - round(1.5 * fps)), min(n - w1, i + round(0.5 * fps)))
         if js.size:
-            steps = [float(np.median(raw[j : j + w1]) - np.median(raw[j - w1 : j])) for j in js]
+            # medians of raw[j - w1 : j] for j in js[0] .. js[-1] + w1 (the windows after are the
+            # ones before, w1 frames on)
+            med = np.median(sliding_window_view(raw[js[0] - w1 : js[-1] + w1], w1), axis=1)
+            steps = med[w1 : w1 + js.size] - med[: js.size]
             k = int(js[int(np.argmax(steps))])
         else:
             k = i
@@ -206,7 +211,7 @@ def drops_and_buildups(
     # the fullest sections: 4 s means of the full-band level
     full_4s = _moving_average(full, round(4.0 * fps))
     loud_level = float(np.percentile(full_4s, 95))
-    band = features.band_db.astype(np.float64)
+    band = features.band_db
     for drop, k, sweep in zip(drops, drop_idx, drop_sweep, strict=True):
         start = None
         if beat_period_s:

@@ -115,7 +115,6 @@ class DynamicRangeMeter:
         # Dynamic complexity: high-pass state, pending samples, smoother, frame levels.
         self._hp_x1 = 0.0
         self._hp_y1 = 0.0
-        self._started = False
         self._pending = np.zeros(0)
         self._vms = 0.0
         self._vdb: list[np.ndarray] = []
@@ -162,19 +161,14 @@ class DynamicRangeMeter:
         self._dr_cur_n = 0
 
     def _update_complexity(self, mono: np.ndarray) -> None:
-        from scipy import signal
+        from mezzo.kernels.dynamics import one_pole_filter
 
-        b = [0.98595, -0.98595]
-        a = [1.0, -0.9719]
-        if not self._started:
-            # Essentia starts the filter with y[0] = b0 x[0] (zero initial state).
-            zi = np.zeros(1)
-            self._started = True
-        else:
-            zi = np.array([b[1] * self._hp_x1 - a[1] * self._hp_y1])
-        y, _ = signal.lfilter(b, a, mono, zi=zi)
-        self._hp_x1 = float(mono[-1])
-        self._hp_y1 = float(y[-1])
+        # Essentia starts the filter with y[0] = b0 x[0] (zero initial state); the state
+        # (x[-1], y[-1]) carries over between blocks
+        state = np.array([self._hp_x1, self._hp_y1])
+        y = np.empty(mono.size)
+        one_pole_filter(np.ascontiguousarray(mono, dtype=np.float64), 0.98595, -0.98595, -0.9719, state, y)
+        self._hp_x1, self._hp_y1 = float(state[0]), float(state[1])
         sq = np.concatenate([self._pending, y * y])
         frames = sq.size // self._frame
         if frames:

@@ -215,13 +215,13 @@ def _quantise(index: np.ndarray, hysteresis: float) -> np.ndarray:
     """Round the marking index with hysteresis (NaN stays -1)."""
     out = np.full(index.size, -1, dtype=np.int64)
     current = -1
-    for i, v in enumerate(index):
-        if not np.isfinite(v):
+    top = len(MARKINGS) - 1
+    for i, v in enumerate(index.tolist()):
+        if not math.isfinite(v):
             current = -1
             continue
-        nearest = int(np.clip(round(v), 0, len(MARKINGS) - 1))
         if current < 0 or abs(v - current) > 0.5 + hysteresis:
-            current = nearest
+            current = min(top, max(0, round(v)))
         out[i] = current
     return out
 

@@ -8,7 +8,7 @@ series the readers share (band levels, spectral centroid, spectral flux).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from mezzo._validate import check_range, check_sample_rate
 __all__ = ["FrameFeatures", "SpectralFrames"]
 
 _FLOOR_DB = -120.0
+_CHUNK = 16384
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,40 +40,61 @@ class FrameFeatures:
     band_db: np.ndarray
     band_hz: np.ndarray
     frame_rate_hz: float
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def _rows(self) -> range:
+        """Row chunks (16384 frames) so temporaries stay small however long the piece."""
+        return range(0, self.band_db.shape[0], _CHUNK)
 
     def level_db(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
-        """Energy in dB of the bands whose centre lies in ``[lo_hz, hi_hz)``, per frame."""
-        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
-        if not sel.any() or self.band_db.shape[0] == 0:
-            return np.full(self.band_db.shape[0], _FLOOR_DB)
-        power = np.power(10.0, self.band_db[:, sel].astype(np.float64) / 10.0).sum(axis=1)
-        return 10.0 * np.log10(np.maximum(power, 1e-12))
+        """Energy in dB of the bands whose centre lies in ``[lo_hz, hi_hz)``, per frame (cached)."""
+        key = ("level", lo_hz, hi_hz)
+        if key not in self._cache:
+            sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
+            out = np.full(self.band_db.shape[0], _FLOOR_DB)
+            if sel.any():
+                for r in self._rows():
+                    power = np.power(np.float32(10.0), self.band_db[r : r + _CHUNK, sel] / np.float32(10.0)).sum(axis=1, dtype=np.float64)
+                    out[r : r + _CHUNK] = 10.0 * np.log10(np.maximum(power, 1e-12))
+            self._cache[key] = out
+        return self._cache[key]
 
     def centroid_octaves(self) -> np.ndarray:
-        """Energy-weighted mean of log2(band centre / 1 kHz) per frame (NaN when silent)."""
-        if self.band_db.shape[0] == 0:
-            return np.zeros(0)
-        power = np.power(10.0, self.band_db.astype(np.float64) / 10.0)
-        total = power.sum(axis=1)
-        octaves = np.log2(self.band_hz / 1000.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = power @ octaves / total
-        out[total < 1e-10] = np.nan
-        return out
+        """Energy-weighted mean of log2(band centre / 1 kHz) per frame (NaN when silent; cached)."""
+        if "centroid" not in self._cache:
+            out = np.zeros(self.band_db.shape[0])
+            octaves = np.log2(self.band_hz / 1000.0)
+            for r in self._rows():
+                power = np.power(np.float32(10.0), self.band_db[r : r + _CHUNK] / np.float32(10.0)).astype(np.float64)
+                total = power.sum(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    c = power @ octaves / total
+                c[total < 1e-10] = np.nan
+                out[r : r + _CHUNK] = c
+            self._cache["centroid"] = out
+        return self._cache["centroid"]
 
     def onset_strength(self, lo_hz: float = 0.0, hi_hz: float = math.inf) -> np.ndarray:
         """Spectral flux: mean over bands of the rise of the band level in dB since the last frame.
 
         The same definition as ``librosa.onset.onset_strength`` (lag 1, no max filter),
         on log band energies floored 80 dB below the loudest band value; only the bands
-        whose centre lies in ``[lo_hz, hi_hz)`` (default: all).
+        whose centre lies in ``[lo_hz, hi_hz)`` (default: all). Cached.
         """
-        sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
-        if self.band_db.shape[0] < 2 or not sel.any():
-            return np.zeros(self.band_db.shape[0])
-        s = np.maximum(self.band_db[:, sel], float(self.band_db.max()) - 80.0)
-        flux = np.maximum(0.0, np.diff(s, axis=0)).mean(axis=1)
-        return np.concatenate([[0.0], flux]).astype(np.float64)
+        key = ("flux", lo_hz, hi_hz)
+        if key not in self._cache:
+            sel = (self.band_hz >= lo_hz) & (self.band_hz < hi_hz)
+            n = self.band_db.shape[0]
+            out = np.zeros(n)
+            if n >= 2 and sel.any():
+                floor = np.float32(float(self.band_db.max()) - 80.0)
+                for r in self._rows():
+                    lo = max(0, r - 1)
+                    s = np.maximum(self.band_db[lo : r + _CHUNK, sel], floor)
+                    flux = np.maximum(np.float32(0.0), np.diff(s, axis=0)).mean(axis=1, dtype=np.float64)
+                    out[lo + 1 : lo + 1 + flux.size] = flux
+            self._cache[key] = out
+        return self._cache[key]
 
 
 class SpectralFrames:

@@ -1,5 +1,8 @@
 """Tempo over time: global tempo, tempo curve per beat, accelerando and ritardando.
 
+Nothing here imports librosa: the onset envelope, the autocorrelation tempogram and the beat
+tracker follow its definitions, on features computed while the audio streams.
+
 Method (every step has a reason, none a per-case threshold):
 
 1. **Onset envelope.** Spectral flux of the log band energies of the mono mix on a ~23 ms
@@ -22,8 +25,9 @@ Method (every step has a reason, none a per-case threshold):
 4. **Tempo path.** A Viterbi path through the local tempogram over periods within a factor
    1.35 of the chosen one (emissions: log autocorrelation; transitions: Gaussian in log2
    period, 0.015 octave per 0.5 s hop), so the level stays put while tempo drifts.
-5. **Beats.** ``librosa.beat.beat_track`` (Ellis 2007 dynamic programming) driven by the
-   path's time-varying tempo. Beats more than 30 dB below the piece's loud level are left out.
+5. **Beats.** Ellis's (2007) dynamic programming, the algorithm of ``librosa.beat.beat_track``,
+   driven by the path's time-varying tempo (a numba loop: no librosa import, memory linear
+   in the frames). Beats more than 30 dB below the piece's loud level are left out.
 6. **Curve and changes.** The log2 tempo of each inter-beat interval (intervals more than
    25 % off the path are missed or extra beats and left out) is fitted by constants and
    straight lines (:mod:`mezzo.meters.segments`, noise from the data, BIC penalty). The tempo
@@ -219,6 +223,49 @@ def _path(acf: np.ndarray, lag0: float) -> np.ndarray:
     return lags[path]
 
 
+# ------------------------------------------------------------------ beats
+
+
+def _track_beats(oenv: np.ndarray, fps: float, frame_bpm: np.ndarray) -> np.ndarray:
+    """Beat frames: Ellis's (2007) dynamic programming with a tempo per frame.
+
+    The algorithm of ``librosa.beat.beat_track`` (onset strength over its standard deviation,
+    a Gaussian local score of width P/32 around each frame for beat period P, transitions
+    penalised by ``tightness * log(interval / P)**2``, the last beat where the cumulative score
+    has a local maximum above half their median), written as one numba loop
+    (:func:`mezzo.kernels.dynamics.beat_dp`): librosa's own takes a tempo per frame, but builds
+    a window per frame (memory growing with the length) and costs 1-2 s of import per process,
+    which a 30 s file analysed from the command line cannot afford.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    from mezzo.kernels.dynamics import beat_dp
+
+    n = oenv.size
+    if n < 3:
+        return np.zeros(0, dtype=np.int64)
+    sd = float(np.std(oenv, ddof=1))
+    env = oenv / sd if sd > 0 else oenv.copy()
+    period = np.maximum(60.0 * fps / np.maximum(frame_bpm, 1.0), 2.0)
+    # local score: the envelope smoothed by a Gaussian of standard deviation P / 32 (the median
+    # period; librosa's window at a fixed tempo)
+    local = gaussian_filter1d(env, sigma=max(0.5, float(np.median(period)) / 32.0), mode="constant")
+    cumscore = np.zeros(n)
+    backlink = np.full(n, -1, dtype=np.int64)
+    beat_dp(local, period.astype(np.float64), _TIGHTNESS, cumscore, backlink)
+    # last beat: the latest local maximum of the cumulative score above half their median
+    peaks = np.flatnonzero((cumscore[1:-1] > cumscore[:-2]) & (cumscore[1:-1] >= cumscore[2:])) + 1
+    if peaks.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    good = peaks[cumscore[peaks] * 2.0 > float(np.median(cumscore[peaks]))]
+    beat = int(good[-1]) if good.size else int(peaks[-1])
+    out = []
+    while beat >= 0:
+        out.append(beat)
+        beat = int(backlink[beat])
+    return np.array(out[::-1], dtype=np.int64)
+
+
 # ------------------------------------------------------------------ curve and changes
 
 
@@ -309,13 +356,11 @@ def tempo_from_features(
         return _empty()
     path_lags = _path(acf, lag0)
     path_bpm = 60.0 * fps / path_lags
-    import librosa
     from scipy.ndimage import maximum_filter1d
 
     frame_bpm = np.interp(np.arange(oenv.size) / fps, centres, path_bpm)
     centres = centres + float(features.times_s[0])
-    _, frames = librosa.beat.beat_track(onset_envelope=oenv, sr=fps * _LIBROSA_HOP, hop_length=_LIBROSA_HOP,
-                                        bpm=frame_bpm, units="frames", trim=False, tightness=_TIGHTNESS)
+    frames = _track_beats(oenv, fps, frame_bpm)
     frames = np.asarray(frames, dtype=np.int64)
     frames = frames[frames < oenv.size]
     full = features.level_db()
