@@ -73,7 +73,7 @@ def flat_runs(values, max_spread, min_length, starts, ends):
 
 
 @kernel
-def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_line_points, starts, kinds):
+def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_points, min_line_points, starts, kinds):
     """Optimal partition of a series into constant and straight-line segments (least squares).
 
     Minimises ``sum over segments of (weighted SSE + penalty)`` by dynamic programming,
@@ -88,7 +88,7 @@ def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_line_points, sta
         Positions (increasing), values and weights (> 0; 1 / variance for a chi-square cost).
     pen_const, pen_line : float
         Cost of opening a constant or a straight-line segment.
-    max_points, min_line_points : int
+    max_points, min_points, min_line_points : int
     starts : int64 (n,) output
         Start index of each segment, in order.
     kinds : int64 (n,) output
@@ -123,7 +123,10 @@ def piecewise_fit(x, y, w, pen_const, pen_line, max_points, min_line_points, sta
         lo = j - max_points
         if lo < 0:
             lo = 0
-        for i in range(lo, j):
+        hi = j - min_points
+        if hi < 0:
+            hi = 0
+        for i in range(lo, hi + 1):
             if best[i] == np.inf:
                 continue
             W = sw[j] - sw[i]

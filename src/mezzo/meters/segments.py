@@ -10,8 +10,8 @@ programming (:func:`mezzo.kernels.dynamics.piecewise_fit`).
 
 A ramp's *confidence* is the BIC approximation of the posterior probability (equal prior
 odds) that a line explains its points better than a constant:
-``1 / (1 + exp(-dBIC / 2))`` with ``dBIC = (SSE_constant - SSE_line) / sigma**2 - ln m``
-for a segment of ``m`` points.
+``1 / (1 + exp(-dBIC / 2))`` with ``dBIC = chi2_constant - chi2_line - ln m`` for a segment
+of ``m`` points (chi-square: squared residuals over each point's noise variance).
 """
 
 from __future__ import annotations
@@ -49,16 +49,21 @@ def noise_sigma(y: np.ndarray) -> float:
     return max(1.4826 * mad / math.sqrt(2.0), 1e-9)
 
 
-def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
-    """(slope, intercept, SSE of the line, SSE of the constant)."""
-    xm, ym = float(x.mean()), float(y.mean())
-    sxx = float(np.sum((x - xm) ** 2))
-    sse_c = float(np.sum((y - ym) ** 2))
+def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float, float, float]:
+    """(slope, intercept, chi-square of the line, chi-square of the constant), weights ``w`` = 1/variance."""
+    sw = float(w.sum())
+    xm, ym = float(w @ x) / sw, float(w @ y) / sw
+    sxx = float(w @ (x - xm) ** 2)
+    sse_c = float(w @ (y - ym) ** 2)
     if sxx <= 0:
         return 0.0, ym, sse_c, sse_c
-    b = float(np.sum((x - xm) * (y - ym))) / sxx
+    b = float(w @ ((x - xm) * (y - ym))) / sxx
     sse_l = max(0.0, sse_c - b * b * sxx)
     return b, ym - b * xm, sse_l, sse_c
+
+
+def _weights(sigma: float | np.ndarray, n: int) -> np.ndarray:
+    return np.broadcast_to(1.0 / np.square(np.asarray(sigma, dtype=np.float64)), (n,)).astype(np.float64)
 
 
 def fit_segments(
@@ -68,6 +73,7 @@ def fit_segments(
     sigma: float,
     max_points: int,
     penalty_scale: float = 1.0,
+    min_points: int = 1,
     min_line_points: int = 3,
 ) -> list[Segment]:
     """Fit constants and straight lines to ``y`` over ``x`` (see the module notes).
@@ -76,12 +82,14 @@ def fit_segments(
     ----------
     x, y : ndarray, shape (n,)
         Positions (increasing, e.g. seconds) and values.
-    sigma : float, > 0
-        Noise standard deviation of ``y`` (in its unit).
+    sigma : float or ndarray, > 0
+        Noise standard deviation of ``y`` (in its unit), one for all points or one per point.
     max_points : int
         Longest segment, in points.
     penalty_scale : float, > 0
         Multiplies the BIC penalty (1 = BIC).
+    min_points : int
+        Fewest points of any segment (a shorter series is one segment).
     min_line_points : int
         Fewest points of a straight-line segment.
 
@@ -97,24 +105,25 @@ def fit_segments(
     n = x.size
     if n == 0:
         return []
-    w = np.full(n, 1.0 / (sigma * sigma))
+    w = _weights(sigma, n)
     log_n = math.log(max(n, 2))
     starts = np.zeros(n, dtype=np.int64)
     kinds = np.zeros(n, dtype=np.int64)
     count = piecewise_fit(x, y, w, 2.0 * log_n * penalty_scale, 3.0 * log_n * penalty_scale,
-                          max(2, int(max_points)), int(min_line_points), starts, kinds)
+                          max(2, int(max_points)), max(1, min(int(min_points), n)), int(min_line_points),
+                          starts, kinds)
     out = []
     bounds = [*starts[:count].tolist(), n]
     for k in range(count):
         a, b = bounds[k], bounds[k + 1]
         xs, ys = x[a:b], y[a:b]
-        slope, icpt, sse_l, sse_c = _line(xs, ys)
+        slope, icpt, sse_l, sse_c = _line(xs, ys, w[a:b])
         if kinds[k] == 1:
-            d_bic = (sse_c - sse_l) / (sigma * sigma) - math.log(max(b - a, 2))
+            d_bic = sse_c - sse_l - math.log(max(b - a, 2))
             conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
             out.append(Segment(a, b, True, slope * xs[0] + icpt, slope * xs[-1] + icpt, conf))
         else:
-            m = float(ys.mean())
+            m = float(w[a:b] @ ys) / float(w[a:b].sum())
             out.append(Segment(a, b, False, m, m, 0.0))
     return out
 
@@ -138,7 +147,7 @@ def ramps(
     y: np.ndarray,
     segments: list[Segment],
     *,
-    sigma: float,
+    sigma: float | np.ndarray,
     min_change: float,
     min_duration: float,
     max_step: float,
@@ -164,6 +173,7 @@ def ramps(
     def held(s: Segment) -> bool:
         return not s.is_line and x[s.end - 1] - x[s.start] > max_hold
 
+    w = _weights(sigma, x.size)
     out: list[Ramp] = []
     k = 0
     while k < n_seg:
@@ -199,8 +209,8 @@ def ramps(
         ok = (j > k or first.is_line) and not sudden(first) and b_i > a_i
         if ok and abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration:
             xs, ys = x[a_i : b_i + 1], y[a_i : b_i + 1]
-            _, _, sse_l, sse_c = _line(xs, ys)
-            d_bic = (sse_c - sse_l) / (sigma * sigma) - math.log(max(xs.size, 2))
+            _, _, sse_l, sse_c = _line(xs, ys, w[a_i : b_i + 1])
+            d_bic = sse_c - sse_l - math.log(max(xs.size, 2))
             conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
             out.append(Ramp(a_i, b_i, float(change), conf))
             k = j if j > k and not last.is_line else j + 1

@@ -33,8 +33,11 @@ Method (every step has a reason, none a per-case threshold):
    straight lines (:mod:`mezzo.meters.segments`, noise from the data, BIC penalty). The tempo
    curve is the fit at every beat; a ramp changing the tempo by at least
    ``tempo_change_min`` over at least ``tempo_change_min_s`` is an accelerando or ritardando.
-   Its confidence is the ramp's BIC posterior times the pulse confidence, so steady music
-   and music without a clear pulse get no tempo change reported by default.
+   Each interval's noise is the robust spread of the residuals around it, divided by the local
+   pulse clarity (the local tempogram at the path's period over 0.5, at most 1): beats in a
+   sparse intro or a break weigh less. A change's confidence is the ramp's BIC posterior times
+   its mean local clarity, so steady music and music without a clear pulse get no tempo
+   change reported by default.
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level divided by
 0.3 (clipped to 1): a steady drum beat reads 1, a string quartet about 0.5-1, a rubato
@@ -73,6 +76,7 @@ _PRIOR_OTHER = (87.0, 0.4)
 _PATH_RANGE = 1.35
 _PATH_STEP_OCT = 0.015
 _PULSE_FULL = 0.3
+_LOCAL_PULSE_FULL = 0.5
 _TIGHTNESS = 100.0
 
 
@@ -286,7 +290,7 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
 
 
 def _curve_and_changes(
-    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, *, fps: float, pulse: float,
+    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, local_pulse: np.ndarray, *, fps: float,
     min_change: float, min_s: float, min_confidence: float,
 ) -> tuple[np.ndarray, np.ndarray, list[TempoChange]]:
     from scipy.ndimage import median_filter
@@ -310,10 +314,18 @@ def _curve_and_changes(
     # beat times sit on the frame grid: an interval's two ends each carry a uniform error of
     # one frame, which in log2 tempo is at least this (whatever the residuals say)
     floor = math.sqrt(2.0 / 12.0) / (fps * float(np.median(ibi)) * math.log(2.0))
-    sigma = max(1.4826 * float(np.median(np.abs(resid))), floor)
-    keep = np.abs(resid) <= 3.0 * sigma
-    x, y = x[keep], y[keep]
-    segs = fit_segments(x, y, sigma=sigma, max_points=512)
+    # the tracker's jitter changes along a piece (a quiet intro, a sparse break): the noise of
+    # each interval is the robust spread of the residuals over its 17 neighbours
+    local = 1.4826 * median_filter(np.abs(resid), size=17, mode="nearest")
+    # where the pulse is weak (a sparse intro, a break) the beats say less: their noise grows
+    # as the local pulse falls below _LOCAL_PULSE_FULL
+    clarity = np.clip(np.interp(x, path_t, local_pulse) / _LOCAL_PULSE_FULL, 0.1, 1.0)
+    sigma_all = np.maximum(local, floor) / clarity
+    keep = np.abs(resid) <= 3.0 * sigma_all
+    x, y, sigma, clarity = x[keep], y[keep], sigma_all[keep], clarity[keep]
+    # a tempo (or a change of it) lasts at least two 4/4 bars: shorter segments are the
+    # tracker stumbling
+    segs = fit_segments(x, y, sigma=sigma, max_points=512, min_points=8)
     fitted = np.empty(x.size)
     for s in segs:
         if s.end - s.start > 1:
@@ -321,10 +333,9 @@ def _curve_and_changes(
         else:
             fitted[s.start] = s.first
     changes: list[TempoChange] = []
-    pulse_conf = min(1.0, pulse / _PULSE_FULL)
     for r in ramps(x, y, segs, sigma=sigma, min_change=math.log2(1.0 + min_change), min_duration=min_s,
                    max_step=0.6 * math.log2(1.0 + min_change)):
-        conf = r.confidence * pulse_conf
+        conf = r.confidence * float(np.mean(clarity[r.start : r.end + 1]))
         if conf < min_confidence:
             continue
         changes.append(TempoChange(round(float(x[r.start]), 2), round(float(x[r.end]), 2),
@@ -356,6 +367,11 @@ def tempo_from_features(
         return _empty()
     path_lags = _path(acf, lag0)
     path_bpm = 60.0 * fps / path_lags
+    # local pulse: each window's autocorrelation at the path's period
+    i0 = np.clip(path_lags.astype(np.int64), 0, acf.shape[1] - 2)
+    frac = path_lags - i0
+    rows = np.arange(acf.shape[0])
+    local_pulse = acf[rows, i0] * (1 - frac) + acf[rows, i0 + 1] * frac
     from scipy.ndimage import maximum_filter1d
 
     frame_bpm = np.interp(np.arange(oenv.size) / fps, centres, path_bpm)
@@ -371,7 +387,7 @@ def tempo_from_features(
     pulse = float(salience)
     if beats.size >= 6:
         curve_t, curve_bpm, changes = _curve_and_changes(
-            beats, centres, path_bpm, fps=fps, pulse=pulse, min_change=tempo_change_min,
+            beats, centres, path_bpm, local_pulse, fps=fps, min_change=tempo_change_min,
             min_s=tempo_change_min_s, min_confidence=min_confidence)
     else:
         curve_t, curve_bpm, changes = centres, path_bpm, []
