@@ -2,9 +2,10 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.installed-bench-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast demo bench lint ffmpeg chromium clean clean-cache
+.PHONY: setup test test-fast demo bench lint ffmpeg chromium soundfonts game-music clean clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -27,8 +28,13 @@ test-fast: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/mezzo demo --out-dir demo-out
 
-## bench: speed and memory against the anchors that are installed
-bench: $(STAMP)
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+## bench: speed and memory against the anchors that are installed; the dynamics scores on the
+## evaluation corpus (built on first use with music21, FluidSynth and the Debian SoundFonts)
+bench: $(BENCH_STAMP) soundfonts
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
@@ -49,6 +55,25 @@ chromium:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "chromium could not be installed: the report rendering test will be skipped"; \
 	  else echo "no apt-get as root: the report rendering test will be skipped"; fi; }
+
+## soundfonts: FluidSynth and three General MIDI SoundFonts for the dynamics evaluation corpus
+soundfonts:
+	@{ command -v fluidsynth >/dev/null 2>&1 && test -f /usr/share/sounds/sf2/FluidR3_GM.sf2 \
+	   && test -f /usr/share/sounds/sf2/TimGM6mb.sf2 && test -f /usr/share/sounds/sf3/MuseScore_General_Lite.sf3; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fluidsynth fluid-soundfont-gm \
+	      timgm6mb-soundfont musescore-general-soundfont-small >/dev/null) \
+	      || echo "fluidsynth/SoundFonts could not be installed: the dynamics corpus scores will be skipped"; \
+	  else echo "no apt-get as root: the dynamics corpus scores will be skipped (needs fluidsynth and SoundFonts)"; fi; }
+
+## game-music: Debian's game soundtracks (orchestral, ambient, electronic) for the real-recording checks
+game-music:
+	@test -d /usr/share/games/wesnoth/1.16/data/core/music || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wesnoth-1.16-music \
+	      singularity-music hyperrogue-music >/dev/null) \
+	      || echo "the game soundtracks could not be installed: the real-recording checks will be skipped"; \
+	  else echo "no apt-get as root: the real-recording checks will be skipped"; fi; }
 
 clean-cache:
 	find src -name '__pycache__' -type d -prune -exec rm -rf {} +

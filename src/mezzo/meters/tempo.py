@@ -36,8 +36,8 @@ Method (every step has a reason, none a per-case threshold):
    Each interval's noise is the robust spread of the residuals around it, divided by the local
    pulse clarity (the local tempogram at the path's period over 0.5, at most 1): beats in a
    sparse intro or a break weigh less. A change's confidence is the ramp's BIC posterior times
-   its mean local clarity, so steady music and music without a clear pulse get no tempo
-   change reported by default.
+   its mean local clarity times the piece's pulse confidence, so steady music and music
+   without a clear pulse get no tempo change reported by default.
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level divided by
 0.3 (clipped to 1): a steady drum beat reads 1, a string quartet about 0.5-1, a rubato
@@ -290,7 +290,7 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
 
 
 def _curve_and_changes(
-    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, local_pulse: np.ndarray, *, fps: float,
+    beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, local_pulse: np.ndarray, *, fps: float, pulse: float,
     min_change: float, min_s: float, min_confidence: float,
 ) -> tuple[np.ndarray, np.ndarray, list[TempoChange]]:
     from scipy.ndimage import median_filter
@@ -333,9 +333,11 @@ def _curve_and_changes(
         else:
             fitted[s.start] = s.first
     changes: list[TempoChange] = []
+    # a piece without a clear pulse has no tempo to change: its pulse confidence caps every change
+    piece = min(1.0, pulse / _PULSE_FULL)
     for r in ramps(x, y, segs, sigma=sigma, min_change=math.log2(1.0 + min_change), min_duration=min_s,
                    max_step=0.6 * math.log2(1.0 + min_change)):
-        conf = r.confidence * float(np.mean(clarity[r.start : r.end + 1]))
+        conf = r.confidence * float(np.mean(clarity[r.start : r.end + 1])) * piece
         if conf < min_confidence:
             continue
         changes.append(TempoChange(round(float(x[r.start]), 2), round(float(x[r.end]), 2),
@@ -387,7 +389,7 @@ def tempo_from_features(
     pulse = float(salience)
     if beats.size >= 6:
         curve_t, curve_bpm, changes = _curve_and_changes(
-            beats, centres, path_bpm, local_pulse, fps=fps, min_change=tempo_change_min,
+            beats, centres, path_bpm, local_pulse, fps=fps, pulse=pulse, min_change=tempo_change_min,
             min_s=tempo_change_min_s, min_confidence=min_confidence)
     else:
         curve_t, curve_bpm, changes = centres, path_bpm, []
