@@ -109,7 +109,8 @@ def drops_and_buildups(
 ) -> tuple[list[Drop], list[Buildup]]:
     """Drops and the build-ups before them (see the module notes), at or above ``min_confidence``.
 
-    ``pulse`` is the track's pulse clarity (the tempo profile's peak, 0-1).
+    ``pulse`` is the track's pulse clarity (the tempo profile's peak, 0-1): from its chance
+    level 0.15 to 0.6 (a drum beat) it raises the drops' confidence from 0 to 1.
     """
     fps = features.frame_rate_hz
     t = features.times_s
@@ -207,7 +208,7 @@ def drops_and_buildups(
     buildups: list[Buildup] = []
     kept: list[Drop] = []
     previous = 0
-    track_pulse = min(1.0, pulse / 0.6)
+    track_pulse = float(np.clip((pulse - 0.15) / 0.45, 0.0, 1.0))
     # the fullest sections: 4 s means of the full-band level
     full_4s = _moving_average(full, round(4.0 * fps))
     loud_level = float(np.percentile(full_4s, 95))

@@ -7,6 +7,8 @@ dynamics map reads hairpins from the level at each onset, not from the raw loudn
 - **Onsets**: peaks of the spectral flux (:meth:`FrameFeatures.onset_strength`) that are the
   largest within +-50 ms and exceed the flux's 0.5 s moving average by half its standard
   deviation (an adaptive threshold, as in Bello et al. 2005).
+  A note raises the level: peaks whose attack is less than 1.5 dB above the lowest level of
+  the 50 ms before are left out (a wobble within a sounding note).
 - **Level**: the largest full-band level (bands above 60 Hz) in the 150 ms after the onset:
   the attack of the note with what sounds with it. Onsets more than 40 dB below the piece's
   loud level (95th percentile) are left out.
@@ -31,6 +33,8 @@ __all__ = ["NoteLevels", "note_levels", "onset_frames"]
 ATTACK_S = 0.15
 #: Spacing of the level samples of held sound, s.
 HELD_HOP_S = 0.25
+#: Smallest rise of the level at an onset, dB.
+MIN_RISE_DB = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,11 @@ def note_levels(features: FrameFeatures) -> NoteLevels:
     # ahead[i] = max(level[i : i + width])
     ahead = maximum_filter1d(level, size=width, origin=-(width // 2), mode="nearest")
     loud = float(np.percentile(level, 95))
+    # a note raises the level: a flux peak whose attack is not at least MIN_RISE_DB above the
+    # level just before it (the lowest of the 50 ms before) is a wobble within a sounding note
+    back = max(1, round(0.05 * fps))
+    before = np.array([float(level[max(0, f - back) : f].min()) if f > 0 else -np.inf for f in frames.tolist()])
+    frames = frames[ahead[frames] - before >= MIN_RISE_DB] if frames.size else frames
     # held sound between onsets more than 0.5 s apart (and before the first, after the last)
     bounds = np.concatenate([[-round(0.25 * fps)], frames, [level.size + round(0.1 * fps)]])
     step = max(1, round(HELD_HOP_S * fps))

@@ -157,24 +157,57 @@ def ramps(
     """Gradual rises and falls made of consecutive fitted segments.
 
     Consecutive segments whose fitted values move one way form a run: straight lines, and
-    the small steps between segments of a staircase. A run ends where the fit turns back,
-    jumps by more than ``max_step`` between two segments or within ``step_span`` along a
-    line (a sudden step is not gradual), or holds still (a constant) for longer than
-    ``max_hold``. The ramp goes from the point where the run starts to move to the point
-    where it stops; it is kept when its fitted change is at least ``min_change`` and it
-    lasts at least ``min_duration`` (``x`` units throughout).
+    the small steps between segments of a staircase. A run ends where the fit turns back, or
+    jumps by more than ``max_step`` between two segments or within ``step_span`` along a line
+    (a sudden step is not gradual). A run that holds still inside (a constant longer than
+    ``max_hold``) stays one ramp when one straight line over all its points explains them as
+    well as its segments do (BIC); otherwise it is split at its longest hold (a step, a
+    plateau, then a crescendo are two things). The ramp goes from the point where the run
+    starts to move to the point where it stops; it is kept when its fitted change is at least
+    ``min_change`` and it lasts at least ``min_duration`` (``x`` units throughout).
     """
     n_seg = len(segments)
+    w = _weights(sigma, x.size)
 
     def sudden(s: Segment) -> bool:
         span = x[s.end - 1] - x[s.start]
         return s.is_line and span > 0 and abs(s.last - s.first) / span * step_span > max_step
 
-    def held(s: Segment) -> bool:
-        return not s.is_line and x[s.end - 1] - x[s.start] > max_hold
+    def bounds(k: int, j: int) -> tuple[int, int]:
+        first, last = segments[k], segments[j]
+        a_i = first.end - 1 if not first.is_line and j > k else first.start
+        b_i = last.start if not last.is_line and j > k else last.end - 1
+        return a_i, b_i
 
-    w = _weights(sigma, x.size)
-    out: list[Ramp] = []
+    def fitted(k: int, j: int, a_i: int, b_i: int) -> np.ndarray:
+        out = np.empty(b_i - a_i + 1)
+        for s in segments[k : j + 1]:
+            lo, hi = max(s.start, a_i), min(s.end - 1, b_i)
+            if hi < lo:
+                continue
+            if s.is_line and s.end - s.start > 1:
+                out[lo - a_i : hi - a_i + 1] = np.interp(x[lo : hi + 1], [x[s.start], x[s.end - 1]], [s.first, s.last])
+            else:
+                out[lo - a_i : hi - a_i + 1] = s.first
+        return out
+
+    def settle(k: int, j: int) -> list[tuple[int, int]]:
+        holds = [h for h in range(k + 1, j) if not segments[h].is_line
+                 and x[segments[h].end - 1] - x[segments[h].start] > max_hold]
+        if not holds:
+            return [(k, j)]
+        a_i, b_i = bounds(k, j)
+        xs, ys, ws = x[a_i : b_i + 1], y[a_i : b_i + 1], w[a_i : b_i + 1]
+        _, _, chi_line, _ = _line(xs, ys, ws)
+        chi_piece = float(ws @ (ys - fitted(k, j, a_i, b_i)) ** 2)
+        params = sum(2 if s.is_line else 1 for s in segments[k : j + 1]) + (j - k)
+        log_m = math.log(max(xs.size, 2))
+        if chi_line + 2.0 * log_m <= chi_piece + params * log_m:
+            return [(k, j)]
+        h = max(holds, key=lambda i: x[segments[i].end - 1] - x[segments[i].start])
+        return settle(k, h) + settle(h, j)
+
+    runs: list[tuple[int, int]] = []
     k = 0
     while k < n_seg:
         # a run may start with a constant (it then starts where that constant ends)
@@ -183,12 +216,6 @@ def ramps(
         while j + 1 < n_seg:
             a, b = segments[j], segments[j + 1]
             if sudden(b) or abs(b.first - a.last) > max_step:
-                break
-            if held(b):
-                # a long hold ends the run, but may still close it as its last segment
-                move = b.first - a.last
-                if direction * move >= 0:
-                    j += 1
                 break
             inner = b.last - b.first if b.is_line else 0.0
             move = (b.first - a.last) + inner
@@ -200,20 +227,22 @@ def ramps(
             if b.is_line and inner * direction < 0:
                 break
             j += 1
-        first, last = segments[k], segments[j]
-        a_i = first.end - 1 if not first.is_line and j > k else first.start
-        b_i = last.start if not last.is_line and j > k else last.end - 1
-        v0 = first.last if not first.is_line else first.first
-        v1 = last.first if not last.is_line else last.last
-        change = v1 - v0
-        ok = (j > k or first.is_line) and not sudden(first) and b_i > a_i
-        if ok and abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration:
-            xs, ys = x[a_i : b_i + 1], y[a_i : b_i + 1]
-            _, _, sse_l, sse_c = _line(xs, ys, w[a_i : b_i + 1])
-            d_bic = sse_c - sse_l - math.log(max(xs.size, 2))
-            conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
-            out.append(Ramp(a_i, b_i, float(change), conf))
-            k = j if j > k and not last.is_line else j + 1
-        else:
-            k += 1
+        runs.append((k, j))
+        # the next run may start on this run's last segment when it is a constant (a plateau)
+        k = j if j > k and not segments[j].is_line else j + 1
+    out: list[Ramp] = []
+    for k, j in runs:
+        for kk, jj in settle(k, j):
+            first, last = segments[kk], segments[jj]
+            a_i, b_i = bounds(kk, jj)
+            v0 = first.last if not first.is_line else first.first
+            v1 = last.first if not last.is_line else last.last
+            change = v1 - v0
+            ok = (jj > kk or first.is_line) and not sudden(first) and b_i > a_i
+            if ok and abs(change) >= min_change and x[b_i] - x[a_i] >= min_duration:
+                xs, ys = x[a_i : b_i + 1], y[a_i : b_i + 1]
+                _, _, sse_l, sse_c = _line(xs, ys, w[a_i : b_i + 1])
+                d_bic = sse_c - sse_l - math.log(max(xs.size, 2))
+                conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+                out.append(Ramp(a_i, b_i, float(change), conf))
     return out

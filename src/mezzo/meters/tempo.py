@@ -39,9 +39,10 @@ Method (every step has a reason, none a per-case threshold):
    its mean local clarity times the piece's pulse confidence, so steady music and music
    without a clear pulse get no tempo change reported by default.
 
-The *pulse confidence* (``confidence``) is the profile's peak at the chosen level divided by
-0.3 (clipped to 1): a steady drum beat reads 1, a string quartet about 0.5-1, a rubato
-texture or ambient music without a pulse near 0.
+The *pulse confidence* (``confidence``) is the profile's peak at the chosen level above the
+0.15 that notes at random times reach by chance, over 0.3 (clipped to 0-1): a steady drum
+beat reads 1, a string quartet about 0.3-1, a rubato texture or ambient music without a
+pulse near 0.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ _PRIOR_OTHER = (87.0, 0.4)
 _PATH_RANGE = 1.35
 _PATH_STEP_OCT = 0.015
 _PULSE_FULL = 0.3
+#: Profile peak that notes at random times reach by chance (8 s windows of a sparse texture).
+_PULSE_CHANCE = 0.15
 _LOCAL_PULSE_FULL = 0.5
 _TIGHTNESS = 100.0
 
@@ -183,6 +186,11 @@ def _peaks(profile: np.ndarray, lo: int, hi: int) -> list[tuple[float, float]]:
             off = 0.5 * (a - c) / d if d < 0 else 0.0
             out.append((i + off, b - 0.25 * (a - c) * off))
     return out
+
+
+def _pulse_confidence(salience: float) -> float:
+    """Pulse confidence 0-1 from the profile's peak: 0 at chance level, 1 from 0.3 above it."""
+    return float(np.clip((salience - _PULSE_CHANCE) / _PULSE_FULL, 0.0, 1.0))
 
 
 def _prior(bpm: float, centre: float, width_oct: float) -> float:
@@ -334,7 +342,7 @@ def _curve_and_changes(
             fitted[s.start] = s.first
     changes: list[TempoChange] = []
     # a piece without a clear pulse has no tempo to change: its pulse confidence caps every change
-    piece = min(1.0, pulse / _PULSE_FULL)
+    piece = _pulse_confidence(pulse)
     for r in ramps(x, y, segs, sigma=sigma, min_change=math.log2(1.0 + min_change), min_duration=min_s,
                    max_step=0.6 * math.log2(1.0 + min_change)):
         conf = r.confidence * float(np.mean(clarity[r.start : r.end + 1])) * piece
@@ -364,7 +372,7 @@ def tempo_from_features(
         return _empty()
     centres, acf, weight = local_tempogram(oenv, fps)
     profile = (acf * weight[:, None]).sum(axis=0) / max(float(weight.sum()), 1e-12)
-    lag0, salience = choose_level(profile, fps)
+    lag0, _salience = choose_level(profile, fps)
     if lag0 is None:
         return _empty()
     path_lags = _path(acf, lag0)
@@ -386,7 +394,9 @@ def tempo_from_features(
     quiet = maximum_filter1d(full, size=max(1, round(1.0 * fps)), mode="nearest") < loud - 30.0
     frames = frames[~quiet[frames]] if frames.size else frames
     beats = _refine(oenv, frames, features.times_s, fps) if frames.size else np.zeros(0)
-    pulse = float(salience)
+    # pulse clarity: the local tempogram at the path's period, averaged over the windows by
+    # onset energy (a tempo that moves does not blur it, as it blurs the piece's profile)
+    pulse = float(np.sum(local_pulse * weight) / max(float(weight.sum()), 1e-12))
     if beats.size >= 6:
         curve_t, curve_bpm, changes = _curve_and_changes(
             beats, centres, path_bpm, local_pulse, fps=fps, pulse=pulse, min_change=tempo_change_min,
@@ -404,7 +414,7 @@ def tempo_from_features(
         beat_times_s=np.round(beats, 3),
         buildups=tuple(buildups),
         drops=tuple(drops),
-        confidence=round(min(1.0, pulse / _PULSE_FULL), 3),
+        confidence=round(_pulse_confidence(pulse), 3),
     )
 
 

@@ -17,11 +17,13 @@ from mezzo.report.plots import (
     _COLOURS,
     _FLOOR_LUFS,
     _MARKING_COLOURS,
+    FLAT_COLOUR,
     _clock,
     _level_limits,
     _number,
     _series,
     _signed,
+    draw_markings_lane,
     draw_stems_lane,
 )
 
@@ -203,29 +205,17 @@ def waveform_png(scan: Any, *, title: str) -> bytes:
 
 def markings_png(dmap: Any, end_s: float, *, title: str) -> bytes:
     """Markings lane (ppp..fff bands) with hairpin wedges and flat sections, plus a colour key."""
-    from matplotlib.patches import Patch, Polygon, Rectangle
+    from matplotlib.patches import Patch
 
     fig, height = _figure("markings")
     _margins(fig, height, top_px=75)
     lane = fig.add_subplot()
-    lane.set_ylim(0.0, 1.0)
-    lane.set_yticks([])
     if dmap is None:
+        lane.set_ylim(0.0, 1.0)
+        lane.set_yticks([])
         _note(lane, "Dynamics not analysed")
     else:
-        for m in dmap.markings:
-            lane.add_patch(Rectangle((m.start_s, 0.5), m.end_s - m.start_s, 0.45,
-                                     color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
-            if m.end_s - m.start_s > end_s / 60:
-                dark = m.marking in MARKINGS and MARKINGS.index(m.marking) >= 5
-                lane.text(0.5 * (m.start_s + m.end_s), 0.725, m.marking, ha="center", va="center", fontsize=12,
-                          fontstyle="italic", fontweight="bold", color="white" if dark else "black")
-        for h in dmap.hairpins:
-            a, b = h.start_s, h.end_s
-            pts = [(b, 0.42), (a, 0.29), (b, 0.16)] if h.kind == "crescendo" else [(a, 0.42), (b, 0.29), (a, 0.16)]
-            lane.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.4))
-        for f in dmap.flat_sections:
-            lane.plot([f.start_s, f.end_s], [0.05, 0.05], color="#756bb1", linewidth=4, solid_capstyle="butt")
+        draw_markings_lane(lane, dmap, end_s, fontsize=12, label_min_fraction=1 / 60)
         if not dmap.markings:
             _note(lane, "No markings: the audio is silent")
     lane.text(-0.005, 0.725, "Marking", transform=lane.transAxes, ha="right", va="center", fontsize=10)
@@ -233,7 +223,7 @@ def markings_png(dmap: Any, end_s: float, *, title: str) -> bytes:
     lane.text(-0.005, 0.05, "Flat", transform=lane.transAxes, ha="right", va="center", fontsize=10)
     handles = [Patch(color=_MARKING_COLOURS[m], label=m) for m in MARKINGS]
     handles.append(Patch(facecolor="white", edgecolor="black", label="< cresc.  > decresc."))
-    handles.append(Patch(color="#756bb1", label="flat section"))
+    handles.append(Patch(color=FLAT_COLOUR, label="flat section"))
     lane.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles), frameon=False,
                 fontsize=10, handlelength=1.5, columnspacing=1.2)
     _time_axis(lane, end_s)

@@ -18,7 +18,10 @@ import numpy as np
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.marks import MARKINGS
 
-__all__ = ["draw_stems_lane", "plot_analysis", "plot_gain_reduction", "plot_loudness", "plot_stems", "stem_colour"]
+__all__ = [
+    "draw_markings_lane", "draw_stems_lane", "plot_analysis", "plot_gain_reduction", "plot_loudness", "plot_stems",
+    "stem_colour",
+]
 
 #: Size of the figure in inches and its resolution: 1400 x 600 pixels.
 FIGURE_SIZE_IN = (14.0, 6.0)
@@ -301,10 +304,40 @@ def _save_atomic(fig: Any, path: Path, fmt: str) -> None:
 
 
 #: Colours of the markings lane, ppp (pale) to fff (dark red).
+#: Colour of the flat-section bars.
+FLAT_COLOUR = "#756bb1"
 _MARKING_COLOURS = {
     "ppp": "#deebf7", "pp": "#c6dbef", "p": "#9ecae1", "mp": "#fdd0a2",
     "mf": "#fdae6b", "f": "#f16913", "ff": "#d94801", "fff": "#7f2704",
 }  # fmt: skip
+
+
+def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
+                       label_min_fraction: float = 1 / 120) -> None:
+    """Draw a dynamics map on ``ax``: marking bands (top), hairpin wedges (middle), flat sections (bottom).
+
+    The one drawer of the markings lane, for the analysis plot and the report. ``ax`` gets a
+    0-1 y range and no y ticks; a marking's name is written inside its band when the band is
+    wider than ``label_min_fraction`` of ``end_s`` (s). Hairpins open for a crescendo and close
+    for a decrescendo; ``dmap`` is a :class:`~mezzo.meters.dynamics_map.DynamicsMap`.
+    """
+    from matplotlib.patches import Polygon, Rectangle
+
+    ax.set_ylim(0.0, 1.0)
+    ax.set_yticks([])
+    for m in dmap.markings:
+        ax.add_patch(Rectangle((m.start_s, 0.5), m.end_s - m.start_s, 0.45,
+                               color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
+        if m.end_s - m.start_s > end_s * label_min_fraction:
+            dark = m.marking in MARKINGS and MARKINGS.index(m.marking) >= 5
+            ax.text(0.5 * (m.start_s + m.end_s), 0.725, m.marking, ha="center", va="center", fontsize=fontsize,
+                    fontstyle="italic", fontweight="bold", color="white" if dark else "black")
+    for h in dmap.hairpins:
+        a, b = h.start_s, h.end_s
+        pts = [(b, 0.42), (a, 0.29), (b, 0.16)] if h.kind == "crescendo" else [(a, 0.42), (b, 0.29), (a, 0.16)]
+        ax.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.3))
+    for f in dmap.flat_sections:
+        ax.plot([f.start_s, f.end_s], [0.05, 0.05], color=FLAT_COLOUR, linewidth=3.5, solid_capstyle="butt")
 
 
 def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
@@ -340,7 +373,6 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.patches import Polygon, Rectangle
 
     fig = Figure(figsize=(FIGURE_SIZE_IN[0], 9.0), dpi=DPI)
     FigureCanvasAgg(fig)
@@ -383,28 +415,12 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
     ax.tick_params(labelbottom=False)
 
     # markings lane: bands, hairpin wedges, flat sections
-    lane.set_ylim(0.0, 1.0)
-    lane.set_yticks([])
     lane.set_ylabel("Markings", rotation=0, ha="right", va="center")
     if dmap is not None:
-        for m in dmap.markings:
-            lane.add_patch(Rectangle((m.start_s, 0.45), m.end_s - m.start_s, 0.5,
-                                     color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
-            if m.end_s - m.start_s > end_s / 120:
-                lane.text(0.5 * (m.start_s + m.end_s), 0.7, m.marking, ha="center", va="center",
-                          fontsize=9, fontstyle="italic", fontweight="bold",
-                          color="white" if MARKINGS.index(m.marking) >= 5 else "black")
-        for h in dmap.hairpins:
-            a, b = h.start_s, h.end_s
-            if h.kind == "crescendo":
-                pts = [(b, 0.38), (a, 0.24), (b, 0.10)]
-            else:
-                pts = [(a, 0.38), (b, 0.24), (a, 0.10)]
-            lane.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.2))
-        for f in dmap.flat_sections:
-            lane.plot([f.start_s, f.end_s], [0.03, 0.03], color="#756bb1", linewidth=3,
-                      solid_capstyle="butt")
+        draw_markings_lane(lane, dmap, end_s, fontsize=9, label_min_fraction=1 / 120)
     else:
+        lane.set_ylim(0.0, 1.0)
+        lane.set_yticks([])
         lane.text(0.5, 0.5, "dynamics not analysed", transform=lane.transAxes, ha="center",
                   va="center", color=_COLOURS["note"])
     lane.tick_params(labelbottom=False)

@@ -1,0 +1,98 @@
+"""Piecewise constant/line fits and ramps (meters/segments.py) against a naive reference."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from mezzo.kernels.dynamics import piecewise_fit
+from mezzo.meters.segments import fit_segments, ramps
+
+
+def _naive_cost(x, y, w, pen_c, pen_l, max_points, min_points, min_line):
+    """Brute force over every partition (tiny n): the optimal total cost."""
+    n = x.size
+    best = math.inf
+    for k in range(n):
+        for cuts in itertools.combinations(range(1, n), k):
+            bounds = [0, *cuts, n]
+            total = 0.0
+            ok = True
+            for a, b in itertools.pairwise(bounds):
+                m = b - a
+                if m > max_points or m < min_points:
+                    ok = False
+                    break
+                xs, ys, ws = x[a:b], y[a:b], w[a:b]
+                ym = np.sum(ws * ys) / np.sum(ws)
+                c = np.sum(ws * (ys - ym) ** 2) + pen_c
+                if m >= min_line:
+                    coef = np.polyfit(xs, ys, 1, w=np.sqrt(ws))
+                    c = min(c, np.sum(ws * (ys - np.polyval(coef, xs)) ** 2) + pen_l)
+                total += c
+            if ok:
+                best = min(best, total)
+    return best
+
+
+def _kernel_cost(x, y, w, pen_c, pen_l, max_points, min_points, min_line):
+    n = x.size
+    starts = np.zeros(n, dtype=np.int64)
+    kinds = np.zeros(n, dtype=np.int64)
+    count = piecewise_fit(x, y, w, pen_c, pen_l, max_points, min_points, min_line, starts, kinds)
+    bounds = [*starts[:count].tolist(), n]
+    total = 0.0
+    for k in range(count):
+        a, b = bounds[k], bounds[k + 1]
+        xs, ys, ws = x[a:b], y[a:b], w[a:b]
+        ym = np.sum(ws * ys) / np.sum(ws)
+        if kinds[k] == 0:
+            total += np.sum(ws * (ys - ym) ** 2) + pen_c
+        else:
+            coef = np.polyfit(xs, ys, 1, w=np.sqrt(ws))
+            total += np.sum(ws * (ys - np.polyval(coef, xs)) ** 2) + pen_l
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_piecewise_fit_finds_the_optimal_partition(seed):
+    rng = np.random.default_rng(seed)
+    n = 9
+    x = np.sort(rng.uniform(0, 10, n))
+    y = np.where(x < 4, 0.0, 3.0) + np.where(x > 7, (x - 7) * 2, 0.0) + rng.normal(0, 0.3, n)
+    w = rng.uniform(0.5, 2.0, n)
+    args = (2.0, 3.0, 6, 1, 3)
+    assert _kernel_cost(x, y, w, *args) == pytest.approx(_naive_cost(x, y, w, *args), rel=1e-9, abs=1e-9)
+    # the compiled kernel and its Python source agree
+    s1, k1 = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    s2, k2 = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    c1 = piecewise_fit(x, y, w, *args, s1, k1)
+    c2 = piecewise_fit.py_func(x, y, w, *args, s2, k2)
+    assert c1 == c2 and np.array_equal(s1[:c1], s2[:c2]) and np.array_equal(k1[:c1], k2[:c2])
+
+
+def test_fit_finds_step_and_ramp_and_a_staircase_of_small_steps_is_one_ramp():
+    rng = np.random.default_rng(1)
+    x = np.arange(0.0, 60.0, 0.25)
+    # flat, a 10-unit rise in five small steps of 2 (a staircase), flat, a sudden fall of 8
+    y = np.clip(np.floor((x - 10.0) / 4.0) + 1, 0, 5) * 2.0 - np.where(x >= 45.0, 8.0, 0.0)
+    y = y + rng.normal(0.0, 0.3, x.size)
+    segs = fit_segments(x, y, sigma=0.3, max_points=400)
+    found = ramps(x, y, segs, sigma=0.3, min_change=3.0, min_duration=2.0, max_step=4.0)
+    assert len(found) == 1
+    r = found[0]
+    assert r.change == pytest.approx(10.0, abs=1.5)
+    assert x[r.start] == pytest.approx(10.0, abs=1.5) and x[r.end] == pytest.approx(26.0, abs=1.5)
+    assert r.confidence > 0.99
+
+
+def test_noise_alone_gives_no_confident_ramp():
+    rng = np.random.default_rng(2)
+    x = np.arange(0.0, 120.0, 0.25)
+    y = rng.normal(0.0, 1.0, x.size)
+    segs = fit_segments(x, y, sigma=1.0, max_points=400)
+    assert [r for r in ramps(x, y, segs, sigma=1.0, min_change=3.0, min_duration=1.0, max_step=4.0)
+            if r.confidence >= 0.5] == []
