@@ -90,7 +90,7 @@ def _real_recordings() -> dict:
         print("\nreal recordings SKIPPED: no game soundtracks installed (make game-music)")
         return {"skipped": "no game soundtracks installed"}
     result = real_recordings.check(files)
-    print(f"\nreal recordings ({len(files)} tracks from Debian's game soundtracks)")
+    print(f"\nreal recordings ({sum(len(v) for v in files.values())} tracks from Debian's game soundtracks)")
     print(c.render_table(("check", "result"), [(k, str(v)) for k, v in result["summary"].items()]))
     return result
 

@@ -37,6 +37,8 @@ __all__ = ["Buildup", "Drop", "drops_and_buildups"]
 #: Filter sweeps (build-ups made by an opening high-pass or low-pass filter): shortest length,
 #: steadiness (rank correlation with time), smallest fall of the low band's share and rise of
 #: the spectral centroid.
+#: The groove after a drop is read on the kick and bass band (below this, Hz).
+_GROOVE_HI_HZ = 150.0
 _SWEEP_MIN_S = 4.0
 _SWEEP_STEADY = 0.8
 _SWEEP_MIN_DB = 6.0
@@ -68,7 +70,7 @@ def groove_after(features: Any, frame: int, *, seconds: float = 8.0) -> float:
     bass line returning in a string quartet or an orchestral phrase 0-0.5.
     """
     fps = features.frame_rate_hz
-    env = features.onset_strength(0.0, 150.0)[frame : frame + round(seconds * fps)]
+    env = features.onset_strength(0.0, _GROOVE_HI_HZ)[frame : frame + round(seconds * fps)]
     if env.size < round(4.0 * fps):
         return 0.0
     x = env - env.mean()
