@@ -12,7 +12,8 @@ The split is by source, never by item:
 - **score excerpts** by composer: tuning = Beethoven, Haydn, Joplin, Chopin, C. P. E. Bach,
   Beach, Schubert, Handel, Verdi; validation = Mozart, Robert and Clara Schumann, Weber,
   Schoenberg, Webern, Liliuokalani. Both parts hold string quartets, solo keyboard and a
-  solo instrument or voice with piano;
+  solo instrument or voice with piano (a piece with no 35-90 s window of whole bars holding
+  two written dynamics gives no excerpt: 34 tuning and 27 validation excerpts in all);
 - **SoundFonts**: tuning items are rendered with FluidR3_GM or TimGM6mb, validation items with
   MuseScore_General (never heard while tuning);
 - **dance tracks**: drawn from separate seeds, with the SoundFonts of their part.
