@@ -78,11 +78,11 @@ def test_normalize_and_master_write_mirrored_outputs(catalogue: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        (["analyze", "--workers", "0"], "workers=0"),
-        (["master", "--out-dir", "OUT", "--preset", "vinyl"], "preset='vinyl'"),
-        (["normalize", "--out-dir", "OUT", "--target-lufs", "2"], "target_lufs=2"),
+        (["analyze", "--workers", "0"], "--workers 0"),
+        (["master", "--out-dir", "OUT", "--preset", "vinyl"], "--preset 'vinyl'"),
+        (["normalize", "--out-dir", "OUT", "--target-lufs", "2"], "--target-lufs 2"),
         (["analyze", "--results", "r.xlsx"], "use .csv, .jsonl or .parquet"),
-        (["analyze", "--scheduler", "nowhere"], "scheduler='nowhere'"),
+        (["analyze", "--scheduler", "nowhere"], "--scheduler 'nowhere'"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(catalogue: Path, tmp_path: Path, cli_main, capsys, args, match) -> None:

@@ -92,7 +92,7 @@ def test_every_good_file_is_done_and_every_bad_one_has_a_one_line_reason(catalog
     assert "truncated" in reasons["bad/broken.wav"]
     assert "empty" in reasons["bad/empty.wav"]
     assert "not an audio file" in reasons["bad/notes.wav"]
-    assert "no such file" in reasons["bad/gone.wav"]
+    assert "link to a missing file" in reasons["bad/gone.wav"]
     assert not leftovers(out) and not leftovers(catalogue)
     workers = {r["worker"] for r in rows}  # host:pid of the pool's processes, never this one
     assert 1 <= len(workers) <= 2 and not any(w.endswith(f":{os.getpid()}") for w in workers)

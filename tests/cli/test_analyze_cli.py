@@ -132,7 +132,7 @@ def test_unsupported_format_is_one_line_error(tmp_path: Path) -> None:
 def test_bad_parameter_is_usage_error(tone_wav: Path) -> None:
     proc = run_cli("analyze", str(tone_wav), "--hop-s", "0.015")
     assert proc.returncode == 2
-    assert "hop_s" in proc.stderr and "Traceback" not in proc.stderr
+    assert "--hop-s" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_debug_shows_traceback(tmp_path: Path) -> None:

@@ -116,10 +116,10 @@ def test_no_limit_says_so(demo_wav, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "exit_code", "words"),
     [
-        (["--ceiling-dbtp", "0.5"], 2, "ceiling_dbtp=0.5"),
-        (["--target-lufs", "-0.5"], 2, "above ceiling_dbtp"),
-        (["--preset", "loud"], 2, "preset='loud'"),
-        (["--bit-depth", "12"], 2, "bit_depth"),
+        (["--ceiling-dbtp", "0.5"], 2, "--ceiling-dbtp 0.5"),
+        (["--target-lufs", "-0.5"], 2, "above --ceiling-dbtp"),
+        (["--preset", "loud"], 2, "--preset 'loud'"),
+        (["--bit-depth", "12"], 2, "--bit-depth"),
     ],
 )
 def test_bad_parameters_are_one_line(demo_wav, tmp_path, capsys, extra, exit_code, words):

@@ -76,7 +76,7 @@ def test_apply_compress_expand_humanize(run, song, tmp_path):
         (["apply", "{song}", "-o", "{out}", "-m", "0:p 8:x"], 2, "marks: position 7"),
         (["apply", "{song}", "-o", "{out}", "-m", "0:p", "--tracks", "5"], 2, "track 5 does not exist"),
         (["apply", "{song}", "-o", "{out}", "-m", "0:p", "--target", "cc99"], 2, "target"),
-        (["apply", "{song}", "-o", "{song}", "-m", "0:p", "--overwrite"], 1, "is the input"),
+        (["apply", "{song}", "-o", "{song}", "-m", "0:p", "--overwrite"], 1, "is one of the input files"),
         (["analyze", "{bad}"], 1, "not a valid MIDI file"),
         (["compress", "{song}", "-o", "{out}", "--ratio", "0"], 2, "ratio"),
     ],

@@ -74,7 +74,7 @@ def test_write_is_atomic_and_refuses_to_overwrite(tmp_path):
     write_midi(dst, song)
     with pytest.raises(MidiFileError, match="already exists"):
         write_midi(dst, song)
-    with pytest.raises(MidiFileError, match="is the input"):
+    with pytest.raises(MidiFileError, match="is one of the input files"):
         write_midi(dst, song, overwrite=True, inputs=[dst])
     with pytest.raises(MidiFileError, match="does not exist"):
         write_midi(tmp_path / "missing" / "x.mid", song)

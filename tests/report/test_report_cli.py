@@ -72,7 +72,7 @@ def test_plain_report_overwrites_on_request(cli, report_inputs, tmp_path):
         ("missing", 1, "no such file"),
         ("not-audio", 1, "not an audio file"),
         ("suffix", 2, "expected .html"),
-        ("preset", 2, "preset='loudest'"),
+        ("preset", 2, "--preset 'loudest'"),
         ("folder", 1, "does not exist"),
         ("compare-missing", 1, "no such file"),
     ],

@@ -278,7 +278,7 @@ def test_missing_and_empty_inputs(tmp_path):
 def test_existing_outputs_are_kept_without_overwrite(report_inputs, tmp_path):
     out = tmp_path / "r.html"
     out.write_text("keep me")
-    with pytest.raises(AudioFileError, match="--overwrite"):
+    with pytest.raises(AudioFileError, match="pass overwrite=True"):
         write_report(report_inputs[0], out)
     assert out.read_text() == "keep me"
     png_dir = tmp_path / "png"

@@ -27,6 +27,7 @@ SAMPLE_RATE = 48000
 
 # mezzo.io.write is the function; the module holds the constants some tests patch.
 write_module = importlib.import_module("mezzo.io.write")
+formats_module = importlib.import_module("mezzo.io.formats")
 
 requires_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
@@ -442,12 +443,37 @@ def test_write_like_keeps_format_and_subtype(
     assert (header.format, header.subtype) == (fmt, subtype)
 
 
-def test_write_like_gives_the_format_when_the_extension_does_not(tmp_path):
+@pytest.mark.parametrize("name", ["out.take1", "out", "out.m4a", "out.xyz"])
+def test_write_refuses_an_extension_that_names_no_writable_format(tmp_path, name):
+    # The extension decides the container, never the input's format (issue 16, case 8).
     like = tmp_path / "in.flac"
     sf.write(like, noise(1000, 2).T, SAMPLE_RATE, subtype="PCM_16")
+    with pytest.raises(AudioFileError, match=r"\.wav, \.flac") as info:
+        write(tmp_path / name, noise(1000, 2), SAMPLE_RATE, like=like)
+    assert "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.flac"]
+
+
+def test_write_explicit_format_still_writes_any_name(tmp_path):
     out = tmp_path / "out.take1"
-    write(out, noise(1000, 2), SAMPLE_RATE, like=like)
-    assert (sf.info(out).format, sf.info(out).subtype) == ("FLAC", "PCM_16")
+    write(out, noise(1000, 2), SAMPLE_RATE, format="FLAC")
+    assert sf.info(out).format == "FLAC"
+
+
+def test_write_keeps_a_plain_subtype_across_containers(tmp_path):
+    like = tmp_path / "in.flac"
+    sf.write(like, noise(1000, 2).T, SAMPLE_RATE, subtype="PCM_16")
+    write(tmp_path / "out.wav", noise(1000, 2), SAMPLE_RATE, like=like)
+    assert (sf.info(tmp_path / "out.wav").format, sf.info(tmp_path / "out.wav").subtype) == ("WAV", "PCM_16")
+
+
+def test_write_never_carries_a_codec_into_another_container(tmp_path):
+    # An MP3 input must give PCM in a WAV, not "WAV MPEG_LAYER_III" (issue 16, case 7).
+    like = tmp_path / "in.mp3"
+    sf.write(like, noise(4800, 2).T * 0.1, SAMPLE_RATE)
+    for name, fmt, subtype in [("o.wav", "WAV", "PCM_24"), ("o.flac", "FLAC", "PCM_24"), ("o.aiff", "AIFF", "PCM_24")]:
+        write(tmp_path / name, noise(1000, 2) * 0.1, SAMPLE_RATE, like=like)
+        assert (sf.info(tmp_path / name).format, sf.info(tmp_path / name).subtype) == (fmt, subtype)
 
 
 def test_write_explicit_subtype_wins_over_like(tmp_path):
@@ -459,7 +485,7 @@ def test_write_explicit_subtype_wins_over_like(tmp_path):
 
 
 def test_write_refuses_unknown_extension(tmp_path):
-    with pytest.raises(AudioFileError, match=r"cannot tell the format .* — .*format="):
+    with pytest.raises(AudioFileError, match=r"names no audio format mezzo writes — use \.wav"):
         write(tmp_path / "out.xyz", noise(100, 2), SAMPLE_RATE)
     write(tmp_path / "out.xyz", noise(100, 2), SAMPLE_RATE, format="wav")
     assert sf.info(tmp_path / "out.xyz").format == "WAV"
@@ -495,7 +521,7 @@ def test_write_refuses_empty_and_bad_audio(tmp_path):
 def test_write_refuses_existing_output_without_overwrite(tmp_path):
     out = tmp_path / "out.wav"
     out.write_bytes(b"keep me")
-    with pytest.raises(AudioFileError, match=r"already exists — pass --overwrite"):
+    with pytest.raises(AudioFileError, match=r"already exists — pass overwrite=True"):
         write(out, noise(100, 2), SAMPLE_RATE)
     assert out.read_bytes() == b"keep me"
 
@@ -545,10 +571,10 @@ def test_write_atomic_failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return real_write(self, data)
 
-    monkeypatch.setattr(write_module, "_WRITE_CHUNK_FRAMES", 1000)
+    monkeypatch.setattr(write_module, "WRITE_CHUNK_FRAMES", 1000)
     monkeypatch.setattr(sf.SoundFile, "write", failing_write)
 
-    with pytest.raises(AudioFileError, match=r"cannot be written \(No space left on device\)"):
+    with pytest.raises(AudioFileError, match=r"no space left on device in .* while writing"):
         write(out, noise(5000, 2), SAMPLE_RATE)
     assert len(calls) == 2
     assert os.listdir(tmp_path) == []
@@ -593,7 +619,7 @@ def test_write_refuses_a_folder_as_output(tmp_path):
 def test_write_refuses_unwritable_folder(tmp_path, monkeypatch):
     # Root ignores permission bits, so the check itself is simulated.
     monkeypatch.setattr(os, "access", lambda path, mode: False)
-    with pytest.raises(AudioFileError, match="is not writable — choose another folder"):
+    with pytest.raises(AudioFileError, match=r"cannot write in the folder .* \(permission denied\) — choose another folder"):
         write(tmp_path / "out.wav", noise(100, 2), SAMPLE_RATE)
 
 
@@ -610,7 +636,7 @@ def test_write_into_read_only_folder_is_refused(tmp_path):  # pragma: no cover -
 
 
 def test_write_large_wav_switches_to_rf64(tmp_path, monkeypatch):
-    monkeypatch.setattr(write_module, "_RIFF_LIMIT_BYTES", 1000)
+    monkeypatch.setattr(formats_module, "RIFF_LIMIT_BYTES", 1000)
     write(tmp_path / "big.wav", noise(1000, 2), SAMPLE_RATE)
     assert sf.info(tmp_path / "big.wav").format == "RF64"
 

@@ -120,9 +120,19 @@ def test_optional_true_peak_time(tmp_path):
 def test_replaces_existing_file_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "loudness.png"
     path.write_bytes(b"old")
-    plot_loudness(loudness_result(), path)
-    plot_loudness(loudness_result(), path)
+    plot_loudness(loudness_result(), path, overwrite=True)
+    plot_loudness(loudness_result(), path, overwrite=True)
     assert path.read_bytes()[:8] == PNG_SIGNATURE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loudness.png"]
+
+
+def test_existing_file_needs_overwrite(tmp_path):
+    # One rule for every output: an existing file is replaced only with overwrite (issue 16).
+    path = tmp_path / "loudness.png"
+    path.write_bytes(b"old")
+    with pytest.raises(AudioFileError, match="already exists — pass overwrite=True"):
+        plot_loudness(loudness_result(), path)
+    assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["loudness.png"]
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from distributed import WorkerPlugin
 
-from mezzo.batch.executors import warm
+from mezzo.batch.workers import die_with_parent, warm
 
 
 class WarmPlugin(WorkerPlugin):
-    """Warms mezzo's kernels on every worker when it starts (or joins later)."""
+    """Ties every worker to its parent and warms mezzo's kernels when it starts (or joins later)."""
 
     name = "mezzo-warm"
 
@@ -20,5 +21,6 @@ class WarmPlugin(WorkerPlugin):
         self.options = dict(options)
 
     def setup(self, worker: Any) -> None:
-        """Run the job once on a one-second generated file in the worker."""
+        """Tie the worker process to its parent, then run the job once on a short generated file."""
+        die_with_parent(os.getppid())
         warm(self.job, self.options)

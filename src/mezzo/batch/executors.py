@@ -5,9 +5,11 @@ rows as they finish (in completion order). Failures that are not about the file 
 unexpected exception, a worker process that died, a lost Dask worker) are retried once,
 then recorded as failed rows; a bad file fails at once with its reason.
 
-Numba caches are warmed before the workers start (:func:`warm` in the parent writes the
-on-disk cache), and every worker warms itself (a local pool's initializer, a Dask worker
-plugin), so the workers load compiled kernels instead of all compiling at once.
+Numba caches are warmed before the workers start (:func:`mezzo.batch.workers.warm` in the
+parent writes the on-disk cache), and every worker warms itself (a local pool's
+initializer, a Dask worker plugin), so the workers load compiled kernels instead of all
+compiling at once. Workers die with their parent and remove their temporary files on
+SIGTERM (:mod:`mezzo.batch.workers`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import sys
-import tempfile
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,17 +26,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from mezzo.batch.jobs import RETRY_KEY, Task, failed_row, one_line, run_task
+from mezzo.batch.workers import prepare_worker, warm
 from mezzo.errors import MezzoError, ParameterError
 
-__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "SerialExecutor", "create", "warm"]
+__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "SerialExecutor", "create"]
 
 #: Failures not about the file are retried this many times.
 RETRIES = 1
-
-#: Seconds of audio in the warm-up file: long enough for every code path of the full
-#: analysis (tempo and build-up detection need several seconds of beats), so nothing is
-#: left to compile when the first real file arrives.
-WARM_SECONDS = 8.0
 
 
 class Executor(Protocol):
@@ -51,42 +47,11 @@ class Executor(Protocol):
         """Release the workers (at once when ``interrupted``)."""
 
 
-# --------------------------------------------------------------------------- warm-up
+# --------------------------------------------------------------------------- workers
 
 
-#: Jobs already warmed in this process (a forked worker inherits its parent's).
-_WARMED: set[str] = set()
-
-
-def warm(job: str, options: Mapping[str, Any]) -> None:
-    """Run the job once on a short generated file: compiles (or loads) every kernel it uses.
-
-    Never raises: a problem here shows up, with its reason, in the rows of the real files.
-    """
-    key = f"{job}:{sorted(options.items())!r}"
-    if key in _WARMED:
-        return
-    with contextlib.suppress(Exception), tempfile.TemporaryDirectory(prefix="mezzo-warm-") as folder:
-        import numpy as np
-        import soundfile as sf
-
-        rate = 48000
-        n = int(WARM_SECONDS * rate)
-        t = np.arange(n) / rate
-        rng = np.random.default_rng(0)
-        swell = 1.0 + 0.5 * np.sin(2 * np.pi * 0.25 * t)  # a crescendo and a decrescendo
-        beats = (np.arange(n) % (rate // 2) < 240).astype(np.float64)  # clicks at 120 BPM
-        audio = 0.2 * swell * np.sin(2 * np.pi * 440.0 * t) + 0.4 * beats + 0.03 * rng.standard_normal((2, n))
-        path = os.path.join(folder, "warm.wav")
-        sf.write(path, audio.T.astype(np.float32), rate, subtype="PCM_16")
-        output = os.path.join(folder, "out", "warm.wav" if job != "analyze" else "warm.json")
-        run_task(Task(job, (path,), (output,), dict(options)))
-        _WARMED.add(key)
-
-
-def _init_local_worker(job: str, options: Mapping[str, Any]) -> None:
-    # Ctrl-C is the parent's business: it lets running files finish, then stops the pool.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _init_local_worker(parent_pid: int, job: str, options: Mapping[str, Any]) -> None:
+    prepare_worker(parent_pid)
     warm(job, options)
 
 
@@ -170,7 +135,7 @@ class LocalExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.workers, mp_context=_mp_context(),
-            initializer=_init_local_worker, initargs=(self._job, self._options),
+            initializer=_init_local_worker, initargs=(os.getpid(), self._job, self._options),
         )  # fmt: skip
 
     def run(self, tasks: Sequence[Task]) -> Iterator[list[dict[str, Any]]]:

@@ -146,10 +146,10 @@ def _analyze_one(options: Mapping[str, Any]) -> Callable[[str, str | None], dict
         if output is not None:
             import json
 
-            from mezzo.io.textfile import write_text_atomic
+            from mezzo.io.atomic import write_text
 
             text = json.dumps(_json_ready(figures), indent=2, allow_nan=False) + "\n"
-            write_text_atomic(output, text, overwrite=True)
+            write_text(output, text, overwrite=True)
         scalars = {k: v for k, v in figures.items() if k != "path"}
         if "psr_median_db" in scalars:  # psr_db = {"median", "min"} repeats psr_median_db, psr_min_db
             scalars.pop("psr_db", None)

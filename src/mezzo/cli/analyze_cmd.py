@@ -21,7 +21,7 @@ def analyze(
     layout: str | None = typer.Option(None, "--layout", help=LAYOUT_HELP, show_default=False),
     hop_s: float = typer.Option(0.1, "--hop-s", help="Spacing of the momentary/short-term series, s (multiple of 0.01)."),
     series: Path | None = typer.Option(None, "--series", help="Write the momentary and short-term series to this CSV (one FILE only).", show_default=False),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --series file."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing --series and --plot files."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     loudness_only: bool = typer.Option(False, "--loudness-only", help="Only loudness and peaks: skip the dynamics map, dynamic range and tempo (fastest)."),
     all_readings: bool = typer.Option(False, "--all", help="Also report low-confidence hairpins, tempo changes, build-ups and drops (each reading carries its confidence)."),
@@ -35,6 +35,11 @@ def analyze(
         raise typer.BadParameter("--series takes one FILE at a time", param_hint="--series")
     if plot is not None and len(files) != 1:
         raise typer.BadParameter("--plot takes one FILE at a time", param_hint="--plot")
+    from mezzo.io.atomic import check_target
+
+    for target in (series, plot):  # refused before the work, not after it
+        if target is not None:
+            check_target(target, overwrite=overwrite, inputs=files)
     dynamics = not loudness_only
     results: list[dict[str, Any]] = []
     failures = 0
@@ -55,7 +60,7 @@ def analyze(
         if plot is not None:
             from mezzo.report.plots import plot_analysis
 
-            plot_analysis(result, plot, title=path.name)
+            plot_analysis(result, plot, title=path.name, overwrite=overwrite)
         results.append(result.to_dict())
         if not json_output:
             _print_table(result)
@@ -68,14 +73,14 @@ def analyze(
 def _write_series(path: Path, result: Any, *, overwrite: bool) -> None:
     import numpy as np
 
-    from mezzo.io.textfile import write_text_atomic
+    from mezzo.io.atomic import write_text
 
     short = dict(zip(np.round(result.short_term_times_s, 6), result.short_term_lufs, strict=True))
     lines = ["time_s,momentary_lufs,short_term_lufs"]
     for t, m in zip(result.momentary_times_s, result.momentary_lufs, strict=True):
         s = short.get(round(float(t), 6))
         lines.append(f"{t:.3f},{_csv(m)},{_csv(s)}")
-    write_text_atomic(path, "\n".join(lines) + "\n", overwrite=overwrite)
+    write_text(path, "\n".join(lines) + "\n", overwrite=overwrite)
 
 
 def _csv(value: float | None) -> str:

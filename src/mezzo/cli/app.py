@@ -1,14 +1,17 @@
 """Entry point of the ``mezzo`` command.
 
-Exit codes: 0 success, 1 input or processing error, 2 usage error (including
-an out-of-range parameter). Errors are
-one line on stderr (``mezzo: error: …``); ``--debug`` shows the traceback.
+Exit codes: 0 success, 1 input or processing error (including the
+environment: a full disk, a closed stdout), 2 usage error (including an
+out-of-range parameter), 130 after Ctrl-C, 143 after SIGTERM. Errors are one
+line on stderr (``mezzo: error: …``) naming the command's flags; ``--debug``
+shows the traceback. Signals and stdout follow :mod:`mezzo.cli._signals`.
 Heavy modules (numba, scipy, matplotlib) are imported inside the commands, so
 ``mezzo --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
@@ -62,38 +65,68 @@ stems_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI and map errors to one-line messages and exit codes."""
+    """Run the CLI and map errors to one-line messages and exit codes (see :mod:`mezzo.cli._exit`)."""
+    from mezzo.cli import _signals
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    with _signals.policy():
+        code = _run(args)
+    sys.exit(code)
+
+
+def _run(args: list[str]) -> int:
+    """Run the command; return its exit code after printing any error as one line."""
+    from mezzo.cli import _exit, _signals
     from mezzo.errors import MezzoError, ParameterError
 
-    args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+
+    def fail(message: str, code: int) -> int:
+        message = _exit.one_line(_exit.cli_words(message, _exit.flags_of(args)))
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"mezzo: error: {message}\n")
+            sys.stderr.flush()
+        return code
+
     try:
+        _signals.check_stdout()
         # Outside standalone mode typer returns the exit code of typer.Exit (and of Ctrl-C).
         code = app(args=args, prog_name="mezzo", standalone_mode=False)
+        _signals.flush_stdout()
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except typer.Abort:
-        sys.stderr.write("mezzo: interrupted\n")
-        sys.exit(130)
+        code = 130
     except typer.TyperException as exc:  # usage errors (click's, as vendored by typer): exit 2
         exc.show()  # type: ignore[attr-defined]
-        sys.exit(getattr(exc, "exit_code", 2))
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
-        sys.stderr.write("mezzo: interrupted\n")
-        sys.exit(130)
+        code = 130
+    except _signals.Terminated as exc:
+        sys.stderr.write("mezzo: terminated\n")
+        return 128 + exc.signum
+    except _signals.StdoutError as exc:
+        _signals.silence_stdout()
+        return fail(str(exc), 1)
     except MezzoError as exc:
         if debug:
             raise
-        sys.stderr.write(f"mezzo: error: {exc}\n")
-        sys.exit(2 if isinstance(exc, ParameterError) else 1)
+        return fail(str(exc), 2 if isinstance(exc, ParameterError) else 1)
+    except OSError as exc:  # the environment (a folder that is a file, a full disk...), not a bug
+        if debug:
+            raise
+        from mezzo.io.atomic import os_error
+
+        name = exc.filename if isinstance(exc.filename, str) else "mezzo"
+        return fail(str(os_error(name, exc)), 1)
     except Exception as exc:  # a bug: still one line, unless --debug
         if debug:
             raise
-        sys.stderr.write(
-            f"mezzo: error: unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it\n"
-        )
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        return fail(f"unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it", 1)
+    if code == 130 or _signals.interrupted():
+        sys.stderr.write("mezzo: interrupted\n")
+        return 130
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

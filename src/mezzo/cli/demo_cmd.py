@@ -37,7 +37,7 @@ def demo(
     from mezzo import demo as demo_track
     from mezzo import io
     from mezzo.analysis import analyze
-    from mezzo.io.textfile import write_text_atomic
+    from mezzo.io.atomic import write_text
     from mezzo.mastering.master import master_file
     from mezzo.meters.audibility import audibility
     from mezzo.mixing import fix_buried
@@ -52,8 +52,8 @@ def demo(
     io.write(wav, shaped, sample_rate, subtype="PCM_24", overwrite=True)
     result = analyze(wav, dynamics=True)
     report = out_dir / "demo-analysis.json"
-    write_text_atomic(report, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
-    plot = plot_analysis(result, out_dir / "demo-loudness.png", title="mezzo demo track")
+    write_text(report, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
+    plot = plot_analysis(result, out_dir / "demo-loudness.png", title="mezzo demo track", overwrite=True)
 
     parts = demo_track.stems(seed=seed)
     lead = parts["lead"]
@@ -63,20 +63,21 @@ def demo(
     io.write(lead_out, compressed, sample_rate, subtype="PCM_24", overwrite=True)
     lead_plot = plot_gain_reduction(
         lead, compressed, gain_db, sample_rate, out_dir / "lead-compression.png",
-        title="Demo lead through Compressor.preset('vocal')",
+        title="Demo lead through Compressor.preset('vocal')", overwrite=True,
     )
     mastered = out_dir / "demo-master.wav"
     master_report = master_file(wav, mastered, preset="spotify", overwrite=True)
     master_json = out_dir / "demo-master.json"
-    write_text_atomic(master_json, json.dumps(master_report.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
+    write_text(master_json, json.dumps(master_report.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
     # The stems get the same written dynamics as the track (gain is linear: they still sum to it).
     shaped = {name: apply_marks(part, sample_rate, DEMO_MARKS) for name, part in parts.items()}
     stems_result = audibility(shaped, sample_rate)
-    stems_plot = plot_stems(stems_result, out_dir / "demo-stems.png", title="Demo stems: audibility in the mix")
+    stems_plot = plot_stems(stems_result, out_dir / "demo-stems.png", title="Demo stems: audibility in the mix",
+                            overwrite=True)
     fixed = fix_buried(shaped, sample_rate, stem=DEMO_FIX_STEM, strict=False)
     stems_json = out_dir / "demo-stems.json"
     payload = {**stems_result.to_dict(series=False), "fix": fixed.to_dict()}
-    write_text_atomic(stems_json, json.dumps(payload, indent=2, allow_nan=False) + "\n", overwrite=True)
+    write_text(stems_json, json.dumps(payload, indent=2, allow_nan=False) + "\n", overwrite=True)
     html = write_report(wav, out_dir / "report.html", compare=mastered, title="mezzo demo: before and after mastering",
                         overwrite=True, stems=stems_result)
     if not quiet:

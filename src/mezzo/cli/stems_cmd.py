@@ -47,6 +47,10 @@ def stems(
         raise ParameterError("--fix NAME and --out-dir DIR go together: give both to write the fixed stems")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ParameterError(f"--plot {str(plot)!r} has suffix {plot.suffix!r}: expected .png, .svg or .pdf")
+    if plot is not None:  # refused before the work, not after it
+        from mezzo.io.atomic import check_target
+
+        check_target(plot, overwrite=overwrite, inputs=files)
     if fix is None:
         with progress_bar("stems", 0, quiet=quiet) as update:
             from mezzo.meters.audibility import audibility
@@ -68,7 +72,8 @@ def stems(
     if plot is not None:
         from mezzo.report.plots import plot_stems
 
-        plot_stems(result, plot, title="Stems: audibility in the mix" + (f" (before fixing {fix})" if fix else ""))
+        plot_stems(result, plot, title="Stems: audibility in the mix" + (f" (before fixing {fix})" if fix else ""),
+                   overwrite=overwrite)
     if json_output:
         payload = result.to_dict(series=series)
         if fixed is not None:

@@ -9,16 +9,19 @@ import soundfile as sf
 
 from mezzo._validate import check_range
 from mezzo.errors import ParameterError
-from mezzo.io.read import (
+from mezzo.io.common import (
     EXACT_FRAMES,
+    FLOAT_SUBTYPES,
     AudioInfo,
     PathLike,
     check_dtype,
+    check_finite,
     damaged_error,
     file_error,
     no_audio_error,
-    open_source,
+    quiet_decoder,
 )
+from mezzo.io.read import open_source
 
 __all__ = ["BlockReader", "blocks"]
 
@@ -58,7 +61,8 @@ class BlockReader:
     ------
     AudioFileError
         At construction for a missing, empty, truncated, unsupported file or
-        one with no samples; during iteration for a file that is damaged.
+        one with no samples; during iteration for a file that is damaged or
+        (float files) holds NaN or infinite samples.
 
     Notes
     -----
@@ -100,6 +104,7 @@ class BlockReader:
         self.sample_rate = self.info.sample_rate
         self.channels = self.info.channels
         self._started = False
+        self._frames_read = 0
         if isinstance(self._source, sf.SoundFile) and self.info.frames == 0:
             self.close()
             raise no_audio_error(self.info.path)
@@ -141,9 +146,14 @@ class BlockReader:
         source = self._source
         if isinstance(source, sf.SoundFile):
             try:
-                return source.read(frames, dtype=self.dtype, always_2d=True)
+                with quiet_decoder(self.info.format == "MP3"):
+                    got = source.read(frames, dtype=self.dtype, always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as exc:
                 raise damaged_error(self.info.path, exc) from None
+            if self.info.subtype in FLOAT_SUBTYPES:
+                check_finite(self.info.path, got, self._frames_read, self.sample_rate)
+            self._frames_read += len(got)
+            return got
         return source.read_frames(frames).astype(self.dtype, copy=False)
 
     def _generate(self) -> Iterator[np.ndarray]:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mezzo.io.read import (
+from mezzo.io.common import (
     FFMPEG_EXTENSIONS,
     AudioInfo,
     extension,

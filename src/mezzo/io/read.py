@@ -1,4 +1,4 @@
-"""Reading audio files: :class:`AudioInfo`, :func:`info` and :func:`read`.
+"""Reading audio files: :func:`info` and :func:`read` (and :func:`open_source` for blocks).
 
 Everything libsndfile reads goes through python-soundfile (WAV, WAVEX, W64,
 RF64, AIFF, FLAC, OGG/Vorbis, Ogg Opus, CAF, and MP3 with libsndfile >= 1.1).
@@ -11,42 +11,31 @@ one-line message shaped ``'<path>': <what is wrong> — <what to do>``.
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import re
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
 
-from mezzo._validate import check_choice
-from mezzo.errors import AudioFileError
-from mezzo.results import to_dict
+from mezzo.io import ffmpeg
+from mezzo.io.common import (
+    EXACT_FRAMES,
+    FLOAT_SUBTYPES,
+    AudioInfo,
+    PathLike,
+    check_dtype,
+    check_file,
+    check_finite,
+    check_supported,
+    damaged_error,
+    file_error,
+    is_mpeg,
+    libsndfile_detail,
+    no_audio_error,
+    quiet_decoder,
+)
+from mezzo.io.ffmpeg import FfmpegSource
 
-if TYPE_CHECKING:
-    from mezzo.io.ffmpeg import FfmpegSource
-
-__all__ = ["AudioInfo", "info", "read"]
-
-PathLike = str | os.PathLike
-
-#: Separator between *what is wrong* and *what to do* in every io message.
-DASH = " — "
-
-#: dtypes that ``read`` and ``blocks`` return.
-DTYPES = ("float32", "float64")
-
-#: Extensions libsndfile never reads: these go straight to ffmpeg when soundfile fails.
-FFMPEG_EXTENSIONS = frozenset(
-    {
-        "3gp", "aac", "ac3", "adts", "alac", "amr", "ape", "dff", "dsf", "dts", "eac3",
-        "m4a", "m4b", "m4p", "mka", "mkv", "mov", "mp4", "mpc", "ra", "tta", "weba",
-        "webm", "wma", "wmv", "wv",
-    }
-)  # fmt: skip
-
-#: Formats whose frame count in the header is exact; a short read means damage.
-EXACT_FRAMES = frozenset({"WAV", "WAVEX", "W64", "RF64", "AIFF", "CAF", "FLAC", "AU"})
+__all__ = ["AudioInfo", "info", "open_source", "read"]
 
 #: Chunk sizes that writers put in a header when they stream and cannot seek back.
 _PLACEHOLDER_SIZE = 0x7FFF0000
@@ -62,88 +51,6 @@ _SIZE_LINE = re.compile(
 _READ_CHUNK_FRAMES = 1 << 20
 
 
-def file_error(path: PathLike, what: str, todo: str) -> AudioFileError:
-    """Return an AudioFileError with the message ``'<path>': <what> — <todo>``."""
-    return AudioFileError(f"{os.fspath(path)!r}: {what}{DASH}{todo}")
-
-
-def libsndfile_detail(exc: BaseException) -> str:
-    """Return libsndfile's reason for ``exc`` on one short line, without the path."""
-    text = getattr(exc, "error_string", None) or str(exc)
-    text = re.sub(r"^Error opening .*?: ", "", str(text))
-    text = re.sub(r"^Error\s*:\s*", "", " ".join(text.split())).rstrip(".")
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class AudioInfo:
-    """What a file holds, read from its header.
-
-    Attributes
-    ----------
-    path : str
-        The path as given.
-    sample_rate : int, Hz
-        Samples per second per channel.
-    channels : int, >= 1
-        Number of channels.
-    frames : int, >= 0
-        Samples per channel. Exact for PCM and FLAC; for files decoded by
-        ffmpeg it is estimated from the stream duration.
-    duration_s : float, s
-        ``frames / sample_rate``.
-    format : str
-        Container as libsndfile names it (``'WAV'``, ``'FLAC'``, ``'OGG'``...),
-        or for ffmpeg-decoded files the upper-case extension (``'M4A'``).
-    subtype : str
-        Encoding (``'PCM_16'``, ``'PCM_24'``, ``'FLOAT'``, ``'VORBIS'``...), or
-        the ffmpeg codec name in upper case (``'AAC'``).
-    """
-
-    path: str
-    sample_rate: int
-    channels: int
-    frames: int
-    duration_s: float
-    format: str
-    subtype: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-ready dict."""
-        return to_dict(self)
-
-
-def check_dtype(dtype: Any) -> str:
-    """Return ``dtype`` as ``'float32'`` or ``'float64'``, else raise ParameterError."""
-    try:
-        name = np.dtype(dtype).name
-    except TypeError:
-        name = dtype
-    return check_choice("dtype", name, DTYPES)
-
-
-def check_file(path: PathLike) -> str:
-    """Return ``path`` as a str if it names a non-empty readable file, else raise."""
-    try:
-        p = os.fspath(path)
-    except TypeError:
-        raise AudioFileError(f"{path!r}: is not a path{DASH}pass a str or pathlib.Path") from None
-    if not os.path.exists(p):
-        raise file_error(p, "no such file", "check the path and the spelling")
-    if os.path.isdir(p):
-        raise file_error(p, "is a folder, not an audio file", "give the path of a file in it")
-    if not os.access(p, os.R_OK):
-        raise file_error(p, "cannot be read (permission denied)", "check the file's permissions")
-    if os.path.getsize(p) == 0:
-        raise file_error(p, "is empty (0 bytes)", "export or copy the file again")
-    return p
-
-
-def extension(path: str) -> str:
-    """Return the lower-case extension of ``path`` without the dot."""
-    return os.path.splitext(path)[1].lower().lstrip(".")
-
-
 def open_source(path: PathLike) -> tuple[AudioInfo, sf.SoundFile | FfmpegSource]:
     """Open ``path`` for reading: a SoundFile, or an ffmpeg source when soundfile cannot.
 
@@ -152,11 +59,15 @@ def open_source(path: PathLike) -> tuple[AudioInfo, sf.SoundFile | FfmpegSource]
     """
     p = check_file(path)
     try:
-        handle = sf.SoundFile(p)
+        with quiet_decoder(is_mpeg(p)):
+            handle = sf.SoundFile(p)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        from mezzo.io import ffmpeg
-
         source = ffmpeg.open_source(p, libsndfile_error=libsndfile_detail(exc))
+        try:
+            check_supported(source.info)
+        except BaseException:
+            source.close()
+            raise
         return source.info, source
     try:
         _check_truncated(p, handle)
@@ -169,6 +80,7 @@ def open_source(path: PathLike) -> tuple[AudioInfo, sf.SoundFile | FfmpegSource]
             format=str(handle.format),
             subtype=str(handle.subtype),
         )
+        check_supported(audio_info)
     except BaseException:
         handle.close()
         raise
@@ -200,20 +112,6 @@ def _check_truncated(path: str, handle: sf.SoundFile) -> None:
         path,
         f"is truncated (the header promises {declared} bytes of audio, the file holds {actual})",
         "copy or export it again, or repair the header (e.g. sox --ignore-length)",
-    )
-
-
-def no_audio_error(path: str) -> AudioFileError:
-    """The error for a file that holds no samples."""
-    return file_error(path, "contains no audio (0 samples)", "check the export or the recording")
-
-
-def damaged_error(path: str, exc: BaseException, backend: str = "libsndfile") -> AudioFileError:
-    """The error for a file that fails while its samples are decoded."""
-    return file_error(
-        path,
-        f"is damaged or truncated ({backend}: {libsndfile_detail(exc)})",
-        "copy or export it again",
     )
 
 
@@ -302,19 +200,23 @@ def _read_soundfile(audio_info: AudioInfo, handle: sf.SoundFile, dtype: str) -> 
     out = np.empty((audio_info.channels, expected), dtype=dtype)
     chunk = np.empty((min(expected, _READ_CHUNK_FRAMES), audio_info.channels), dtype=dtype)
     done = 0
+    floats = audio_info.subtype in FLOAT_SUBTYPES
     try:
-        while done < expected:
-            want = min(expected - done, len(chunk))
-            got = handle.read(want, dtype=dtype, always_2d=True, out=chunk[:want])
-            n = len(got)
-            if n == 0:
-                break
-            out[:, done : done + n] = got.T
-            done += n
-        rest = None
-        if done == expected and audio_info.format not in EXACT_FRAMES:
-            # Compressed formats (MP3) estimate their length: take any frames past it.
-            rest = handle.read(dtype=dtype, always_2d=True)
+        with quiet_decoder(audio_info.format == "MP3"):
+            while done < expected:
+                want = min(expected - done, len(chunk))
+                got = handle.read(want, dtype=dtype, always_2d=True, out=chunk[:want])
+                n = len(got)
+                if n == 0:
+                    break
+                if floats:
+                    check_finite(audio_info.path, got, done, audio_info.sample_rate)
+                out[:, done : done + n] = got.T
+                done += n
+            rest = None
+            if done == expected and audio_info.format not in EXACT_FRAMES:
+                # Compressed formats (MP3) estimate their length: take any frames past it.
+                rest = handle.read(dtype=dtype, always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise damaged_error(audio_info.path, exc) from None
     if rest is not None and len(rest):

@@ -1,17 +1,14 @@
 """Writing audio files block by block, atomically: :func:`open_writer` and :class:`AudioWriter`.
 
-This is the one code path for atomic writing in mezzo: :func:`mezzo.io.write`
-is :func:`open_writer` fed with the whole array, and mastering streams its
-renders through :class:`AudioWriter`. Memory held is one block, however long
-the file.
+Audio outputs go through the one atomic-write helper of mezzo
+(:mod:`mezzo.io.atomic`): :func:`mezzo.io.write` is :func:`open_writer` fed
+with the whole array, and mastering streams its renders through
+:class:`AudioWriter`. Memory held is one block, however long the file.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
-import tempfile
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, NoReturn
@@ -20,49 +17,16 @@ import numpy as np
 import soundfile as sf
 
 from mezzo._validate import MAX_CHANNELS, check_range, check_sample_rate
-from mezzo.errors import AudioFileError, AudioInputError, ParameterError
-from mezzo.io.read import PathLike, file_error, libsndfile_detail
+from mezzo.errors import AudioInputError, ParameterError
+from mezzo.io.atomic import AtomicFile, check_target
+from mezzo.io.common import PathLike, file_error, libsndfile_detail
+from mezzo.io.formats import container, output_format
 
-# The format rules and target checks of mezzo.io.write (one set for every writer).
-from mezzo.io.write import _check_path, _check_target, _choose_format, _container
-
-__all__ = ["AudioWriter", "check_output", "open_writer", "output_format"]
+__all__ = ["AudioWriter", "check_output", "open_writer"]
 
 #: Sample types a block may have: floats (full scale ±1.0) or integer words
 #: already quantised (full scale of the integer type, left-justified).
 _BLOCK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int16), np.dtype(np.int32))
-
-
-def output_format(
-    path: PathLike,
-    *,
-    like: PathLike | None = None,
-    format: str | None = None,
-    subtype: str | None = None,
-) -> tuple[str, str]:
-    """Return the ``(format, subtype)`` that :func:`open_writer` would choose for ``path``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Output file; its extension names the container when it can.
-    like, format, subtype
-        As for :func:`mezzo.io.write`.
-
-    Returns
-    -------
-    tuple of str
-        libsndfile format and subtype names, e.g. ``('WAV', 'PCM_24')``. A WAV
-        that turns out to pass 4 GiB is still written as RF64.
-
-    Raises
-    ------
-    AudioFileError
-        The extension names no format and there is no ``like`` to follow.
-    ParameterError
-        ``format`` or ``subtype`` is not supported.
-    """
-    return _choose_format(_check_path(path), like, format, subtype)
 
 
 def check_output(
@@ -85,7 +49,7 @@ def check_output(
         The output is an input, exists without ``overwrite``, is a folder, or its
         folder is missing or not writable.
     """
-    _check_target(_check_path(path), overwrite, inputs)
+    check_target(path, overwrite=overwrite, inputs=inputs)
 
 
 def open_writer(
@@ -141,21 +105,23 @@ def open_writer(
     >>> writer.frames_written, writer.format, writer.subtype
     (3000, 'FLAC', 'PCM_24')
     """
-    p = _check_path(path)
     sample_rate = check_sample_rate(sample_rate)
     channels = _check_channels(channels)
-    fmt, sub = _choose_format(p, like, format, subtype)
-    _check_target(p, overwrite, inputs)
-    return AudioWriter(p, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint)
+    fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
+    check_target(path, overwrite=overwrite, inputs=inputs)
+    return AudioWriter(
+        path, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint, overwrite=overwrite
+    )
 
 
 class AudioWriter:
     """An audio file written block by block to a temporary file, renamed over its path on commit.
 
     Usually made by :func:`open_writer`, which checks the target and chooses
-    the format. Constructed directly it checks neither (the caller has, e.g.
-    for several outputs before any is rendered) and needs ``format`` and
-    ``subtype`` spelled out. The temporary file is created at construction.
+    the format. Constructed directly it does not check the target again (the
+    caller has, e.g. for several outputs before any is rendered) and needs
+    ``format`` and ``subtype`` spelled out. The temporary file is created at
+    construction.
 
     Parameters
     ----------
@@ -169,6 +135,9 @@ class AudioWriter:
         libsndfile format and subtype names (``'WAV'``, ``'PCM_24'``).
     frames_hint : int, >= 0, optional
         Expected samples per channel (a WAV past 4 GiB becomes RF64).
+    overwrite : bool
+        Replace an existing file on commit. Without it the commit fails if
+        the file appeared while this one was written.
 
     Attributes
     ----------
@@ -183,14 +152,16 @@ class AudioWriter:
 
     Notes
     -----
-    The temporary file is hidden (``.name.*.part``) in the target folder. On
-    :meth:`commit` it is closed, flushed to disk (``fsync``), renamed over
-    ``path`` with ``os.replace`` and the folder is flushed; on any error, on
-    :meth:`discard`, or when the writer is garbage-collected before commit, it
-    is removed: ``path`` is either untouched or complete. A new file gets 0666
-    less the umask; a replaced file keeps its permissions. Float blocks beyond
-    ±1.0 are clipped by libsndfile when it converts to integer PCM; nothing
-    else is done to the samples. One writer per thread.
+    The file goes through :class:`mezzo.io.atomic.AtomicFile`: a hidden, locked
+    temporary file (``.NAME.PID.XXXXXX.mezzo-part``) in the target folder,
+    flushed to disk (``fsync``) and renamed over ``path`` on :meth:`commit`,
+    removed on any error, on :meth:`discard`, or when the writer is
+    garbage-collected before commit: ``path`` is either untouched or complete.
+    Only a regular file is ever replaced. A new file gets 0666 less the umask;
+    a replaced file keeps its permissions. A full disk or a file-size limit is
+    reported as such. Float blocks beyond ±1.0 are clipped by libsndfile when
+    it converts to integer PCM; nothing else is done to the samples. One
+    writer per thread.
     """
 
     def __init__(
@@ -202,8 +173,8 @@ class AudioWriter:
         format: str,
         subtype: str,
         frames_hint: int | None = None,
+        overwrite: bool = False,
     ) -> None:
-        self.path = _check_path(path)
         self.sample_rate = check_sample_rate(sample_rate)
         self.channels = _check_channels(channels)
         fmt, sub = str(format).upper(), str(subtype).upper()
@@ -214,42 +185,30 @@ class AudioWriter:
             )
         if frames_hint is not None:
             frames_hint = int(check_range("frames_hint", frames_hint, 0, None, "samples"))
-        self.format = _container(fmt, sub, self.channels, frames_hint or 0)
+        self.format = container(fmt, sub, self.channels, frames_hint or 0)
         self.subtype = sub
         self.frames_written = 0
-        self.state = "open"
-        self._fd: int | None = None
-        self._tmp: str | None = None
         self._handle: sf.SoundFile | None = None
-        self._open()
+        self._file = AtomicFile(path, overwrite=overwrite, checked=True)
+        self.path = self._file.path
+        try:
+            self._handle = sf.SoundFile(
+                self._file.fd, "w", samplerate=self.sample_rate, channels=self.channels,
+                format=self.format, subtype=self.subtype, closefd=False,
+            )  # fmt: skip
+        except BaseException as exc:
+            self._fail(exc)
+
+    @property
+    def state(self) -> str:
+        """``'open'``, ``'committed'`` or ``'discarded'``."""
+        return self._file.state
 
     def __repr__(self) -> str:
         return (
             f"AudioWriter({self.path!r}, sample_rate={self.sample_rate}, channels={self.channels}, "
             f"format={self.format!r}, subtype={self.subtype!r}, state={self.state!r})"
         )
-
-    # --- life cycle ---------------------------------------------------------------------
-    def _open(self) -> None:
-        folder = os.path.dirname(os.path.abspath(self.path))
-        try:
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(self.path)}.", suffix=".part", dir=folder
-            )
-        except OSError as exc:
-            self.state = "discarded"
-            raise file_error(
-                self.path, f"cannot be created ({exc.strerror or exc})", "check the folder"
-            ) from None
-        self._fd, self._tmp = fd, tmp
-        try:
-            os.fchmod(fd, _new_file_mode(self.path))
-            self._handle = sf.SoundFile(
-                fd, "w", samplerate=self.sample_rate, channels=self.channels,
-                format=self.format, subtype=self.subtype, closefd=False,
-            )  # fmt: skip
-        except BaseException as exc:
-            self._fail(exc)
 
     def write(self, block: np.ndarray) -> None:
         """Append a block to the file.
@@ -290,9 +249,10 @@ class AudioWriter:
         ------
         AudioFileError
             Nothing was written (a file needs at least one sample), the writer
-            is not open, or the OS fails (the temporary file is then removed).
+            is not open, the file appeared meanwhile (without ``overwrite``), or
+            the OS fails (the temporary file is then removed).
         """
-        if self.state != "open" or self._handle is None or self._fd is None or self._tmp is None:
+        if self.state != "open" or self._handle is None:
             raise file_error(
                 self.path, f"writer is {self.state}", "open a new writer with mezzo.io.open_writer"
             )
@@ -302,17 +262,11 @@ class AudioWriter:
                 self.path, "no samples were written", "write at least one block before commit"
             )
         try:
-            self._handle.close()
-            self._handle = None
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
-            os.replace(self._tmp, self.path)
-            self._tmp = None
+            self._handle.close()  # libsndfile writes the final header here
         except BaseException as exc:
             self._fail(exc)
-        self.state = "committed"
-        _fsync_folder(os.path.dirname(os.path.abspath(self.path)))
+        self._handle = None
+        self._file.commit()
 
     def discard(self) -> None:
         """Close and delete the temporary file; :attr:`path` is left as it was.
@@ -323,16 +277,9 @@ class AudioWriter:
             with contextlib.suppress(Exception):
                 self._handle.close()
             self._handle = None
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-        if self._tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._tmp)
-            self._tmp = None
-        if self.state == "open":
-            self.state = "discarded"
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.discard()
 
     def __enter__(self) -> AudioWriter:
         return self
@@ -377,24 +324,23 @@ class AudioWriter:
         return data
 
     def _fail(self, exc: BaseException) -> NoReturn:
-        """Remove the temporary file and raise ``exc`` as a one-line AudioFileError when it is one."""
-        self.discard()
-        self.state = "discarded"
-        if isinstance(exc, AudioFileError):
+        """Remove the temporary file and raise ``exc`` as a one-line error naming the real cause.
+
+        libsndfile reports a full disk or a file-size limit as a vague "System
+        error"; the temporary file is probed to tell them apart.
+        """
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(Exception):
+                handle.close()
+        if not isinstance(exc, (sf.LibsndfileError, RuntimeError, OSError)):
+            self._file.discard()
             raise exc
-        if isinstance(exc, (sf.LibsndfileError, RuntimeError)):
-            raise file_error(
-                self.path,
-                f"cannot be written as {self.format} {self.subtype} (libsndfile: {libsndfile_detail(exc)})",
-                "check the format, subtype, sample rate and channel count",
-            ) from None
-        if isinstance(exc, OSError):
-            raise file_error(
-                self.path,
-                f"cannot be written ({exc.strerror or exc})",
-                "check free space and permissions",
-            ) from None
-        raise exc
+        fallback = (
+            f"cannot be written as {self.format} {self.subtype} (libsndfile: {libsndfile_detail(exc)})"
+            " — check the format, subtype, sample rate and channel count"
+        )
+        raise self._file.failure(exc, fallback) from None
 
 
 def _check_channels(channels: Any) -> int:
@@ -404,28 +350,3 @@ def _check_channels(channels: Any) -> int:
             f"channels={channels!r} is not a whole number: expected 1 to {MAX_CHANNELS}"
         )
     return int(number)
-
-
-def _new_file_mode(path: str) -> int:
-    """Mode for the output: an existing file's own, else 0666 less the umask."""
-    with contextlib.suppress(OSError):
-        return stat.S_IMODE(os.stat(path).st_mode)
-    umask = None
-    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("Umask:"):
-                umask = int(line.split()[1], 8)
-    if umask is None:  # pragma: no cover - non-Linux
-        umask = os.umask(0o022)
-        os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _fsync_folder(folder: str) -> None:
-    """Flush the folder entry of the renamed file (best effort)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -66,8 +66,11 @@ class FileSink:
     (:meth:`discard` drops the previous one); :meth:`commit` renames the last.
     """
 
-    def __init__(self, path: str, fmt: str, subtype: str, sample_rate: int, channels: int, frames: int) -> None:
+    def __init__(
+        self, path: str, fmt: str, subtype: str, sample_rate: int, channels: int, frames: int, *, overwrite: bool = False
+    ) -> None:
         self.path = path
+        self.overwrite = overwrite
         self.fmt = fmt
         self.subtype = subtype
         self.sample_rate = sample_rate
@@ -80,7 +83,7 @@ class FileSink:
         if self._writer is None:
             self._writer = AudioWriter(
                 self.path, self.sample_rate, self.channels,
-                format=self.fmt, subtype=self.subtype, frames_hint=self.frames,
+                format=self.fmt, subtype=self.subtype, frames_hint=self.frames, overwrite=self.overwrite,
             )  # fmt: skip
         self._writer.write(words if words is not None else values)
 

@@ -490,7 +490,7 @@ def _run_files(
     for inf, out, (fmt, sub) in zip(infos, outputs, formats, strict=True):
         rate = out_rate or inf.sample_rate
         frames = math.ceil(inf.frames * rate / inf.sample_rate)
-        sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames)
+        sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
         sinks.append(sink)
         items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, files.pcm_bits(sub)))
 

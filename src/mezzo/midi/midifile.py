@@ -2,16 +2,14 @@
 
 Only the events a tool means to change are changed: every other message (its
 time, order and bytes), the track order, the file type and the ticks per beat
-are kept. Writes are atomic (temporary file in the target folder, then
-``os.replace``).
+are kept. Writes are atomic (:mod:`mezzo.io.atomic`: temporary file in the
+target folder, fsync, then a rename).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -79,55 +77,24 @@ def check_midi(midi: Any, name: str = "midi") -> Any:
 def write_midi(
     path: str | os.PathLike[str], midi: Any, *, overwrite: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()
 ) -> str:
-    """Write ``midi`` atomically to ``path``.
+    """Write ``midi`` atomically to ``path`` (:class:`mezzo.io.atomic.AtomicFile`).
 
     Raises
     ------
     MidiFileError
-        The path is one of ``inputs``, exists without ``overwrite``, or its
-        folder is missing or not writable. Nothing is left behind on failure.
+        The path is one of ``inputs``, exists without ``overwrite``, is not a
+        regular file, its folder is missing or not writable, or the disk is full.
+        Nothing is left behind on failure.
     """
-    target = os.fspath(path)
-    for src in inputs:
-        same = False
-        with contextlib.suppress(OSError):
-            same = os.path.exists(target) and os.path.samefile(target, os.fspath(src))
-        if same:
-            raise MidiFileError(f"{target!r}: is the input file — write to another path")
-    if os.path.isdir(target):
-        raise MidiFileError(f"{target!r}: is a folder — give a file name")
-    if os.path.exists(target) and not overwrite:
-        raise MidiFileError(f"{target!r}: already exists — pass --overwrite to replace it")
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise MidiFileError(f"{target!r}: folder {folder!r} does not exist — create it first")
+    from mezzo.io.atomic import check_target, write_bytes
+
+    check_target(path, overwrite=overwrite, inputs=inputs, error=MidiFileError)
     buffer = io.BytesIO()
     try:
         midi.save(file=buffer)
     except (ValueError, TypeError) as exc:
-        raise MidiFileError(f"{target!r}: cannot encode the MIDI data ({exc})") from None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".mezzo-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise MidiFileError(f"{target!r}: cannot write there ({exc.strerror}) — choose another folder") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        if os.path.exists(target):
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+        raise MidiFileError(f"{os.fspath(path)!r}: cannot encode the MIDI data ({exc})") from None
+    return write_bytes(path, buffer.getvalue(), overwrite=overwrite, inputs=inputs, error=MidiFileError)
 
 
 def copy_midi(midi: Any) -> Any:

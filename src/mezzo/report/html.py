@@ -7,7 +7,6 @@ element: no scripts, no external files, no network. It opens from a USB stick.
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import datetime as _dt
 import html
@@ -152,27 +151,20 @@ def _plot_names(compare: bool, stems: bool = False) -> list[str]:
 def _check_outputs(
     path_in: Path, out_html: Path, compare: Path | None, png_dir: Path | None, overwrite: bool, stems: bool = False
 ) -> list[Path]:
+    from mezzo.io.atomic import check_target
+
     if out_html.suffix.lower() not in (".html", ".htm"):
         raise ParameterError(f"output={str(out_html)!r} has suffix {out_html.suffix!r}: expected .html")
-    for source in (path_in, compare):
-        if source is not None and os.path.abspath(source) == os.path.abspath(out_html):
-            raise ParameterError(f"output={str(out_html)!r} is an input file: choose another output path")
-    if out_html.is_dir():
-        raise AudioFileError(f"{str(out_html)!r}: is a folder — give a file name ending in .html")
-    if out_html.exists() and not overwrite:
-        raise AudioFileError(f"{str(out_html)!r}: already exists — pass --overwrite to replace it")
-    folder = out_html.resolve().parent
-    if not folder.is_dir():
-        raise AudioFileError(f"{str(out_html)!r}: folder {str(folder)!r} does not exist — create it first")
+    inputs = [p for p in (path_in, compare) if p is not None]
+    check_target(out_html, overwrite=overwrite, inputs=inputs)
     pngs: list[Path] = []
     if png_dir is not None:
         if png_dir.exists() and not png_dir.is_dir():
             raise AudioFileError(f"{str(png_dir)!r}: exists and is not a folder — choose a folder for the PNG files")
         pngs = [png_dir / f"{name}.png" for name in _plot_names(compare is not None, stems)]
-        if not overwrite:
+        if png_dir.is_dir():
             for png in pngs:
-                if png.exists():
-                    raise AudioFileError(f"{str(png)!r}: already exists — pass --overwrite to replace it")
+                check_target(png, overwrite=overwrite, inputs=inputs)
     return pngs
 
 
@@ -289,22 +281,28 @@ def write_report(
         plots["stems"] = figures.stems_png(stems_result, title=t["stems"])
 
     page = _page(name, path_in, compare_path, before, after, scan_in, scan_out, trace, plots, target, stems_result)
-    written: list[Path] = []
+    from mezzo.io.atomic import AtomicFile, commit_all
+
+    # Every output is written to its temporary file first, then all are renamed: a failure
+    # on the way leaves the old page and PNG files as they were.
+    outputs: list[AtomicFile] = []
     try:
         if png_path is not None:
-            png_path.mkdir(parents=True, exist_ok=True)
-            for png in pngs:
-                _write_bytes_atomic(png, plots[png.stem])
-                written.append(png)
-        from mezzo.io.textfile import write_text_atomic
+            try:
+                png_path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from mezzo.io.atomic import os_error
 
-        write_text_atomic(out_html, page, overwrite=overwrite)
-        os.chmod(out_html, 0o644)
-    except BaseException:
-        for png in written:  # all or nothing
-            with contextlib.suppress(OSError):
-                png.unlink()
-        raise
+                raise os_error(str(png_path / "loudness.png"), exc) from None
+            for png in pngs:
+                outputs.append(AtomicFile(png, overwrite=overwrite))
+                outputs[-1].write(plots[png.stem])
+        outputs.append(AtomicFile(out_html, overwrite=overwrite))
+        outputs[-1].write(page.encode("utf-8"))
+        commit_all(outputs)
+    finally:
+        for item in outputs:
+            item.discard()
     return out_html
 
 
@@ -317,24 +315,6 @@ def _stems_result(stems: Any) -> Any:
     if isinstance(stems, AudibilityResult):
         return stems
     return audibility([os.fspath(p) for p in stems])
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise AudioFileError(f"{str(path)!r}: cannot write there ({exc.strerror}) — choose another folder") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------

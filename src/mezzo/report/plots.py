@@ -6,16 +6,14 @@ this module costs nothing.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mezzo.errors import AudioFileError, ParameterError
+from mezzo.errors import ParameterError
 from mezzo.marks import MARKINGS
 
 __all__ = [
@@ -41,7 +39,9 @@ _COLOURS = {
 }
 
 
-def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def plot_loudness(
+    result: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
+) -> Path:
     """Write a plot of loudness over time (momentary, short-term, integrated).
 
     Parameters
@@ -57,6 +57,8 @@ def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | Non
         ``.pdf``. It is written atomically: a temporary file in the same folder, then a rename.
     title : str, optional
         Title above the plot; default ``"Loudness"``.
+    overwrite : bool
+        Replace an existing file (only a regular file is ever replaced).
 
     Returns
     -------
@@ -69,7 +71,8 @@ def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | Non
         If ``path`` has another suffix or ``result`` lacks the series, or a series and its
         times differ in length.
     AudioFileError
-        If the file cannot be written (missing folder, no permission).
+        If the file exists without ``overwrite``, is not a regular file, or cannot be
+        written (missing folder, no permission, full disk).
 
     Notes
     -----
@@ -77,7 +80,7 @@ def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | Non
     Tech 3341); the integrated level is drawn as a horizontal line. Loudness below the
     absolute gate (-70 LUFS) is not drawn. Silence gives a valid plot with a note.
     """
-    path, fmt = _output(path)
+    path, fmt = _output(path, overwrite)
     momentary_t, momentary = _series(result, "momentary")
     short_t, short = _series(result, "short_term")
     integrated = _number(result, "integrated_lufs")
@@ -166,7 +169,7 @@ def plot_loudness(result: Any, path: str | os.PathLike[str], *, title: str | Non
         va="center",
     )
     _stats(fig, integrated, lra, true_peak)
-    _save_atomic(fig, path, fmt)
+    _save_atomic(fig, path, fmt, overwrite)
     return path
 
 
@@ -268,39 +271,30 @@ def _stats(fig: Any, integrated: float | None, lra: float | None, true_peak: flo
     )
 
 
-def _output(path: str | os.PathLike[str]) -> tuple[Path, str]:
-    """Return the plot's path and its image format, or raise ParameterError for another suffix."""
+def _output(path: str | os.PathLike[str], overwrite: bool) -> tuple[Path, str]:
+    """The plot's path and image format; refuse another suffix or a target mezzo must not write.
+
+    Checked before anything is drawn, so a refusal costs nothing.
+    """
+    from mezzo.io.atomic import check_target
+
     path = Path(os.fspath(path))
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ParameterError(f"path={str(path)!r} has suffix {path.suffix!r}: expected .png, .svg or .pdf")
+    check_target(path, overwrite=overwrite)
     return path, fmt
 
 
-def _save_atomic(fig: Any, path: Path, fmt: str) -> None:
-    """Save ``fig`` to a temporary file next to ``path``, then rename it into place."""
-    folder = path.parent
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
-    except OSError as error:
-        raise AudioFileError(
-            f"{str(path)!r}: cannot write the plot ({error.strerror}); "
-            "check that the folder exists and is writable"
-        ) from None
-    os.close(fd)
-    try:
-        fig.savefig(temp_name, format=fmt, dpi=DPI)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(error, OSError):
-            raise AudioFileError(
-                f"{str(path)!r}: cannot write the plot ({error.strerror or error}); "
-                "check the path and free space"
-            ) from None
-        raise
+def _save_atomic(fig: Any, path: Path, fmt: str, overwrite: bool) -> None:
+    """Save ``fig`` through :class:`mezzo.io.atomic.AtomicFile` (temporary file, then a rename)."""
+    from mezzo.io.atomic import AtomicFile
+
+    with AtomicFile(path, overwrite=overwrite) as out:
+        try:
+            fig.savefig(out.file(), format=fmt, dpi=DPI)
+        except OSError as exc:
+            raise out.failure(exc) from None
 
 
 #: Colours of the markings lane, ppp (pale) to fff (dark red).
@@ -340,7 +334,9 @@ def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
         ax.plot([f.start_s, f.end_s], [0.05, 0.05], color=FLAT_COLOUR, linewidth=3.5, solid_capstyle="butt")
 
 
-def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def plot_analysis(
+    analysis: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
+) -> Path:
     """Write a plot of loudness with the dynamics map and tempo lanes.
 
     Three rows sharing the time axis: loudness (momentary, short-term, integrated) with
@@ -357,13 +353,15 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
         ``.png`` (1400 x 900 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
     title : str, optional
         Title above the plot; default ``"Dynamics"``.
+    overwrite : bool
+        Replace an existing file (only a regular file is ever replaced).
 
     Returns
     -------
     pathlib.Path
         The path written.
     """
-    path, fmt = _output(path)
+    path, fmt = _output(path, overwrite)
     loud = getattr(analysis, "loudness", analysis)
     momentary_t, momentary = _series(loud, "momentary")
     short_t, short = _series(loud, "short_term")
@@ -452,7 +450,7 @@ def plot_analysis(analysis: Any, path: str | os.PathLike[str], *, title: str | N
     fig.text(0.06, 0.965, title if title is not None else "Dynamics", fontsize=15,
              fontweight="bold", ha="left", va="center")
     _stats(fig, integrated, _number(loud, "loudness_range_lu"), _number(loud, "true_peak_dbtp"))
-    _save_atomic(fig, path, fmt)
+    _save_atomic(fig, path, fmt, overwrite)
     return path
 
 
@@ -464,6 +462,7 @@ def plot_gain_reduction(
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write a plot of a processor's work: waveform before and after, and the gain in dB.
 
@@ -479,13 +478,15 @@ def plot_gain_reduction(
         ``.png`` (1400 x 600 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
     title : str, optional
         Title above the plot; default ``"Gain reduction"``.
+    overwrite : bool
+        Replace an existing file (only a regular file is ever replaced).
 
     Returns
     -------
     pathlib.Path
         The path written.
     """
-    path, fmt = _output(path)
+    path, fmt = _output(path, overwrite)
     x0, x1, gain = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (before, after, gain_db))
     n = x0.shape[1]
     if x1.shape[1] != n or gain.shape[1] != n:
@@ -524,7 +525,7 @@ def plot_gain_reduction(
     gr.set_xlim(0.0, end_s)
     gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
     fig.suptitle(title or "Gain reduction", x=0.06, ha="left", fontsize=14, fontweight="bold")
-    _save_atomic(fig, path, fmt)
+    _save_atomic(fig, path, fmt, overwrite)
     return path
 
 
@@ -586,7 +587,9 @@ def draw_stems_lane(ax: Any, result: Any, *, label_spans: bool = True) -> None:
               frameon=False, fontsize=10)
 
 
-def plot_stems(result: Any, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def plot_stems(
+    result: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
+) -> Path:
     """Write a plot of the stems lane: which stem is buried, when, and by what.
 
     Parameters
@@ -598,13 +601,15 @@ def plot_stems(result: Any, path: str | os.PathLike[str], *, title: str | None =
         written atomically.
     title : str, optional
         Title above the plot; default ``"Stems: audibility in the mix"``.
+    overwrite : bool
+        Replace an existing file (only a regular file is ever replaced).
 
     Returns
     -------
     pathlib.Path
         The path written.
     """
-    path, fmt = _output(path)
+    path, fmt = _output(path, overwrite)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -622,5 +627,5 @@ def plot_stems(result: Any, path: str | os.PathLike[str], *, title: str | None =
     ax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
     fig.text(0.08, 1.0 - 0.22 / height_in, title if title is not None else "Stems: audibility in the mix",
              fontsize=14, fontweight="bold", ha="left", va="center")
-    _save_atomic(fig, path, fmt)
+    _save_atomic(fig, path, fmt, overwrite)
     return path
