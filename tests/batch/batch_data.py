@@ -72,8 +72,8 @@ def abspaths(root: Path, rels) -> set[str]:
 
 
 def leftovers(folder: Path) -> list[Path]:
-    """Temporary files left by an interrupted write (``.part`` / ``.tmp``)."""
-    return [p for p in folder.rglob("*") if p.name.endswith((".part", ".tmp"))]
+    """Temporary files left by an interrupted write (``.mezzo-part``, older ``.part`` / ``.tmp``)."""
+    return [p for p in folder.rglob("*") if p.name.endswith((".mezzo-part", ".part", ".tmp"))]
 
 
 @pytest.fixture(scope="session")

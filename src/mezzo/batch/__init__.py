@@ -24,16 +24,21 @@ from mezzo.batch.walk import Source, albums, expand
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.results import to_dict
 
-__all__ = ["JOBS", "BatchSummary", "run", "summarize", "to_dataframe"]
+__all__ = ["JOBS", "BatchSummary", "default_results", "run", "summarize", "to_dataframe"]
 
-#: Name of the results file written in the output folder when none is given.
-DEFAULT_RESULTS = "results.csv"
+#: Name of the results file written in the output folder when none is given: one per job,
+#: so ``analyze`` and ``master`` runs into the same folder keep their own tables.
+DEFAULT_RESULTS = "results-{job}.csv"
+
+
+def default_results(out_dir: PathArg, job: str) -> str:
+    """The results table of ``job`` in ``out_dir`` when none is given (``results-<job>.csv``)."""
+    return os.path.join(os.fspath(out_dir), DEFAULT_RESULTS.format(job=job))
 
 #: Slack when comparing modification times, s (file systems store them coarsely).
 MTIME_SLACK_S = 1e-3
 
 PathArg = str | os.PathLike[str]
-
 
 @dataclass(frozen=True, slots=True)
 class BatchSummary:
@@ -192,8 +197,9 @@ def run(
         ``'local'`` for a ``dask.distributed.LocalCluster``, or a scheduler address
         (``'tcp://host:8786'``); default: a local process pool.
     results : path, optional
-        Results table (``.csv``, ``.jsonl``, ``.parquet``). Default: ``results.csv`` in
-        ``out_dir`` when there is one, else none (rows are only returned).
+        Results table (``.csv``, ``.jsonl``, ``.parquet``). Default: ``results-<job>.csv``
+        in ``out_dir`` when there is one (each job its own table), else none (rows are
+        only returned). A table that holds the rows of another job is refused.
     force : bool
         Redo files already done.
     album : bool
@@ -242,18 +248,24 @@ def run(
     if not roots:
         raise ParameterError("paths is empty: give at least one folder, glob or file")
     if spec.needs_out_dir and out_dir is None:
-        raise ParameterError(f"out_dir is required for {job}: give --out-dir DIR for the processed files")
+        raise ParameterError(f"out_dir is required for {job}: give the folder for the processed files")
     out = None if out_dir is None else os.path.abspath(os.fspath(out_dir))
     if out is not None and os.path.exists(out) and not os.path.isdir(out):
-        raise AudioFileError(f"{out!r}: is a file, not a folder — give a folder for --out-dir")
+        raise AudioFileError(f"{out!r}: is a file, not a folder — give a folder for out_dir")
     if results is None and out is not None:
-        results = os.path.join(out, DEFAULT_RESULTS)
+        results = default_results(out, spec.name)
     table = ResultsFile(results) if results is not None else None
 
     sources = expand(roots, exclude=[out] if out else [])
     if not sources:
         raise AudioFileError(f"no audio files found in {', '.join(map(repr, roots))} — check the paths")
     previous = table.load() if table is not None else {}
+    others = sorted({str(r.get("job")) for r in previous.values() if r.get("job") not in (None, spec.name)})
+    if others and table is not None:
+        raise ParameterError(
+            f"results={table.path!r} holds the rows of batch {' and '.join(others)}: each job keeps its "
+            f"own table — give another results file for {spec.name} (the default is {DEFAULT_RESULTS.format(job=spec.name)!r})"
+        )
     tasks, final = _plan(spec, sources, out, previous, options, force=bool(force), album=bool(album))
     rows: dict[str, dict[str, Any]] = dict(final)
     if dry_run:

@@ -1,11 +1,11 @@
 """The results table of a batch: one row per file, in CSV, JSON lines or Parquet.
 
 CSV and JSON lines grow by appending one whole line per finished file (one ``write``
-call on a file opened for appending), so an interrupted run leaves every finished row
-readable; a line cut short by a crash is dropped when the file is read back. Whenever
-the set of CSV columns grows, and at the end of every run, the file is rewritten
-atomically (temporary file in the same folder, then ``os.replace``) with one row per
-input file, the newest. Parquet cannot be appended to: it is rewritten atomically at
+call on a file opened for appending, then ``fsync``); a write that fails (full disk,
+file-size limit) is cut back, so a row is in the file whole or not at all, and a line
+cut short by a crash is dropped when the file is read back. Whenever the set of CSV
+columns grows, and at the end of every run, the file is rewritten atomically
+(:mod:`mezzo.io.atomic`) with one row per input file, the newest. Parquet cannot be appended to: it is rewritten atomically at
 checkpoints (every :data:`PARQUET_CHECKPOINT_S` seconds) and at the end, and needs
 ``pyarrow``.
 """
@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterable
 from typing import Any
 
 from mezzo.errors import AudioFileError, ParameterError
+from mezzo.io.atomic import AtomicFile, os_error
 
 __all__ = ["FORMATS", "LEADING_COLUMNS", "ResultsFile", "results_format"]
 
@@ -148,7 +149,7 @@ class ResultsFile:
                 rows = self._parse_csv(text) if self.format == "csv" else self._parse_jsonl(text)
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise AudioFileError(
-                f"{self.path!r}: cannot read the results file ({exc}) — move it away or pass --force"
+                f"{self.path!r}: cannot read the results file ({exc}) — move it away or pass force=True"
             ) from None
         out: dict[str, dict[str, Any]] = {}
         for row in rows:
@@ -237,56 +238,58 @@ class ResultsFile:
         return buffer.getvalue()
 
     def _append(self, row: dict[str, Any]) -> None:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        """Append one whole line (one ``write``, then ``fsync``); on failure cut the file back."""
         data = self._line(row).encode("utf-8")
-        while data:
-            written = os.write(self._fd, data)
-            data = data[written:]
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            size = os.fstat(self._fd).st_size
+            try:
+                written = os.write(self._fd, data)
+                if written != len(data):  # a short write: the disk filled up mid-line
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                os.fsync(self._fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, size)  # shrinking needs no space: the row is gone whole
+                raise
+        except OSError as exc:
+            raise os_error(self.path, exc) from None
 
     def _close_fd(self) -> None:
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.fsync(self._fd)
-            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
             self._fd = None
 
     def _rewrite(self) -> None:
+        """Write the whole table to a new file and rename it over the old one (atomically)."""
         self._close_fd()  # the old inode is replaced; appends go to the new file
         folder = os.path.dirname(self.path)
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".part", dir=folder)
         try:
-            if self.format == "parquet":
-                os.close(fd)
-                self._write_parquet(tmp)
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise os_error(self.path, exc) from None
+        with AtomicFile(self.path, overwrite=True) as out:
+            try:
+                if self.format == "parquet":
+                    self._write_parquet(out.file())
+                else:
+                    lines = []
                     if self.format == "csv":
-                        handle.write(self._line(dict(zip(self._columns, self._columns, strict=True))))
-                    for row in self._rows.values():
-                        handle.write(self._line(row))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                        lines.append(self._line(dict(zip(self._columns, self._columns, strict=True))))
+                    lines.extend(self._line(row) for row in self._rows.values())
+                    out.write("".join(lines).encode("utf-8"))
+            except OSError as exc:
+                raise out.failure(exc) from None
         self._last_checkpoint = time.monotonic()
         self._dirty = False
 
-    def _write_parquet(self, target: str) -> None:
+    def _write_parquet(self, target: Any) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         columns = {c: [clean_value(r.get(c)) for r in self._rows.values()] for c in self._columns}
         pq.write_table(pa.table(columns), target)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

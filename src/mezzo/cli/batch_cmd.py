@@ -37,7 +37,7 @@ WORKERS = typer.Option(None, "--workers", "-j", help="Worker processes (default:
 SCHEDULER = typer.Option(None, "--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address "
                          "such as tcp://host:8786 (workers must see the same paths).", show_default=False)
 RESULTS = typer.Option(None, "--results", help="Results table: .csv, .jsonl or .parquet (default: "
-                       "OUT_DIR/results.csv). A rerun continues it.", show_default=False)
+                       "OUT_DIR/results-JOB.csv, one per job). A rerun continues it.", show_default=False)
 FORCE = typer.Option(False, "--force", help="Redo files already done (row ok and output newer than the input).")
 JSON_OPT = typer.Option(False, "--json", help="Print the summary and every row as JSON on stdout.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
@@ -64,7 +64,7 @@ def _run(
     results: Path | None, force: bool, album: bool, options: dict[str, Any], json_output: bool, quiet: bool,
     dry_run: bool,
 ) -> None:
-    from mezzo.batch import DEFAULT_RESULTS, run, summarize
+    from mezzo.batch import default_results, run, summarize
 
     start = time.perf_counter()
     bar = _FileBar(f"batch {job}", quiet=quiet)
@@ -82,7 +82,7 @@ def _run(
         _print_plan(job, rows, json_output=json_output)
         return
     summary = summarize(rows, time.perf_counter() - start)
-    table = results if results is not None else (out_dir / DEFAULT_RESULTS if out_dir is not None else None)
+    table = results if results is not None else (default_results(out_dir, job) if out_dir is not None else None)
     failed = [r for r in rows if r.get("status") == "failed"]
     if json_output:
         print_json({"summary": summary.to_dict(), "results": None if table is None else str(table), "rows": rows})
