@@ -12,7 +12,10 @@ read from memory once:
 4. exact sums over a 10 ms sub-block grid; every 100 ms they give the 400 ms
    gating block (75 % overlap) and the 3 s short-term block, whose loudness
    goes into fixed-size histograms (count and energy sum per 0.01 LU bin),
-   so memory does not grow with the length of the input.
+   so memory does not grow with the length of the input. A block louder than
+   the histograms' top (+30 LUFS: float input far beyond full scale) is handed
+   back exactly, in an overflow list the meter keeps as a sparse histogram, so
+   any finite level is measured.
 """
 
 from __future__ import annotations
@@ -24,8 +27,7 @@ import numpy as np
 from mezzo.kernels._jit import kernel
 
 #: Histogram range and resolution (LUFS). Blocks at or below the absolute gate
-#: are not counted; blocks above the top go into the last bin (their energy is
-#: still summed exactly).
+#: are not counted; blocks above the top are written to the overflow lists.
 HIST_FLOOR_LUFS = -70.0
 HIST_BINS_PER_LU = 100
 HIST_BINS = 10000  # -70 … +30 LUFS
@@ -40,7 +42,9 @@ I_SAMPLES = 0  # samples processed so far
 I_SUB = 1  # completed 10 ms sub-blocks
 I_RING_POS = 2  # write position in the per-sample ring
 I_RING_POS_M = 3  # position of the sample leaving the 400 ms window
-I_SIZE = 4
+I_OVER_GATE = 4  # energies written to over_gate since the meter last read them
+I_OVER_SHORT = 5  # energies written to over_short since the meter last read them
+I_SIZE = 6
 # fstate layout
 F_SUB_ACC = 0  # energy of the sub-block in progress
 F_RUN_M = 1  # running energy sum over the last 400 ms
@@ -57,22 +61,25 @@ def _boundary(k, sample_rate):
 
 
 @kernel
-def _add_to_histogram(hist, energy):
+def _add_to_histogram(hist, energy, over, istate, counter):
     if energy <= 0.0:
         return
     lufs = -0.691 + 10.0 * math.log10(energy)  # BS.1770-4 eq. (4)
     if lufs <= -70.0:  # absolute gate, eq. (6): only blocks above -70 LUFS count
         return
-    idx = int((lufs + 70.0) * 100.0)
-    if idx >= hist.shape[1]:
-        idx = hist.shape[1] - 1
+    position = (lufs + 70.0) * 100.0
+    if position >= hist.shape[1]:  # beyond the top (or infinite): the exact energy goes to the overflow list
+        over[istate[counter]] = energy
+        istate[counter] += 1
+        return
+    idx = int(position)
     hist[0, idx] += 1.0
     hist[1, idx] += energy
 
 
 @kernel
 def loudness_block(
-    x, weights, coef, filt, ring, sub_ring, hist_gate, hist_short,
+    x, weights, coef, filt, ring, sub_ring, hist_gate, hist_short, over_gate, over_short,
     istate, fstate, peaks, series, sample_rate, window_m, hop_sub_blocks,
 ):
     """Advance the meter by one block; return the number of series rows written.
@@ -86,6 +93,8 @@ def loudness_block(
     ring : float64 (window_s,) per-sample energies of the last 3 s
     sub_ring : float64 (300,) energies of the last 300 sub-blocks
     hist_gate, hist_short : float64 (2, HIST_BINS): row 0 counts, row 1 energy sums
+    over_gate, over_short : float64 (>= gating steps in x,) energies of blocks above
+        the histograms' top, appended at istate[I_OVER_GATE] / istate[I_OVER_SHORT]
     istate : int64 (I_SIZE,); fstate : float64 (F_SIZE,)
     peaks : float64 (channels,) running sample peak |x| per channel
     series : float64 (rows, 3) output: sub-block index, 400 ms energy, 3 s energy
@@ -171,9 +180,9 @@ def loudness_block(
                     e_s = acc / (_boundary(k, sample_rate) - _boundary(k - SHORT_TERM_SUB_BLOCKS, sample_rate))
                 if gate_step:
                     if e_m >= 0.0:
-                        _add_to_histogram(hist_gate, e_m)
+                        _add_to_histogram(hist_gate, e_m, over_gate, istate, I_OVER_GATE)
                     if e_s >= 0.0:
-                        _add_to_histogram(hist_short, e_s)
+                        _add_to_histogram(hist_short, e_s, over_short, istate, I_OVER_SHORT)
                 if series_step and e_m >= 0.0:
                     series[rows, 0] = k
                     series[rows, 1] = e_m

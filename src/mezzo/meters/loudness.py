@@ -20,6 +20,12 @@ Definitions
   that fall in the same 0.01 LU bin as the relative gate; LRA percentiles are
   exact to within a bin (0.01 LU). Memory is independent of the input length,
   except for the series (two float64 values per hop).
+- Any finite level is measured: the dense histograms cover -70 to +30 LUFS;
+  louder blocks (float samples far beyond full scale) go, with the same 0.01 LU
+  bins and exact sums, into sparse histograms whose size depends on the range
+  of levels, not on the length. A loudness above :data:`ABSURD_LUFS` gets a
+  :class:`LevelWarning`: such input is almost always integer samples saved as
+  float without scaling.
 - Undefined values (silence, input shorter than a window, nothing above the
   gates) are ``None``; series hold NaN for windows of digital silence.
 """
@@ -33,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_range, check_sample_rate
-from mezzo.errors import AudioInputError, ParameterError
+from mezzo.errors import AudioInputError, MezzoWarning, ParameterError
 from mezzo.kernels import loudness as _k
 from mezzo.meters.kweighting import k_weighting_sos
 from mezzo.meters.layout import channel_weights
@@ -47,6 +53,17 @@ LRA_RELATIVE_GATE_LU = -20.0
 LRA_PERCENTILES = (10.0, 95.0)
 #: Largest piece of a block handed to the kernels at once (bounds scratch memory).
 CHUNK_SAMPLES = 1 << 16
+#: Largest sample magnitude measured (2000 dB above full scale; int32 PCM tops at 2.1e9):
+#: beyond it the energies of a window could overflow float64.
+MAX_SAMPLE = 1e100
+#: Loudness above which the input is taken for unscaled integer samples, LUFS. Integer PCM
+#: read as float stays within ±1.0, which a K-weighted signal cannot take much past
+#: +6 LUFS (a full-scale square wave near the shelf is about +3.5 LUFS).
+ABSURD_LUFS = 20.0
+
+
+class LevelWarning(MezzoWarning):
+    """A level no real recording has: float samples far beyond full scale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +159,10 @@ class LoudnessMeter:
         self._sub_ring = np.zeros(_k.SHORT_TERM_SUB_BLOCKS)
         self._hist_gate = np.zeros((2, _k.HIST_BINS))
         self._hist_short = np.zeros((2, _k.HIST_BINS))
+        self._over_gate: dict[int, list[float]] = {}  # sparse bins above the dense top
+        self._over_short: dict[int, list[float]] = {}
+        self._over_buf = np.zeros((2, 0))
+        self._warned = False
         self._istate = np.zeros(_k.I_SIZE, dtype=np.int64)
         self._istate[_k.I_RING_POS_M] = self._window_s - self._window_m
         self._fstate = np.zeros(_k.F_SIZE)
@@ -162,7 +183,8 @@ class LoudnessMeter:
         Raises
         ------
         AudioInputError
-            For NaN/Inf samples, or a channel count that differs from the meter's.
+            For NaN/Inf samples or samples beyond :data:`MAX_SAMPLE`, or a channel
+            count that differs from the meter's.
         """
         block2d = check_audio(block, name="block", allow_empty=True)
         if block2d.shape[0] != self.channels:
@@ -174,26 +196,48 @@ class LoudnessMeter:
         # their whole state between calls, so the result does not depend on the split.
         for start in range(0, block2d.shape[1], CHUNK_SAMPLES):
             self._update_chunk(block2d[:, start : start + CHUNK_SAMPLES].T)
+        if block2d.size and self._peaks.max() > MAX_SAMPLE:
+            raise AudioInputError(
+                f"block holds samples up to ±{self._peaks.max():.3g}, beyond any audio level "
+                "(integer PCM stays within ±2.1e9): scale the samples to ±1.0"
+            )
 
     def _update_chunk(self, frames: np.ndarray) -> None:
         """Run the kernels on ``frames`` shaped (samples, channels) (any memory layout)."""
         rows_max = frames.shape[0] // max(1, self.sample_rate * self._hop_sub // 100) + 2
         if self._series_buf.shape[0] < rows_max:
             self._series_buf = np.zeros((rows_max, 3))
+        steps_max = frames.shape[0] // max(1, self.sample_rate // 10) + 2  # 100 ms gating steps
+        if self._over_buf.shape[1] < steps_max:
+            self._over_buf = np.zeros((2, steps_max))
         rows = _k.loudness_block(
             frames, self._weights, self._coef, self._filt, self._ring, self._sub_ring,
-            self._hist_gate, self._hist_short, self._istate, self._fstate, self._peaks,
+            self._hist_gate, self._hist_short, self._over_buf[0], self._over_buf[1],
+            self._istate, self._fstate, self._peaks,
             self._series_buf, self.sample_rate, self._window_m, self._hop_sub,
         )
         if rows:
             self._series.append(self._series_buf[:rows].copy())
+        for row, counter, sparse in ((0, _k.I_OVER_GATE, self._over_gate), (1, _k.I_OVER_SHORT, self._over_short)):
+            if self._istate[counter]:
+                _add_sparse(sparse, self._over_buf[row, : self._istate[counter]])
+                self._istate[counter] = 0
         if self._tp is not None:
             self._tp.update(frames)
 
+    def _histograms(self) -> tuple[Histogram, Histogram]:
+        """The gating and short-term histograms as sorted sparse (bins, counts, sums)."""
+        return _sparse(self._hist_gate, self._over_gate), _sparse(self._hist_short, self._over_short)
+
     def result(self) -> LoudnessResult:
-        """Return the measurements so far (the stream may go on afterwards)."""
-        integrated = _gated_integrated(self._hist_gate)
-        lra = _loudness_range(self._hist_short)
+        """Return the measurements so far (the stream may go on afterwards).
+
+        Warns (:class:`LevelWarning`, once per meter) when the loudness passes
+        :data:`ABSURD_LUFS`.
+        """
+        gate, short = self._histograms()
+        integrated = _gated_integrated(gate)
+        lra = _loudness_range(short)
         max_m = self._fstate[_k.F_MAX_M] / self._window_m
         max_s = self._fstate[_k.F_MAX_S] / self._window_s
         n = self.samples_seen
@@ -206,6 +250,10 @@ class LoudnessMeter:
             channel_tp = (None,) * self.channels
             true_peak = None
         momentary, short_term, times, has_s = self._series_arrays()
+        loudest = energy_to_lufs(max_m) if n >= self._window_m else integrated
+        if loudest is not None and loudest > ABSURD_LUFS and not self._warned:
+            self._warned = True
+            _warn_absurd(loudest, float(self._peaks.max()))
         return LoudnessResult(
             integrated_lufs=integrated,
             loudness_range_lu=lra,
@@ -242,13 +290,63 @@ def _energy_to_lufs_array(energy: np.ndarray) -> np.ndarray:
     return out
 
 
+#: A histogram as sorted arrays: bin index (0.01 LU from -70 LUFS), block count, energy sum.
+Histogram = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 def _bin_of(lufs: float) -> int:
     return int(np.floor((lufs - _k.HIST_FLOOR_LUFS) * _k.HIST_BINS_PER_LU))
 
 
-def _gated_integrated(hist: np.ndarray) -> float | None:
+def _add_sparse(sparse: dict[int, list[float]], energies: np.ndarray) -> None:
+    """Count block energies above the dense histograms' top into 0.01 LU sparse bins."""
+    position = (LOUDNESS_OFFSET_DB + 10.0 * np.log10(energies) - _k.HIST_FLOOR_LUFS) * _k.HIST_BINS_PER_LU
+    bins = np.floor(np.minimum(position, 2.0**53)).astype(np.int64)  # an infinite energy gets the top bin
+    for b, e in zip(bins.tolist(), energies.tolist(), strict=True):
+        entry = sparse.setdefault(max(b, _k.HIST_BINS), [0.0, 0.0])
+        entry[0] += 1.0
+        entry[1] += e
+
+
+def _sparse(dense: np.ndarray, over: dict[int, list[float]]) -> Histogram:
+    """The non-empty bins of a dense histogram followed by the overflow bins, in bin order."""
+    counts, sums = dense
+    bins = np.flatnonzero(counts)
+    if not over:
+        return bins, counts[bins], sums[bins]
+    extra = sorted(over)
+    return (
+        np.concatenate([bins, np.array(extra, dtype=bins.dtype)]),
+        np.concatenate([counts[bins], [over[b][0] for b in extra]]),
+        np.concatenate([sums[bins], [over[b][1] for b in extra]]),
+    )
+
+
+def _merge(histograms: Sequence[Histogram]) -> Histogram:
+    """The sum of several sparse histograms (an album measured as one programme)."""
+    bins = np.concatenate([h[0] for h in histograms])
+    unique, where = np.unique(bins, return_inverse=True)
+    counts = np.bincount(where, weights=np.concatenate([h[1] for h in histograms]), minlength=unique.size)
+    sums = np.bincount(where, weights=np.concatenate([h[2] for h in histograms]), minlength=unique.size)
+    return unique, counts, sums
+
+
+def _warn_absurd(loudness_lufs: float, peak: float) -> None:
+    import warnings
+
+    warnings.warn(
+        f"the loudness reaches {loudness_lufs:+.1f} LUFS and the samples ±{peak:.4g} "
+        f"({gain_to_db(peak):+.1f} dBFS), far beyond full scale (±1.0): these are likely integer "
+        "samples saved as float without scaling — divide them by 32768 (16-bit) or 8388608 "
+        "(24-bit), or export the file again",
+        LevelWarning,
+        stacklevel=3,
+    )
+
+
+def _gated_integrated(hist: Histogram) -> float | None:
     """Integrated loudness from the gating-block histogram (BS.1770-4 eqs. 5-7)."""
-    counts, sums = hist
+    _, counts, sums = hist
     total = counts.sum()
     if total == 0:
         return None
@@ -258,24 +356,24 @@ def _gated_integrated(hist: np.ndarray) -> float | None:
     return energy_to_lufs(sums[keep].sum() / kept) if kept else None  # eq. (7)
 
 
-def _above(hist: np.ndarray, gate_lufs: float) -> np.ndarray:
+def _above(hist: Histogram, gate_lufs: float) -> np.ndarray:
     """Mask of histogram bins whose blocks lie above ``gate_lufs``.
 
     Bins wholly above the gate count; the bin that contains the gate counts
     when the mean loudness of its blocks is above it.
     """
-    counts, sums = hist
-    index = np.arange(counts.shape[0])
+    bins, counts, sums = hist
     gate_bin = _bin_of(gate_lufs)
-    keep = index > gate_bin
-    if 0 <= gate_bin < counts.shape[0] and counts[gate_bin] > 0:
-        keep[gate_bin] = energy_to_lufs(sums[gate_bin] / counts[gate_bin]) > gate_lufs
-    return keep & (counts > 0)
+    keep = bins > gate_bin
+    at = bins == gate_bin
+    if at.any():
+        keep[at] = energy_to_lufs(float(sums[at][0] / counts[at][0])) > gate_lufs
+    return keep
 
 
-def _loudness_range(hist: np.ndarray) -> float | None:
+def _loudness_range(hist: Histogram) -> float | None:
     """Loudness range (EBU Tech 3342) from the short-term block histogram."""
-    counts, sums = hist
+    _, counts, sums = hist
     total = counts.sum()
     if total == 0:
         return None
@@ -312,8 +410,9 @@ def combined_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, fl
     meters = list(meters)
     if not meters:
         raise ParameterError("meters is empty: pass at least one LoudnessMeter")
-    gate = np.sum([m._hist_gate for m in meters], axis=0)
-    short = np.sum([m._hist_short for m in meters], axis=0)
+    histograms = [m._histograms() for m in meters]
+    gate = _merge([h[0] for h in histograms])
+    short = _merge([h[1] for h in histograms])
     return _gated_integrated(gate), _loudness_range(short)
 
 
