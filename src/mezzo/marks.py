@@ -14,7 +14,9 @@ separated by spaces (or commas):
   (``fadein``) or from the level to silence (``fadeout``) until the next item,
   or until the end of the signal when there is none. Before a first
   ``fadein`` and after a ``fadeout`` the signal is silent until the next
-  ``fadein``.
+  ``fadein``. Items after the end of the signal have no effect (a warning
+  says so): a ``fadein`` written past the end does not silence what comes
+  before it.
 
 Times are seconds (``8``, ``8.5``, ``8.5s``), minutes and seconds (``1m20.5``,
 ``2m``) or bars and beats (``9|1``, ``9|2.5``; bar 1 beat 1 is time 0), which
@@ -368,14 +370,17 @@ class Marks:
         """Fades and silent spans ``(start_s, end_s)`` (end ``inf`` = to the end).
 
         ``end_s`` closes a fade that is the last item; ``None`` leaves it open, an
-        error if such a fade exists.
+        error if such a fade exists. A first ``fadein`` at or after ``end_s`` does
+        not silence the signal before it (it acts on nothing).
         """
         self._need_resolved()
         fades: list[Fade] = []
         silent: list[tuple[float, float]] = []
         ev = self.events
         first_fade = next((e for e in ev if e.kind in ("fadein", "fadeout")), None)
-        if first_fade is not None and first_fade.kind == "fadein":
+        # A first fadein silences what comes before it, unless it is written past the end:
+        # then it acts on nothing and must not silence the whole signal.
+        if first_fade is not None and first_fade.kind == "fadein" and (end_s is None or first_fade.time_s < end_s):
             silent.append((-math.inf, first_fade.time_s))
         for i, e in enumerate(ev):
             if e.kind not in ("fadein", "fadeout"):

@@ -83,6 +83,17 @@ def test_silence_before_first_fadein_and_after_fadeout():
     assert y[round(6.5 * FS)] == pytest.approx(1.0)
 
 
+def test_a_fadein_past_the_end_silences_nothing():
+    # issue 16, case 6: "0:f 10:fadein" on a 3 s signal wrote all-silent audio.
+    with pytest.warns(MarksWarning, match="after the end"):
+        y = GainAutomation(marks="0:f 10:fadein")(ones(3.0), FS)[0]
+    assert y == pytest.approx(10 ** (LEVELS_DB["f"] / 20), rel=1e-12)
+    with pytest.warns(MarksWarning, match="after the end"):
+        z = apply_marks(ones(3.0), FS, "0:f 1:fadeout 10:fadein")[0]
+    assert z[: FS // 2] == pytest.approx(10 ** (LEVELS_DB["f"] / 20), rel=1e-12)  # before the fadeout: kept
+    assert z[-1] > 0  # the fadeout runs towards 10 s, as written: not yet silent at 3 s
+
+
 def test_no_step_larger_than_the_smoothing_allows():
     smoothing_ms = 5.0
     marks = "0:ppp 0.5:fff 1:ppp 1.5:mf 2:< 2.1:fff"

@@ -131,6 +131,14 @@ def test_controller_ramps(target, controller):
         assert ta == tb
 
 
+def test_a_fadein_past_the_end_keeps_the_velocities():
+    # issue 16, case 6: every velocity became 1 with a fadein written after the end.
+    song = song_with_tempo_map()
+    with pytest.warns(MarksWarning, match="after the end of the MIDI file"):
+        out = apply_marks(song, "0:f 500:fadein")
+    assert {m.velocity for _, m in note_ons(out.tracks[1])} == {VELOCITIES["f"]}
+
+
 def test_marks_past_the_end_warn_and_bad_arguments():
     song = song_with_tempo_map()
     with pytest.warns(MarksWarning, match="after the end of the MIDI file"):
