@@ -275,10 +275,9 @@ def run(
                               "output": task.outputs[i], "album": os.path.dirname(path) if task.album else None}
         return [rows[s.path] for s in sources if s.path in rows]
     if out is not None:
-        try:
-            os.makedirs(out, exist_ok=True)
-        except OSError as exc:
-            raise AudioFileError(f"{out!r}: cannot create the output folder ({exc.strerror}) — choose another") from None
+        from mezzo.io.atomic import make_folder
+
+        make_folder(out)
     total = len(sources)
     finished = len(final)
     if table is not None:

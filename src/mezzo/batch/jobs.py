@@ -112,7 +112,9 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _make_parent(path: str | None) -> None:
     if path is not None:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        from mezzo.io.atomic import make_folder
+
+        make_folder(os.path.dirname(path) or ".")
 
 
 def _per_file(task: Task, work: Callable[[str, str | None], dict[str, Any]]) -> list[dict[str, Any]]:

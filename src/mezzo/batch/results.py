@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mezzo.errors import AudioFileError, ParameterError
-from mezzo.io.atomic import AtomicFile, os_error
+from mezzo.io.atomic import AtomicFile, check_existing, make_folder, os_error
 
 __all__ = ["FORMATS", "LEADING_COLUMNS", "ResultsFile", "results_format"]
 
@@ -136,6 +136,7 @@ class ResultsFile:
     # ------------------------------------------------------------------ reading
     def load(self) -> dict[str, dict[str, Any]]:
         """Read the rows already in the file (none if it does not exist), newest per path."""
+        check_existing(self.path)  # a FIFO or a device would block or never end
         if not os.path.exists(self.path):
             return {}
         try:
@@ -267,11 +268,7 @@ class ResultsFile:
     def _rewrite(self) -> None:
         """Write the whole table to a new file and rename it over the old one (atomically)."""
         self._close_fd()  # the old inode is replaced; appends go to the new file
-        folder = os.path.dirname(self.path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError as exc:
-            raise os_error(self.path, exc) from None
+        make_folder(os.path.dirname(self.path))
         with AtomicFile(self.path, overwrite=True) as out:
             try:
                 if self.format == "parquet":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +19,37 @@ def print_json(payload: Any) -> None:
 def warn(message: str) -> None:
     """One line on stderr."""
     sys.stderr.write(f"mezzo: {message}\n")
+
+
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Show mezzo's warnings as one line each on stderr (``mezzo: warning: ...``), once per message.
+
+    Other warnings keep Python's format. In effect for the whole command, so a warning
+    raised deep in the library (a meter's :class:`~mezzo.meters.loudness.LevelWarning`)
+    reads like every other message of the command line.
+    """
+    from mezzo.errors import MezzoWarning
+
+    shown: set[str] = set()
+    original = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if not issubclass(category, MezzoWarning):
+            original(message, category, filename, lineno, file, line)
+            return
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            warn(f"warning: {text}")
+
+    warnings.showwarning = show
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", MezzoWarning)
+            yield
+    finally:
+        warnings.showwarning = original
 
 
 def fmt(value: float | None, unit: str, digits: int = 1) -> str:

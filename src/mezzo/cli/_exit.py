@@ -25,11 +25,9 @@ ALIASES = {
 _VALUE = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s,;:)]+)"""
 
 
-def _command(args: list[str]) -> Any:
-    """The click command that ``args`` run (the app itself if none can be found)."""
+def _command(app: Any, args: list[str]) -> Any:
+    """The click command of the typer ``app`` that ``args`` run (the app itself if none can be found)."""
     import typer.main
-
-    from mezzo.cli.app import app
 
     command: Any = typer.main.get_command(app)
     ctx = command.context_class(command)  # typer vendors click: use its own classes
@@ -45,10 +43,10 @@ def _command(args: list[str]) -> Any:
     return command
 
 
-def flags_of(args: list[str]) -> dict[str, tuple[str, bool]]:
-    """Parameter name -> (long flag, is a boolean flag) for the command ``args`` run."""
+def flags_of(app: Any, args: list[str]) -> dict[str, tuple[str, bool]]:
+    """Parameter name -> (long flag, is a boolean flag) for the command of ``app`` that ``args`` run."""
     try:
-        command = _command(args)
+        command = _command(app, args)
     except Exception:  # the message is then left in the API's words
         return {}
     out: dict[str, tuple[str, bool]] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 import typer
 
@@ -67,9 +68,10 @@ stems_cmd.register(app)
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and map errors to one-line messages and exit codes (see :mod:`mezzo.cli._exit`)."""
     from mezzo.cli import _signals
+    from mezzo.cli._common import warnings_as_lines
 
     args = sys.argv[1:] if argv is None else list(argv)
-    with _signals.policy():
+    with _signals.policy(), warnings_as_lines():
         code = _run(args)
     sys.exit(code)
 
@@ -82,7 +84,7 @@ def _run(args: list[str]) -> int:
     debug = "--debug" in args
 
     def fail(message: str, code: int) -> int:
-        message = _exit.one_line(_exit.cli_words(message, _exit.flags_of(args)))
+        message = _exit.one_line(_exit.cli_words(message, _exit.flags_of(app, args)))
         with contextlib.suppress(Exception):
             sys.stderr.write(f"mezzo: error: {message}\n")
             sys.stderr.flush()
@@ -98,8 +100,7 @@ def _run(args: list[str]) -> int:
     except typer.Abort:
         code = 130
     except typer.TyperException as exc:  # usage errors (click's, as vendored by typer): exit 2
-        exc.show()  # type: ignore[attr-defined]
-        return int(getattr(exc, "exit_code", 2))
+        return _usage(exc, fail)
     except KeyboardInterrupt:
         code = 130
     except _signals.Terminated as exc:
@@ -127,6 +128,17 @@ def _run(args: list[str]) -> int:
         sys.stderr.write("mezzo: interrupted\n")
         return 130
     return code if isinstance(code, int) else 0
+
+
+def _usage(exc: Exception, fail: Any) -> int:
+    """A usage error of click (as vendored by typer) as one line, with where to find help."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    code = int(getattr(exc, "exit_code", 2))
+    if not message.strip():  # no arguments at all: the help was printed
+        return code
+    ctx = getattr(exc, "ctx", None)
+    where = f" — see '{ctx.command_path} -h'" if ctx is not None else ""
+    return fail(f"{message.rstrip('.')}{where}", code)
 
 
 if __name__ == "__main__":

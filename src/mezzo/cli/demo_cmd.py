@@ -37,7 +37,7 @@ def demo(
     from mezzo import demo as demo_track
     from mezzo import io
     from mezzo.analysis import analyze
-    from mezzo.io.atomic import write_text
+    from mezzo.io.atomic import make_folder, write_text
     from mezzo.mastering.master import master_file
     from mezzo.meters.audibility import audibility
     from mezzo.mixing import fix_buried
@@ -45,7 +45,7 @@ def demo(
     from mezzo.report.html import write_report
     from mezzo.report.plots import plot_analysis, plot_gain_reduction, plot_stems
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(out_dir)
     audio, sample_rate = demo_track.track(seed=seed)
     shaped = apply_marks(audio, sample_rate, DEMO_MARKS)
     wav = out_dir / "demo.wav"

@@ -66,6 +66,8 @@ def dynamics(
         raise ParameterError("--marks is empty: write markings like '0:p 8:< 16:ff'")
     parsed = parse_marks(marks, bpm=bpm, meter=meter)
     parsed.last_time_s  # noqa: B018 - a bar|beat time without --bpm raises here, before reading audio
+    io.check_output(output, overwrite=overwrite, inputs=[input])  # refused before the work, not after
+    io.output_format(output, like=input)
     audio, sample_rate = io.read(input)
     with report_warnings():
         out, gain = apply_marks(

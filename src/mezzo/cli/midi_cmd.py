@@ -48,6 +48,14 @@ def _finish(cmd: str, before: Any, after: Any, input: Path, output: Path, *, ove
             typer.echo("  " + t.summary)
 
 
+def _check_output(output: Path, input: Path, overwrite: bool) -> None:
+    """Refuse an output mezzo must not write before reading and changing the input."""
+    from mezzo.io.atomic import check_target
+    from mezzo.midi.midifile import MidiFileError
+
+    check_target(output, overwrite=overwrite, inputs=[input], error=MidiFileError)
+
+
 def _short(t: Any) -> dict[str, Any]:
     return {"track_number": t.track_number, "name": t.name, "notes": t.notes, "velocity_min": t.velocity_min,
             "velocity_max": t.velocity_max, "velocity_mean": t.velocity_mean}
@@ -76,6 +84,7 @@ def apply(
 
     if not marks.strip():
         raise ParameterError("--marks is empty: write markings like '0:p 8:< 16:ff'")
+    _check_output(output, input, overwrite)
     song = read_midi(input)
     with report_warnings():
         out = apply_marks(song, marks, tracks=tracks, target=target, velocities=velocities,
@@ -100,6 +109,7 @@ def _dynamics_command(mode: str, threshold_default: float, ratio_default: float)
     ) -> None:
         from mezzo.midi import compress_velocities, expand_velocities, read_midi
 
+        _check_output(output, input, overwrite)
         song = read_midi(input)
         fn = compress_velocities if mode == "compress" else expand_velocities
         out = fn(song, threshold=threshold, ratio=ratio, knee=knee, makeup=makeup, tracks=tracks)
@@ -136,6 +146,7 @@ def humanize(
     from mezzo.midi import humanize as run
     from mezzo.midi import read_midi
 
+    _check_output(output, input, overwrite)
     song = read_midi(input)
     if seed is None:
         warn("no --seed: the result will differ on every run")

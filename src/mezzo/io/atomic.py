@@ -45,18 +45,21 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Iterable
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from mezzo.errors import AudioFileError
 
 __all__ = [
     "PART_SUFFIX",
     "AtomicFile",
+    "check_existing",
     "check_target",
     "commit_all",
     "file_kind",
+    "make_folder",
     "os_error",
     "remove_temporaries",
     "write_bytes",
@@ -74,8 +77,9 @@ STALE_AFTER_S = 60.0
 #: vague one (libsndfile says "System error" for a full disk and a file-size limit).
 _PROBE_BYTES = 1 << 20
 
-#: Temporary files this process has open: path -> descriptor.
-_LIVE: dict[str, int] = {}
+#: Temporary files this process has open: path -> the AtomicFile writing it (a weak
+#: reference; None while it is being created).
+_LIVE: dict[str, weakref.ref[AtomicFile] | None] = {}
 
 #: What :func:`check_target` says for each kind of file that is not a regular file.
 _KINDS = (
@@ -203,6 +207,22 @@ def resolve_target(path: str, *, error: type[AudioFileError] = AudioFileError) -
     return real
 
 
+def check_existing(path: Any, *, error: type[AudioFileError] = AudioFileError) -> str:
+    """Refuse ``path`` if it exists and is not a regular file (a link is followed); return the file.
+
+    For a file mezzo reads before it replaces it (a batch's results table): a FIFO
+    there would block the read, a device would be read forever.
+    """
+    p = _path(path, error)
+    target = resolve_target(p, error=error)
+    with contextlib.suppress(FileNotFoundError):
+        kind = file_kind(os.stat(target).st_mode)
+        if kind is not None:
+            raise _error(error, p, f"is {kind}, not a regular file",
+                         "mezzo only replaces regular files: give the path of a file")  # fmt: skip
+    return target
+
+
 def check_target(
     path: Any,
     *,
@@ -288,6 +308,31 @@ def _read_only(folder: str) -> bool:
     return False
 
 
+def make_folder(path: Any, *, error: type[AudioFileError] = AudioFileError) -> str:
+    """Create the output folder ``path`` (and its parents) if needed; return it.
+
+    Raises
+    ------
+    AudioFileError
+        ``path`` or a parent is a file, or the folder cannot be created (read-only file
+        system, permission, full disk), with one line that says which.
+    """
+    p = _path(path, error)
+    if os.path.isdir(p):
+        return p
+    parent = p
+    while parent and not os.path.lexists(parent):
+        parent = os.path.dirname(parent.rstrip(os.sep)) if parent.rstrip(os.sep) else ""
+    if parent and not os.path.isdir(parent):
+        what = "is a file, not a folder" if parent == p else f"{parent!r} is a file, not a folder"
+        raise _error(error, p, what, "give a folder")
+    try:
+        os.makedirs(p, exist_ok=True)
+    except OSError as exc:
+        raise os_error(os.path.join(p, ""), exc, error=error) from None
+    return p
+
+
 # --------------------------------------------------------------------------- stale files
 
 
@@ -348,11 +393,12 @@ def remove_stale(target: str) -> int:
 
 def remove_temporaries() -> None:
     """Remove every temporary file this process still has open (on Ctrl-C, SIGTERM, exit)."""
-    for path, fd in list(_LIVE.items()):
+    for path, ref in list(_LIVE.items()):
+        owner = ref() if ref is not None else None
+        if owner is not None:
+            owner.discard()  # closes its own descriptor, never another file's
         with contextlib.suppress(OSError):
             os.unlink(path)
-        with contextlib.suppress(OSError):
-            os.close(fd)
         _LIVE.pop(path, None)
 
 
@@ -434,7 +480,42 @@ def _fault_pause() -> None:
 # --------------------------------------------------------------------------- the file
 
 
-class AtomicFile:
+_Output = TypeVar("_Output", bound="CommitOnExit")
+
+
+class CommitOnExit:
+    """The life cycle of an output: a clean ``with`` exit commits; an exception, or garbage
+    collection before commit, discards. Subclasses have ``state``, ``commit()`` and ``discard()``."""
+
+    state: str
+
+    def commit(self) -> None:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    def discard(self) -> None:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+    def __enter__(self: _Output) -> _Output:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None and self.state == "open":
+            self.commit()
+        else:
+            self.discard()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.discard()
+
+
+
+class AtomicFile(CommitOnExit):
     """An output written to a locked temporary file next to its target, renamed over it on commit.
 
     Parameters
@@ -514,17 +595,22 @@ class AtomicFile:
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
         for _ in range(100):
             name = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(3)}{PART_SUFFIX}")
+            # Registered before it exists: a signal that lands right after the open still
+            # finds it in _LIVE (remove_temporaries), however the unwinding goes.
+            _LIVE[name] = None
             try:
                 fd = os.open(name, flags, 0o666)  # the umask applies: 0644 with the usual 022
                 break
             except FileExistsError:
+                _LIVE.pop(name, None)
                 continue
             except OSError as exc:
+                _LIVE.pop(name, None)
                 raise os_error(self.path, exc, error=self.error) from None
         else:  # pragma: no cover - 100 collisions of 24 random bits
             raise _error(self.error, self.path, "no free temporary name", "remove the .mezzo-part files")
         self.fd, self.temporary, self.state = fd, name, "open"
-        _LIVE[name] = fd
+        _LIVE[name] = weakref.ref(self)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             if self.overwrite:
@@ -654,24 +740,6 @@ class AtomicFile:
         if self.state == "open":
             self.state = "discarded"
 
-    def __enter__(self) -> AtomicFile:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None and self.state == "open":
-            self.commit()
-        else:
-            self.discard()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.discard()
-
 
 def commit_all(files: Iterable[AtomicFile]) -> None:
     """Commit several outputs written beforehand; on a failure discard those not yet committed."""
@@ -684,13 +752,6 @@ def commit_all(files: Iterable[AtomicFile]) -> None:
             item.discard()
 
 
-@contextlib.contextmanager
-def _opened(path: Any, overwrite: bool, inputs: Iterable[Any], error: type[AudioFileError]) -> Iterator[AtomicFile]:
-    out = AtomicFile(path, overwrite=overwrite, inputs=inputs, error=error)
-    with out:
-        yield out
-
-
 def write_bytes(
     path: Any,
     data: bytes,
@@ -700,7 +761,7 @@ def write_bytes(
     error: type[AudioFileError] = AudioFileError,
 ) -> str:
     """Write ``data`` to ``path`` atomically (see :class:`AtomicFile`); return the path."""
-    with _opened(path, overwrite, inputs, error) as out:
+    with AtomicFile(path, overwrite=overwrite, inputs=inputs, error=error) as out:
         out.write(data)
     return out.path
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from types import TracebackType
 from typing import Any, NoReturn
 
 import numpy as np
@@ -18,7 +17,7 @@ import soundfile as sf
 
 from mezzo._validate import MAX_CHANNELS, check_range, check_sample_rate
 from mezzo.errors import AudioInputError, ParameterError
-from mezzo.io.atomic import AtomicFile, check_target
+from mezzo.io.atomic import AtomicFile, CommitOnExit, check_target
 from mezzo.io.common import PathLike, file_error, libsndfile_detail
 from mezzo.io.formats import container, output_format
 
@@ -107,14 +106,14 @@ def open_writer(
     """
     sample_rate = check_sample_rate(sample_rate)
     channels = _check_channels(channels)
-    fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
     check_target(path, overwrite=overwrite, inputs=inputs)
+    fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
     return AudioWriter(
         path, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint, overwrite=overwrite
     )
 
 
-class AudioWriter:
+class AudioWriter(CommitOnExit):
     """An audio file written block by block to a temporary file, renamed over its path on commit.
 
     Usually made by :func:`open_writer`, which checks the target and chooses
@@ -280,24 +279,6 @@ class AudioWriter:
         file = getattr(self, "_file", None)
         if file is not None:
             file.discard()
-
-    def __enter__(self) -> AudioWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None and self.state == "open":
-            self.commit()
-        else:
-            self.discard()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.discard()
 
     # --- helpers --------------------------------------------------------------------------
     def _check_block(self, block: Any) -> np.ndarray:

@@ -281,19 +281,14 @@ def write_report(
         plots["stems"] = figures.stems_png(stems_result, title=t["stems"])
 
     page = _page(name, path_in, compare_path, before, after, scan_in, scan_out, trace, plots, target, stems_result)
-    from mezzo.io.atomic import AtomicFile, commit_all
+    from mezzo.io.atomic import AtomicFile, commit_all, make_folder
 
     # Every output is written to its temporary file first, then all are renamed: a failure
     # on the way leaves the old page and PNG files as they were.
     outputs: list[AtomicFile] = []
     try:
         if png_path is not None:
-            try:
-                png_path.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                from mezzo.io.atomic import os_error
-
-                raise os_error(str(png_path / "loudness.png"), exc) from None
+            make_folder(png_path)
             for png in pngs:
                 outputs.append(AtomicFile(png, overwrite=overwrite))
                 outputs[-1].write(plots[png.stem])
