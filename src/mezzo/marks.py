@@ -323,7 +323,7 @@ class Marks:
             first = next(e for e in self.events if e.time_s is None)
             raise ParameterError(
                 f"marks: position {first.position}: {first.text.split(':')[0]!r} is in bars|beats: "
-                "give a tempo (--bpm and --meter, or a MIDI file's tempo map)"
+                "give a tempo (bpm=... and meter=..., or a MIDI file's tempo map)"
             )
 
     def resolve(self, tempo_map: TempoMap) -> Marks:

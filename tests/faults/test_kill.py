@@ -144,3 +144,40 @@ def test_sigterm_to_a_separate_process_exits_143_and_cleans_up(scratch: Scratch)
     assert err.strip().splitlines()[-1] == "mezzo: terminated"
     assert debris(scratch.out) == [] and list(scratch.out.iterdir()) == []
     assert scratch.inputs_intact()
+
+
+@pytest.mark.slow
+def test_demo_killed_and_terminated_then_run_again(scratch: Scratch, main, monkeypatch) -> None:
+    # The demo writes ten files into its folder: killed while writing the first, terminated
+    # while writing the first, then run whole: nothing but its own complete outputs remain.
+    demo = scratch.out / "demo"
+    proc = start(["demo", "--out-dir", demo, "-q"], env={PAUSE_ENV: "60"})
+    try:
+        wait_for(lambda: (demo.exists() and temporary_exists(demo)) or proc.poll() is not None,
+                 timeout=120, what="the demo's first temporary file")
+        proc.kill()
+    finally:
+        proc.wait(timeout=30)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert debris(demo)
+
+    monkeypatch.setenv(PAUSE_ENV, "60")
+    monkeypatch.setattr(atomic, "_paused", [])
+    mine = f".{os.getpid()}."
+
+    def terminate_when_writing() -> None:
+        wait_for(lambda: any(mine in name for name in debris(demo)), timeout=120, what="this run's file")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=terminate_when_writing, daemon=True)
+    thread.start()
+    code, _, err = main("demo", "--out-dir", demo, "-q")
+    thread.join(timeout=10)
+    assert code == 143 and err.splitlines()[-1] == "mezzo: terminated"
+    assert debris(demo) == []  # the killed run's file went with the first write, this run's on SIGTERM
+
+    monkeypatch.delenv(PAUSE_ENV)
+    code, out, err = main("demo", "--out-dir", demo, "-q")
+    assert code == 0, err
+    assert debris(demo) == [] and len(out.splitlines()) == 9

@@ -220,7 +220,7 @@ def _dask() -> Any:
     except ImportError:
         raise ParameterError(
             "scheduler=... needs dask.distributed, which is not installed — "
-            "pip install 'mezzo[batch]' (or 'dask[distributed]'), or leave --scheduler out"
+            "pip install 'mezzo[batch]' (or 'dask[distributed]'), or run without scheduler=..."
         ) from None
     return distributed
 

@@ -219,7 +219,7 @@ def _album_task(task: Task, render: Callable[[], list[Any]]) -> list[dict[str, A
     rows: list[dict[str, Any]]
     if bad:
         names = ", ".join(os.path.basename(task.paths[i]) for i in bad)
-        held = f"album not processed: {len(bad)} of its files failed ({names}) — fix or remove them, or leave --album out"
+        held = f"album not processed: {len(bad)} of its files failed ({names}) — fix or remove them, or leave album=True out"
         rows = [failed_row(task, i, bad.get(i, held)) for i in range(len(task.paths))]
     else:
         try:
@@ -303,7 +303,7 @@ def master_task(task: Task) -> list[dict[str, Any]]:
 
 def _check_analyze(options: Mapping[str, Any], *, album: bool) -> dict[str, Any]:
     if album:
-        raise ParameterError("album=True applies to normalize and master, not analyze: leave --album out")
+        raise ParameterError("album=True applies to normalize and master, not analyze: leave album=True out")
     unknown = set(options) - {"layout", "dynamics"}
     if unknown:
         raise ParameterError(f"analyze takes the options layout and dynamics, not {sorted(unknown)!r}")

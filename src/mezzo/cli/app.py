@@ -73,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     with _signals.policy(), warnings_as_lines():
         code = _run(args)
+        try:  # whatever the outcome, what was printed must reach stdout
+            _signals.flush_stdout()
+        except _signals.StdoutError as exc:
+            _signals.silence_stdout()
+            sys.stderr.write(f"mezzo: error: {exc}\n")
+            code = code or 1
     sys.exit(code)
 
 
@@ -94,7 +100,7 @@ def _run(args: list[str]) -> int:
         _signals.check_stdout()
         # Outside standalone mode typer returns the exit code of typer.Exit (and of Ctrl-C).
         code = app(args=args, prog_name="mezzo", standalone_mode=False)
-        _signals.flush_stdout()
+        _signals.flush_stdout()  # inside the try: a failure here is one line and exit 1
     except typer.Exit as exc:
         code = exc.exit_code
     except typer.Abort:
