@@ -38,3 +38,16 @@ def test_writable_extensions_are_written_in_their_format(scratch: Scratch, main,
     info = sf.info(scratch.out / name)
     assert (info.format, info.subtype) == (container, subtype)
     assert debris(scratch.out) == []
+
+
+def test_mp3_decoder_notes_do_not_leak_to_stderr(scratch: Scratch) -> None:
+    # libmpg123 prints "Note: Illegal Audio-MPEG-Header ..." straight to file descriptor 2.
+    from faultkit import cli
+
+    data = bytearray((scratch.inp / "tone.mp3").read_bytes())
+    data[3000:3400] = bytes(400)  # a damaged stretch the decoder resyncs over
+    damaged = scratch.root / "damaged.mp3"
+    damaged.write_bytes(bytes(data))
+    proc = cli(["analyze", damaged, "--loudness-only", "--json"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
