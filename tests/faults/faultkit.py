@@ -69,6 +69,14 @@ def make_material(folder: Path) -> Path:
     sf.write(folder / "long.wav", music(40.0, seed=2), FS, subtype="PCM_24")
     sf.write(folder / "tone.mp3", music(2.0, seed=3), FS)
     make_midi(folder / "song.mid")
+    stems = folder / "stems"  # a lead buried under a pad from 2.5 to 5.6 s, which mezzo stems can fix
+    stems.mkdir()
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "stems"))
+    import stem_signals as sig  # the signals of the stems tests (issue 15)
+
+    lead = sig.ride(sig.lead(8.0, -32.0), [(2.5, 0.0), (2.7, -24.0), (5.5, -24.0), (5.7, 0.0)])
+    sf.write(stems / "lead.wav", lead.T, sig.SR, subtype="PCM_24")
+    sf.write(stems / "pad.wav", sig.pad(8.0, -20.0).T, sig.SR, subtype="PCM_24")
     album = folder / "album"
     album.mkdir()
     for i in range(4):

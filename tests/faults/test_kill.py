@@ -40,6 +40,8 @@ WRITERS = {
     "midi-apply": ["midi", "apply", "IN/song.mid", "-o", "OUT/x.mid", "-m", "0:p 1:< 2:f"],
     "midi-compress": ["midi", "compress", "IN/song.mid", "-o", "OUT/x.mid"],
     "midi-humanize": ["midi", "humanize", "IN/song.mid", "-o", "OUT/x.mid", "--seed", "1"],
+    "stems-plot": ["stems", "IN/stems/lead.wav", "IN/stems/pad.wav", "--plot", "OUT/x.png", "-q"],
+    "stems-fix": ["stems", "IN/stems/lead.wav", "IN/stems/pad.wav", "--fix", "lead", "--out-dir", "OUT/fixed", "-q"],
     "batch-analyze": ["batch", "analyze", "IN/album", "--out-dir", "OUT/b", "-j", "1", "--loudness-only", "-q"],
     "batch-normalize": ["batch", "normalize", "IN/album", "--out-dir", "OUT/b", "-j", "1", "-q"],
     "batch-master": ["batch", "master", "IN/album", "--out-dir", "OUT/b", "-j", "1", "-q", "--album"],
