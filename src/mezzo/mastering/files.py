@@ -3,8 +3,9 @@
 The output goes to a hidden temporary file in the target folder, written block by
 block while a render runs; a render that the loop rejects is thrown away and the
 next one starts a new temporary file; only when every output of a job has passed
-its checks are they renamed over their targets (``os.replace``). On any error the
-temporary files are removed: an output path is either untouched or complete.
+its checks are they renamed over their targets (:mod:`mezzo.io.atomic`: fsync, only a
+regular file replaced, no replace without ``overwrite``). On any error the temporary
+files are removed: an output path is either untouched or complete.
 """
 
 from __future__ import annotations
