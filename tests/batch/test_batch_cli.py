@@ -35,7 +35,7 @@ def test_bad_files_are_listed_and_make_the_exit_status_1(catalogue: Path, cli_ma
     assert len(failures) == len(BAD) == len(err.splitlines())  # one line each, no traceback
     for rel in BAD:
         assert sum(Path(rel).name in line for line in failures) == 1
-    rows = ResultsFile(out_dir / "results-analyze.csv").load()
+    rows = ResultsFile(out_dir / "results.csv").load()
     assert set(rows) == abspaths(catalogue, [*GOOD, *BAD])
 
     code, out, err = call(cli_main, capsys, "batch", "analyze", str(catalogue), "--out-dir", str(out_dir),
@@ -108,7 +108,7 @@ def test_ctrl_c_leaves_complete_files_and_a_results_file_a_rerun_continues(tmp_p
     out = tmp_path / "out"
     args = [*CLI, "batch", "normalize", str(music), "--out-dir", str(out), "--workers", workers, "--quiet"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    table = out / "results-normalize.csv"
+    table = out / "results.csv"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if table.exists() and len(table.read_text().splitlines()) >= 3:  # header and two rows

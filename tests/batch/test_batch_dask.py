@@ -32,7 +32,7 @@ def test_local_cluster_runs_every_file_and_records_bad_ones(catalogue: Path, tmp
     # the results file written through the cluster is continued by a local run
     again = run([catalogue], "analyze", out_dir=out, workers=1, job_options={"dynamics": False})
     assert {r["path"] for r in again if r["status"] == "skipped"} == abspaths(catalogue, GOOD)
-    assert set(ResultsFile(out / "results-analyze.csv").load()) == set(by_path)
+    assert set(ResultsFile(out / "results.csv").load()) == set(by_path)
 
 
 def test_cli_normalize_album_on_a_local_cluster(catalogue: Path, tmp_path: Path) -> None:

@@ -137,7 +137,7 @@ def test_rerun_skips_done_files_and_redoes_changed_missing_failed_and_forced(cat
     assert {p for p, r in forced.items() if r["status"] == "ok"} == good
     assert not any(r["status"] == "skipped" for r in forced.values())
     # the results file holds one row per file, the newest
-    kept = ResultsFile(out / "results-analyze.csv").load()
+    kept = ResultsFile(out / "results.csv").load()
     assert set(kept) == set(first) and all(kept[p]["status"] == "ok" for p in good)
 
 
@@ -336,15 +336,17 @@ def test_each_job_keeps_its_own_table_in_a_shared_out_dir(catalogue: Path, tmp_p
     # issue 16, case 3: a master run into the folder of an analysis must not replace its rows.
     out = tmp_path / "b"
     analysed = run([catalogue / "a"], "analyze", out_dir=out, workers=1, job_options=LOUDNESS_ONLY)
-    normalized = run([catalogue / "a"], "normalize", out_dir=out, workers=1)
+    before = (out / "results.csv").read_bytes()
+    # the default table holds the analysis: a normalize run into the same folder is refused,
+    # names a table of its own, and leaves the analysis rows as they were
+    with pytest.raises(ParameterError, match=r"holds the rows of batch analyze.*results-normalize\.csv"):
+        run([catalogue / "a"], "normalize", out_dir=out, workers=1)
+    assert (out / "results.csv").read_bytes() == before
+    normalized = run([catalogue / "a"], "normalize", out_dir=out, workers=1,
+                     results=out / "results-normalize.csv")
     assert all(r["status"] == "ok" for r in analysed + normalized)
-    analysis_rows = ResultsFile(out / "results-analyze.csv").load()
+    analysis_rows = ResultsFile(out / "results.csv").load()
     normalize_rows = ResultsFile(out / "results-normalize.csv").load()
     assert set(analysis_rows) == set(normalize_rows) == {r["path"] for r in analysed}
     assert {r["job"] for r in analysis_rows.values()} == {"analyze"}
     assert {r["job"] for r in normalize_rows.values()} == {"normalize"}
-    # a table given explicitly that holds another job's rows is refused, and left as it was
-    before = (out / "results-analyze.csv").read_bytes()
-    with pytest.raises(ParameterError, match=r"holds the rows of batch analyze"):
-        run([catalogue / "a"], "normalize", out_dir=out, results=out / "results-analyze.csv", workers=1)
-    assert (out / "results-analyze.csv").read_bytes() == before

@@ -37,7 +37,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     music_dir = catalogue(root / "many")
     rows = run([music_dir], "master", out_dir=root / "out", workers=1)
     assert all(r["status"] == "ok" for r in rows)
-    return music_dir, figures(ResultsFile(root / "out" / "results-master.csv").load())
+    return music_dir, figures(ResultsFile(root / "out" / "results.csv").load())
 
 
 def figures(rows: dict[str, dict]) -> dict[str, dict]:
@@ -62,7 +62,7 @@ def test_killed_parent_leaves_no_workers_and_a_rerun_gives_the_same_rows(
     out = scratch.out / "run"
     args = ["batch", "master", music_dir, "--out-dir", out, "-j", "2", "-q"]
     proc = start(args)
-    table = out / "results-master.csv"
+    table = out / "results.csv"
     try:
         wait_for(lambda: proc.poll() is not None or (table.exists() and len(table.read_text().splitlines()) >= 3),
                  timeout=120, what="two finished rows")

@@ -90,7 +90,7 @@ def test_full_disk_during_a_batch_keeps_whole_rows(scratch: Scratch) -> None:
         line = one_line_error(proc.stderr)
         assert "no space left on device" in line and str(disk) in line
         assert debris(disk) == []
-        table = out / "results-analyze.csv"
+        table = out / "results.csv"
         if table.exists():
             text = table.read_text()
             assert text == "" or text.endswith("\n")

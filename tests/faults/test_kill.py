@@ -110,7 +110,7 @@ def test_sigterm_and_ctrl_c_clean_up(scratch: Scratch, main, monkeypatch, name: 
     after = snapshot(scratch.out)
     new = {k: v for k, v in after.items() if before_out.get(k) != v and not v.startswith("mode:")}
     # Only a batch's results table (rewritten whole on the way out) may have appeared.
-    assert all(Path(k).name.startswith("results-") for k in new), new
+    assert all(Path(k).name.startswith("results") for k in new), new
     monkeypatch.delenv(PAUSE_ENV)
     code, _, err = main(*args)
     assert code == 0, err

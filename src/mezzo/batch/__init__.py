@@ -26,14 +26,17 @@ from mezzo.results import to_dict
 
 __all__ = ["JOBS", "BatchSummary", "default_results", "run", "summarize", "to_dataframe"]
 
-#: Name of the results file written in the output folder when none is given: one per job,
-#: so ``analyze`` and ``master`` runs into the same folder keep their own tables.
-DEFAULT_RESULTS = "results-{job}.csv"
+#: Name of the results file written in the output folder when none is given. A table belongs
+#: to one job: a run of another job into the same folder is refused (give it ``results=``).
+DEFAULT_RESULTS = "results.csv"
+#: The name suggested for another job's table in the same folder.
+OTHER_JOB_RESULTS = "results-{job}.csv"
 
 
 def default_results(out_dir: PathArg, job: str) -> str:
-    """The results table of ``job`` in ``out_dir`` when none is given (``results-<job>.csv``)."""
-    return os.path.join(os.fspath(out_dir), DEFAULT_RESULTS.format(job=job))
+    """The results table in ``out_dir`` when none is given (``results.csv``; ``job`` is unused)."""
+    del job
+    return os.path.join(os.fspath(out_dir), DEFAULT_RESULTS)
 
 #: Slack when comparing modification times, s (file systems store them coarsely).
 MTIME_SLACK_S = 1e-3
@@ -197,8 +200,8 @@ def run(
         ``'local'`` for a ``dask.distributed.LocalCluster``, or a scheduler address
         (``'tcp://host:8786'``); default: a local process pool.
     results : path, optional
-        Results table (``.csv``, ``.jsonl``, ``.parquet``). Default: ``results-<job>.csv``
-        in ``out_dir`` when there is one (each job its own table), else none (rows are
+        Results table (``.csv``, ``.jsonl``, ``.parquet``). Default: ``results.csv``
+        in ``out_dir`` when there is one (a table belongs to one job), else none (rows are
         only returned). A table that holds the rows of another job is refused.
     force : bool
         Redo files already done.
@@ -264,7 +267,8 @@ def run(
     if others and table is not None:
         raise ParameterError(
             f"results={table.path!r} holds the rows of batch {' and '.join(others)}: each job keeps its "
-            f"own table — give another results file for {spec.name} (the default is {DEFAULT_RESULTS.format(job=spec.name)!r})"
+            f"own table — give another results file for {spec.name}, e.g. "
+            f"results={os.path.join(os.path.dirname(table.path), OTHER_JOB_RESULTS.format(job=spec.name))!r}"
         )
     tasks, final = _plan(spec, sources, out, previous, options, force=bool(force), album=bool(album))
     rows: dict[str, dict[str, Any]] = dict(final)

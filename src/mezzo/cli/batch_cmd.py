@@ -37,7 +37,7 @@ WORKERS = typer.Option(None, "--workers", "-j", help="Worker processes (default:
 SCHEDULER = typer.Option(None, "--scheduler", help="'local' for a Dask LocalCluster, or a Dask scheduler address "
                          "such as tcp://host:8786 (workers must see the same paths).", show_default=False)
 RESULTS = typer.Option(None, "--results", help="Results table: .csv, .jsonl or .parquet (default: "
-                       "OUT_DIR/results-JOB.csv, one per job). A rerun continues it.", show_default=False)
+                       "OUT_DIR/results.csv). A rerun continues it; a table holds one job's rows.", show_default=False)
 FORCE = typer.Option(False, "--force", help="Redo files already done (row ok and output newer than the input).")
 JSON_OPT = typer.Option(False, "--json", help="Print the summary and every row as JSON on stdout.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
