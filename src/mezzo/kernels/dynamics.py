@@ -246,3 +246,72 @@ def one_pole_filter(x, b0, b1, a1, state, y):
         y[i] = v
     state[0] = x1
     state[1] = y1
+
+
+@kernel
+def linear_path_dp(emit, max_slope, slope_change_cost, back):
+    """Viterbi path of a value that moves at a steady rate between rare changes of rate.
+
+    The state is (value bin ``i``, rate ``s`` in bins per step, ``-max_slope..max_slope``);
+    from one step to the next the rate changes by at most one bin, at a cost of
+    ``slope_change_cost``, and the value moves by the new rate. A straight ramp thus costs
+    only where it starts and where it ends, whatever its length (a constant-velocity model; a
+    random walk would charge every step of it). The path is continuous and piecewise linear.
+
+    Parameters
+    ----------
+    emit : float64 (steps, bins)
+        Log-likelihood of each value bin at each step.
+    max_slope : int
+    slope_change_cost : float
+    back : int8 (steps, bins, 2 * max_slope + 1) output
+        Rate change (-1, 0, 1) taken into each state.
+
+    Returns
+    -------
+    int64 (steps,)
+        Value bin of the best path at each step.
+    """
+    n, nb = emit.shape
+    ns = 2 * max_slope + 1
+    score = np.empty((nb, ns))
+    new = np.empty((nb, ns))
+    for i in range(nb):
+        for k in range(ns):
+            score[i, k] = emit[0, i]
+    for t in range(1, n):
+        for i in range(nb):
+            for k in range(ns):
+                prev = i - (k - max_slope)
+                best = -np.inf
+                best_d = 0
+                if 0 <= prev < nb:
+                    for d in range(-1, 2):
+                        kk = k - d
+                        if 0 <= kk < ns:
+                            s = score[prev, kk] - (slope_change_cost if d != 0 else 0.0)
+                            if s > best:
+                                best = s
+                                best_d = d
+                new[i, k] = best + emit[t, i]
+                back[t, i, k] = best_d
+        for i in range(nb):
+            for k in range(ns):
+                score[i, k] = new[i, k]
+    bi = 0
+    bk = max_slope
+    best = -np.inf
+    for i in range(nb):
+        for k in range(ns):
+            if score[i, k] > best:
+                best = score[i, k]
+                bi = i
+                bk = k
+    path = np.empty(n, dtype=np.int64)
+    for t in range(n - 1, -1, -1):
+        path[t] = bi
+        if t > 0:
+            d = back[t, bi, bk]
+            bi = bi - (bk - max_slope)
+            bk = bk - d
+    return path
