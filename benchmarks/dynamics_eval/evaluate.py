@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning  # one part
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --only beethoven --only dance  # a subset
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material
 
 Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
 --json`` prints) in worker processes; the readings are kept in ``benchmarks/out/dynamics_readings/``
@@ -37,7 +38,7 @@ def _read(path: str) -> dict[str, Any]:
 
 def readings(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(name, truth, reading) of every item of ``split`` (those whose name contains one of ``only``, if given)."""
-    folder = build_corpus.CORPUS / split
+    folder = build_corpus.EXTRA_DIR / split if split in build_corpus.EXTRA else build_corpus.CORPUS / split
     names = sorted(p.stem for p in folder.glob("*.json"))
     if only:
         names = [n for n in names if any(o in n for o in only)]
@@ -81,7 +82,8 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[s
 def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the metrics per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tuning", "validation", "both"), default="both")
+    parser.add_argument("--split", choices=("tuning", "validation", "both", *build_corpus.EXTRA), default="both",
+                        help="a part of the corpus, or extra tuning material (built with build_corpus.py --extra)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
@@ -93,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dynamics corpus skipped: {m}", file=sys.stderr)
         return 2
     build_corpus.build(workers=args.workers)
+    if args.split in build_corpus.EXTRA:
+        build_corpus.build_extra(args.split, workers=args.workers, log=lambda _line: None)
     for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
         print(f"\n{split.upper()} part")
         result = evaluate(split, workers=args.workers, items=args.items, only=tuple(args.only))
