@@ -270,13 +270,15 @@ def fit_continuous(
     step: float,
     value_step: float,
     max_slope: int,
+    huber_z: float = 1.345,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Continuous piecewise-linear fit of ``y`` over ``x`` with few knots (see the module notes).
 
     The curve is sampled every ``step`` (``x`` units) on values quantised to ``value_step``;
-    its slope changes by one ``value_step`` per ``step`` at most at each sample, and each
-    change of slope costs ``ln n`` (BIC: a knot adds a position and a slope) against the
-    chi-square of the points around the curve.
+    its slope may change at any sample, each change (a knot) costing ``ln n`` (BIC: a knot
+    adds a position and a slope) against the points' misfit around the curve: half their
+    squared z-score, growing only linearly beyond ``huber_z`` (Huber's loss, 1.345 being his
+    95 %-efficiency constant), so that a few stray points cannot buy a knot.
 
     Parameters
     ----------
@@ -290,6 +292,8 @@ def fit_continuous(
         Resolution of the curve's values, ``y`` units.
     max_slope : int, >= 1
         Steepest slope, in ``value_step`` per ``step``.
+    huber_z : float, > 0
+        Where the misfit turns from quadratic to linear, in noise standard deviations.
 
     Returns
     -------
@@ -308,7 +312,10 @@ def fit_continuous(
     w = _weights(sigma, x.size)
     emit = np.zeros((n_steps, values.size))
     # Gaussian log-likelihood of the points of each step, for each candidate value
-    np.add.at(emit, cell, -0.5 * w[:, None] * np.square(y[:, None] - values[None, :]))
+    # Huber's loss of each point's z-score, for each candidate value
+    z = np.sqrt(w)[:, None] * np.abs(y[:, None] - values[None, :])
+    loss = np.where(z <= huber_z, 0.5 * z * z, huber_z * z - 0.5 * huber_z * huber_z)
+    np.add.at(emit, cell, -loss)
     back = np.zeros((n_steps, values.size, 2 * max_slope + 1), dtype=np.int8)
     path = linear_path_dp(emit, int(max_slope), math.log(max(x.size, 2)), back)
     return x[0] + (np.arange(n_steps) + 0.5) * step, values[path]

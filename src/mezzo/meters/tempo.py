@@ -45,13 +45,14 @@ Method (every step has a reason, none a per-case threshold):
    0.5 s, 0.005 octave resolution, each knot costing the BIC penalty): a performed tempo
    does not jump where an accelerando starts or ends, it bends. The tempo curve is the fit
    at every beat; a stretch where the fitted tempo keeps rising (or falling) by at least
-   ``tempo_change_min`` over at least ``tempo_change_min_s`` is an accelerando (or
-   ritardando). Each interval's noise is the robust spread of the residuals around it,
-   divided by the local pulse clarity (the local tempogram at the path's period over 0.5, at
-   most 1): beats in a sparse intro or a break weigh less. A change's confidence is the BIC
-   posterior of a line against a constant over its intervals, times their mean local
-   clarity, times the piece's pulse confidence, so steady music and music without a clear
-   pulse get no tempo change reported by default.
+   ``tempo_change_min`` over at least ``tempo_change_min_s``, and then stays within half of
+   that of where it went for 4 s (a tempo change holds; a tempo wave of rubato turns back),
+   is an accelerando (or ritardando). Each interval's noise is the robust spread of the
+   residuals around it, divided by the local pulse clarity (the local tempogram at the
+   path's period over 0.5, at most 1): beats in a sparse intro or a break weigh less. A
+   change's confidence is the BIC posterior of a line against a constant over its intervals
+   (with those noises) times the piece's pulse confidence, so steady music and music
+   without a clear pulse get no tempo change reported by default.
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level above the
 0.15 that notes at random times reach by chance, over 0.3 (clipped to 0-1): a steady drum
@@ -97,6 +98,8 @@ _PATH_PRIOR_OCT = 0.3
 _CURVE_STEP_S = 0.5
 _CURVE_RES_OCT = 0.005
 _CURVE_MAX_SLOPE = 10
+#: How long (s) the tempo must stay where an accelerando or ritardando took it.
+_HOLD_S = 4.0
 _PULSE_FULL = 0.3
 #: Profile peak that notes at random times reach by chance (8 s windows of a sparse texture).
 _PULSE_CHANCE = 0.15
@@ -392,7 +395,7 @@ def _curve_and_changes(
     clarity = np.clip(np.interp(x, path_t, local_pulse) / _LOCAL_PULSE_FULL, 0.1, 1.0)
     sigma_all = np.maximum(local, floor) / clarity
     keep = np.abs(resid) <= 3.0 * sigma_all
-    x, y, sigma, clarity = x[keep], y[keep], sigma_all[keep], clarity[keep]
+    x, y, sigma = x[keep], y[keep], sigma_all[keep]
     grid_t, grid_y = fit_continuous(x, y, sigma=sigma, step=_CURVE_STEP_S, value_step=_CURVE_RES_OCT,
                                     max_slope=_CURVE_MAX_SLOPE)
     fitted = np.interp(x, grid_t, grid_y)
@@ -408,8 +411,13 @@ def _curve_and_changes(
         t0, t1 = float(grid_t[k]), float(grid_t[j + 1])
         rise = float(grid_y[j + 1] - grid_y[k])
         sel = (x >= t0) & (x <= t1)
-        if direction[k] != 0 and abs(rise) >= math.log2(1.0 + min_change) and t1 - t0 >= min_s and sel.sum() >= 3:
-            conf = line_confidence(x[sel], y[sel], sigma[sel]) * float(np.mean(clarity[sel])) * piece
+        # a change of tempo holds: the fitted tempo stays within half the smallest change of
+        # where the ramp took it for _HOLD_S after it (or until the end), unlike a tempo wave
+        after = (grid_t > t1) & (grid_t <= t1 + _HOLD_S)
+        held = not after.any() or float(np.max(np.abs(grid_y[after] - grid_y[j + 1]))) <= 0.5 * math.log2(1.0 + min_change)
+        if direction[k] != 0 and held and abs(rise) >= math.log2(1.0 + min_change) and t1 - t0 >= min_s and sel.sum() >= 3:
+            # the local clarity is already in ``sigma``: sparse passages weigh less in the test
+            conf = line_confidence(x[sel], y[sel], sigma[sel]) * piece
             if conf >= min_confidence:
                 changes.append(TempoChange(round(t0, 2), round(t1, 2), "accelerando" if rise > 0 else "ritardando",
                                            round(conf, 3)))
