@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/dynamics_eval/build_corpus.py            # build what is missing
     .venv/bin/python benchmarks/dynamics_eval/build_corpus.py --force    # rebuild everything
+    .venv/bin/python benchmarks/dynamics_eval/build_corpus.py --extra tuning-tempo
 
 Needs music21 (``pip install -e '.[bench]'``), FluidSynth and the Debian SoundFonts
 (``make soundfonts``). Writes ``benchmarks/dynamics_eval/corpus/{tuning,validation}/`` (git-ignored):
@@ -17,6 +18,12 @@ The split is by source, never by item:
 - **SoundFonts**: tuning items are rendered with FluidR3_GM or TimGM6mb, validation items with
   MuseScore_General (never heard while tuning);
 - **dance tracks**: drawn from separate seeds, with the SoundFonts of their part.
+
+``--extra tuning-tempo`` builds more TUNING material for the tempo reader into
+``benchmarks/out/dynamics_extra/tuning-tempo/`` (git-ignored, never part of the validation part):
+the tuning part's pieces again, with other excerpts (other seeds), each performed with a designed
+accelerando or ritardando, rendered with the tuning SoundFonts. Eight tempo changes in the
+tuning part are too few to choose a detector by.
 
 Exit status: 0 when the corpus is complete, 2 when a prerequisite is missing (the message says
 which and how to install it).
@@ -77,6 +84,9 @@ PIECES = {
 }
 DANCE_TRACKS = {"tuning": 16, "validation": 16}
 DESIGNS = ("steady", "steady", "rubato", "wave", "accel", "rit")
+#: Extra tuning material, built on request into its own folder: (base split, designs, seed offset).
+EXTRA = {"tuning-tempo": ("tuning", ("accel", "rit"), 7000)}
+EXTRA_DIR = HERE.parent / "out" / "dynamics_extra"
 
 
 def missing_prerequisites() -> list[str]:
@@ -117,13 +127,14 @@ def _write(folder: Path, name: str, audio: np.ndarray, truth: dict[str, Any]) ->
     (folder / f"{name}.json").write_text(json.dumps(truth, indent=1))
 
 
-def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool) -> list[str]:
+def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool,
+               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None) -> list[str]:
     from scores import excerpts, parse_piece, perform
 
     rng = np.random.default_rng(seed)
     stem = path.replace("/", "_").rsplit(".", 1)[0]
     names = [f"{stem}_{k}" for k in range(count)]
-    folder = CORPUS / split
+    folder = folder or CORPUS / split
     if not force and all((folder / f"{n}.json").exists() for n in names):
         return names
     piece = parse_piece(path, stem, composer)
@@ -131,7 +142,7 @@ def _score_job(split: str, path: str, composer: str, count: int, seed: int, forc
     done = []
     for k, (q0, q1) in enumerate(excerpts(piece, rng, count=count)):
         name = f"{stem}_{k}"
-        design = str(rng.choice(DESIGNS))
+        design = str(rng.choice(designs))
         perf = perform(piece, q0, q1, rng, design=design)
         font = str(rng.choice(SPLIT_FONTS[split]))
         audio = render(perf.midi, font)
@@ -191,17 +202,38 @@ def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[st
     return manifest
 
 
+def build_extra(name: str, *, force: bool = False, workers: int = 2, log: Any = print) -> list[str]:
+    """Build the extra tuning material ``name`` (a key of ``EXTRA``); return its item names."""
+    sys.path.insert(0, str(HERE))
+    split, designs, offset = EXTRA[name]
+    folder = EXTRA_DIR / name
+    names = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futs = [pool.submit(_score_job, split, path, composer, count, offset + i, force, designs, folder)
+                for i, (path, composer, count) in enumerate(PIECES[split])]
+        for fut in futs:
+            for item in fut.result():
+                names.append(item)
+                log(f"  {name:<12} {item}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the corpus; 2 when a prerequisite is missing."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild every item")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--extra", choices=sorted(EXTRA), help="build extra tuning material instead (see above)")
     args = parser.parse_args(argv)
     missing = missing_prerequisites()
     if missing:
         for m in missing:
             print(f"dynamics corpus skipped: {m}", file=sys.stderr)
         return 2
+    if args.extra:
+        names = build_extra(args.extra, force=args.force, workers=args.workers)
+        print(f"{args.extra}: {len(names)} items in {EXTRA_DIR / args.extra}")
+        return 0
     manifest = build(force=args.force, workers=args.workers)
     counts: dict[str, int] = {}
     for item in manifest["items"]:

@@ -3,10 +3,13 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py                 # both parts
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning  # one part
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --only beethoven --only dance  # a subset
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material
 
 Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
---json`` prints) in worker processes; the readings are kept in ``corpus/readings/`` and scored
-by ``score.py``, which knows nothing of the detectors.
+--json`` prints) in worker processes; the readings are kept in ``benchmarks/out/dynamics_readings/``
+(per worktree, so a shared corpus folder stays read-only) and scored by ``score.py``, which
+knows nothing of the detectors.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ sys.path.insert(0, str(HERE))
 import build_corpus  # noqa: E402
 import score  # noqa: E402
 
+READINGS = HERE.parent / "out" / "dynamics_readings"
+
 
 def _read(path: str) -> dict[str, Any]:
     from mezzo.analysis import analyze
@@ -31,11 +36,13 @@ def _read(path: str) -> dict[str, Any]:
     return analyze(path, dynamics=True).to_dict()
 
 
-def readings(split: str, *, workers: int = 2) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(name, truth, reading) of every item of ``split``."""
-    folder = build_corpus.CORPUS / split
+def readings(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, truth, reading) of every item of ``split`` (those whose name contains one of ``only``, if given)."""
+    folder = build_corpus.EXTRA_DIR / split if split in build_corpus.EXTRA else build_corpus.CORPUS / split
     names = sorted(p.stem for p in folder.glob("*.json"))
-    out_dir = build_corpus.CORPUS / "readings" / split
+    if only:
+        names = [n for n in names if any(o in n for o in only)]
+    out_dir = READINGS / split
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [str(folder / f"{n}.flac") for n in names]
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -47,9 +54,10 @@ def readings(split: str, *, workers: int = 2) -> list[tuple[str, dict[str, Any],
     return rows
 
 
-def evaluate(split: str, *, workers: int = 2, items: bool = False, log: Any = print) -> dict[str, Any]:
-    """Score one part of the corpus; return the aggregate metrics, counts and per-item rows."""
-    data = readings(split, workers=workers)
+def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[str, ...] = (),
+             log: Any = print) -> dict[str, Any]:
+    """Score one part of the corpus (or its items named by ``only``); return the metrics, counts and per-item rows."""
+    data = readings(split, workers=workers, only=only)
     rows = []
     for name, truth, reading in data:
         r = score.score_item(truth, reading)
@@ -74,9 +82,12 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, log: Any = pr
 def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the metrics per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tuning", "validation", "both"), default="both")
+    parser.add_argument("--split", choices=("tuning", "validation", "both", *build_corpus.EXTRA), default="both",
+                        help="a part of the corpus, or extra tuning material (built with build_corpus.py --extra)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="only the items whose name contains TEXT (repeatable)")
     args = parser.parse_args(argv)
     missing = build_corpus.missing_prerequisites()
     if missing and not (build_corpus.CORPUS / "manifest.json").exists():
@@ -84,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dynamics corpus skipped: {m}", file=sys.stderr)
         return 2
     build_corpus.build(workers=args.workers)
+    if args.split in build_corpus.EXTRA:
+        build_corpus.build_extra(args.split, workers=args.workers, log=lambda _line: None)
     for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
         print(f"\n{split.upper()} part")
-        result = evaluate(split, workers=args.workers, items=args.items)
+        result = evaluate(split, workers=args.workers, items=args.items, only=tuple(args.only))
         for k, v in result["metrics"].items():
             floor = score.FLOORS.get(k)
             print(f"  {k:<26} {'-' if v is None else f'{v:.3f}':>6}   floor {floor}")

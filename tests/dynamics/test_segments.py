@@ -96,3 +96,57 @@ def test_noise_alone_gives_no_confident_ramp():
     segs = fit_segments(x, y, sigma=1.0, max_points=400)
     assert [r for r in ramps(x, y, segs, sigma=1.0, min_change=3.0, min_duration=1.0, max_step=4.0)
             if r.confidence >= 0.5] == []
+
+
+def _naive_linear_path(emit, max_slope, cost):
+    """Brute force over every (value, slope) sequence (tiny inputs): the best total score."""
+    n, nb = emit.shape
+    best = -math.inf
+    for bins in itertools.product(range(nb), repeat=n):
+        slopes = np.diff(bins)
+        if np.any(np.abs(slopes) > max_slope):
+            continue
+        # the first step's slope is free (any start state); later changes cost one knot each
+        changes = np.diff(slopes)
+        total = float(sum(emit[t, b] for t, b in enumerate(bins))) - cost * int(np.count_nonzero(changes))
+        best = max(best, total)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_linear_path_dp_finds_the_best_continuous_path(seed):
+    from mezzo.kernels.dynamics import linear_path_dp
+
+    rng = np.random.default_rng(seed)
+    emit = rng.normal(0.0, 1.0, size=(5, 6))
+    back = np.zeros((5, 6, 5), dtype=np.int8)
+    path = linear_path_dp(emit, 2, 0.7, back)
+    slopes = np.diff(path)
+    assert np.all(np.abs(slopes) <= 2)
+    got = float(emit[np.arange(5), path].sum()) - 0.7 * int(np.count_nonzero(np.diff(slopes)))
+    assert got == pytest.approx(_naive_linear_path(emit, 2, 0.7))
+
+
+def test_continuous_fit_bends_at_the_ends_of_a_ramp_and_holds_still_elsewhere():
+    from mezzo.meters.segments import fit_continuous
+
+    rng = np.random.default_rng(1)
+    x = np.sort(rng.uniform(0.0, 60.0, 240))
+    truth = np.interp(x, [0.0, 20.0, 30.0, 60.0], [0.0, 0.0, 0.3, 0.3])  # hold, ramp, hold
+    sigma = 0.03
+    y = truth + rng.normal(0.0, sigma, x.size)
+    t, v = fit_continuous(x, y, sigma=sigma, step=0.5, value_step=0.005, max_slope=10)
+    # within a few noise standard errors of the truth everywhere, flat where the truth is
+    assert np.max(np.abs(v - np.interp(t, [0.0, 20.0, 30.0, 60.0], [0.0, 0.0, 0.3, 0.3]))) < 0.06
+    moving = t[np.flatnonzero(np.diff(v) != 0)]
+    assert moving.min() > 17.0 and moving.max() < 33.0
+
+
+def test_continuous_fit_of_noise_is_flat():
+    from mezzo.meters.segments import fit_continuous
+
+    rng = np.random.default_rng(2)
+    x = np.sort(rng.uniform(0.0, 60.0, 240))
+    y = rng.normal(0.0, 0.03, x.size)
+    _, v = fit_continuous(x, y, sigma=0.03, step=0.5, value_step=0.005, max_slope=10)
+    assert np.ptp(v) <= 0.01

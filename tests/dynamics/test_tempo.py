@@ -144,3 +144,37 @@ def test_half_time_section_keeps_the_track_tempo():
     assert early.any() and late.any()
     assert np.all(np.abs(r.curve_bpm / level - 1.0) <= 0.04)
     assert r.tempo_changes == ()
+
+
+def _bumps(size: int, lags: list[float], height: float) -> np.ndarray:
+    """A periodicity profile with Gaussian peaks of ``height`` at ``lags``."""
+    i = np.arange(size, dtype=np.float64)
+    return sum(height * np.exp(-0.5 * ((i - lag) / 1.5) ** 2) for lag in lags)
+
+
+def test_harmonic_rhythm_chooses_between_two_equally_strong_levels():
+    from mezzo.meters.tempo import choose_level
+
+    fps = 43.0
+    # onsets as periodic at 30 frames (86 BPM) as at 45 (57 BPM, 3:2): the tempo prior alone
+    # takes 86 BPM; chords changing every 45 frames make 57 BPM the beat
+    onsets = _bumps(200, [30.0, 45.0], 0.4)
+    chords = _bumps(200, [45.0, 90.0, 135.0, 180.0], 0.5)
+    assert choose_level(onsets, fps)[0] == pytest.approx(30.0, abs=0.5)
+    assert choose_level(onsets, fps, chords)[0] == pytest.approx(45.0, abs=0.5)
+    # a clear drum pulse keeps its own choice
+    assert choose_level(onsets * 2.0, fps, chords)[0] == pytest.approx(30.0, abs=0.5)
+
+
+def test_shape_novelty_marks_a_chord_change_and_ignores_a_level_change():
+    from mezzo.meters.features import FrameFeatures
+
+    bands = np.full((300, 48), -80.0, dtype=np.float32)
+    bands[:100, [5, 10, 15]] = -20.0  # one chord
+    bands[100:200, [7, 12, 17]] = -20.0  # another
+    bands[200:] = bands[100:200] + 10.0  # the same chord 10 dB louder
+    hz = np.geomspace(30.0, 16000.0, 48)
+    nov = FrameFeatures(np.arange(300) / 43.0, bands, hz, 43.0).shape_novelty()
+    assert abs(int(np.argmax(nov)) - 100) <= 1
+    # a level change moves every band alike: the normalised shape does not change at all
+    assert nov[195:205].max() == pytest.approx(0.0, abs=1e-9)

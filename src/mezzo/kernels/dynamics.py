@@ -246,3 +246,83 @@ def one_pole_filter(x, b0, b1, a1, state, y):
         y[i] = v
     state[0] = x1
     state[1] = y1
+
+
+@kernel
+def linear_path_dp(emit, max_slope, knot_cost, back):
+    """Viterbi path of a value that moves at a steady rate between rare changes of rate.
+
+    The state is (value bin ``i``, rate ``s`` in bins per step, ``-max_slope..max_slope``);
+    from one step to the next the value moves by the rate, and the rate may change to any
+    other at a knot, which costs ``knot_cost``. A straight ramp thus costs only where it
+    starts and where it ends, whatever its length and slope (a constant-velocity model; a
+    random walk would charge every step of it). The path is continuous and piecewise linear.
+
+    Parameters
+    ----------
+    emit : float64 (steps, bins)
+        Log-likelihood of each value bin at each step.
+    max_slope : int
+    knot_cost : float
+    back : int8 (steps, bins, 2 * max_slope + 1) output
+        The rate (index) the path had at the step before, for each state.
+
+    Returns
+    -------
+    int64 (steps,)
+        Value bin of the best path at each step.
+    """
+    n, nb = emit.shape
+    ns = 2 * max_slope + 1
+    score = np.empty((nb, ns))
+    new = np.empty((nb, ns))
+    row_best = np.empty(nb)
+    row_arg = np.empty(nb, dtype=np.int64)
+    for i in range(nb):
+        for k in range(ns):
+            score[i, k] = emit[0, i]
+    for t in range(1, n):
+        for i in range(nb):
+            best = -np.inf
+            arg = 0
+            for k in range(ns):
+                if score[i, k] > best:
+                    best = score[i, k]
+                    arg = k
+            row_best[i] = best
+            row_arg[i] = arg
+        for i in range(nb):
+            for k in range(ns):
+                prev = i - (k - max_slope)
+                if prev < 0 or prev >= nb:
+                    new[i, k] = -np.inf
+                    back[t, i, k] = k
+                    continue
+                stay = score[prev, k]
+                turn = row_best[prev] - knot_cost
+                if stay >= turn:
+                    new[i, k] = stay + emit[t, i]
+                    back[t, i, k] = k
+                else:
+                    new[i, k] = turn + emit[t, i]
+                    back[t, i, k] = row_arg[prev]
+        for i in range(nb):
+            for k in range(ns):
+                score[i, k] = new[i, k]
+    bi = 0
+    bk = max_slope
+    best = -np.inf
+    for i in range(nb):
+        for k in range(ns):
+            if score[i, k] > best:
+                best = score[i, k]
+                bi = i
+                bk = k
+    path = np.empty(n, dtype=np.int64)
+    for t in range(n - 1, -1, -1):
+        path[t] = bi
+        if t > 0:
+            k_prev = back[t, bi, bk]
+            bi = bi - (bk - max_slope)
+            bk = k_prev
+    return path

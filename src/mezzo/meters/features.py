@@ -96,6 +96,37 @@ class FrameFeatures:
             self._cache[key] = out
         return self._cache[key]
 
+    def shape_novelty(self, width_s: float = 0.2, hi_hz: float = 2000.0) -> np.ndarray:
+        """How much the spectral shape below ``hi_hz`` changes at each frame (chord and bass changes; cached).
+
+        Foote's (2000) novelty on a time scale of ``width_s``: the RMS difference, in log10
+        units, between the mean level-normalised log band energies of the ``width_s`` after
+        the frame and of the ``width_s`` before it (band levels floored 80 dB below the
+        loudest, as for :meth:`onset_strength`). Normalising each frame by its mean log level
+        leaves the shape (which bands sound), so a new chord or bass note scores and a louder
+        or softer repeat of the same notes hardly does. 0 within ``width_s`` of either end.
+        """
+        key = ("shape_novelty", width_s, hi_hz)
+        if key not in self._cache:
+            sel = self.band_hz < hi_hz
+            n = self.band_db.shape[0]
+            w = max(1, round(width_s * self.frame_rate_hz))
+            out = np.zeros(n)
+            if sel.any() and n > 2 * w:
+                floor = float(self.band_db.max()) - 80.0
+                for r in range(w, n - w, _CHUNK):
+                    hi = min(n - w, r + _CHUNK)
+                    # dB / 10 = log10 of the energy; frames r - w .. hi + w - 1 are needed
+                    shape = np.maximum(self.band_db[r - w : hi + w, sel].astype(np.float64), floor) / 10.0
+                    shape -= shape.mean(axis=1, keepdims=True)
+                    cs = np.concatenate([np.zeros((1, shape.shape[1])), np.cumsum(shape, axis=0)])
+                    t = np.arange(w, w + hi - r)
+                    before = (cs[t] - cs[t - w]) / w
+                    after = (cs[t + w] - cs[t]) / w
+                    out[r:hi] = np.sqrt(np.mean((after - before) ** 2, axis=1))
+            self._cache[key] = out
+        return self._cache[key]
+
 
 class SpectralFrames:
     """Streaming STFT of the mono mix reduced to log band energies (bounded, small memory).

@@ -8,6 +8,11 @@ minimises the chi-square of the fit plus a BIC penalty per segment (``ln n`` per
 1 for a constant, 2 for a line, 1 for the change point) is found exactly by dynamic
 programming (:func:`mezzo.kernels.dynamics.piecewise_fit`).
 
+:func:`fit_continuous` fits the other model a tempo curve needs: one continuous line whose
+slope changes at a few knots (a tempo does not jump when an accelerando starts or ends),
+found by a Viterbi search over quantised values and slopes, each knot costing the BIC
+penalty ``ln n``.
+
 A ramp's *confidence* is the BIC approximation of the posterior probability (equal prior
 odds) that a line explains its points better than a constant:
 ``1 / (1 + exp(-dBIC / 2))`` with ``dBIC = chi2_constant - chi2_line - ln m`` for a segment
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ramp", "Segment", "fit_segments", "noise_sigma", "ramps"]
+__all__ = ["Ramp", "Segment", "fit_continuous", "fit_segments", "line_confidence", "noise_sigma", "ramps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,3 +251,71 @@ def ramps(
                 conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
                 out.append(Ramp(a_i, b_i, float(change), conf))
     return out
+
+
+def line_confidence(x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray) -> float:
+    """BIC posterior (0-1, equal prior odds) that a straight line explains ``y`` over ``x`` better than a constant."""
+    if x.size < 3:
+        return 0.0
+    _, _, sse_l, sse_c = _line(np.asarray(x, np.float64), np.asarray(y, np.float64), _weights(sigma, x.size))
+    d_bic = sse_c - sse_l - math.log(x.size)
+    return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+
+
+def fit_continuous(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    sigma: float | np.ndarray,
+    step: float,
+    value_step: float,
+    max_slope: int,
+    huber_z: float = 1.345,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Continuous piecewise-linear fit of ``y`` over ``x`` with few knots (see the module notes).
+
+    The curve is sampled every ``step`` (``x`` units) on values quantised to ``value_step``;
+    its slope may change at any sample, each change (a knot) costing ``ln n`` (BIC: a knot
+    adds a position and a slope) against the points' misfit around the curve: half their
+    squared z-score, growing only linearly beyond ``huber_z`` (Huber's loss, 1.345 being his
+    95 %-efficiency constant), so that a few stray points cannot buy a knot.
+
+    Parameters
+    ----------
+    x, y : ndarray, shape (n,)
+        Positions (increasing) and values.
+    sigma : float or ndarray, > 0
+        Noise standard deviation of ``y``, one for all points or one per point.
+    step : float, > 0
+        Spacing of the curve's samples, ``x`` units.
+    value_step : float, > 0
+        Resolution of the curve's values, ``y`` units.
+    max_slope : int, >= 1
+        Steepest slope, in ``value_step`` per ``step``.
+    huber_z : float, > 0
+        Where the misfit turns from quadratic to linear, in noise standard deviations.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The sample positions (the centre of each step) and the curve's value there.
+    """
+    from mezzo.kernels.dynamics import linear_path_dp
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros(0), np.zeros(0)
+    cell = np.floor((x - x[0]) / step).astype(np.int64)
+    n_steps = int(cell[-1]) + 1
+    values = np.arange(y.min() - 2 * value_step, y.max() + 3 * value_step, value_step)
+    w = _weights(sigma, x.size)
+    emit = np.zeros((n_steps, values.size))
+    # Gaussian log-likelihood of the points of each step, for each candidate value
+    # Huber's loss of each point's z-score, for each candidate value
+    z = np.sqrt(w)[:, None] * np.abs(y[:, None] - values[None, :])
+    loss = np.where(z <= huber_z, 0.5 * z * z, huber_z * z - 0.5 * huber_z * huber_z)
+    np.add.at(emit, cell, -loss)
+    back = np.zeros((n_steps, values.size, 2 * max_slope + 1), dtype=np.int8)
+    path = linear_path_dp(emit, int(max_slope), math.log(max(x.size, 2)), back)
+    return x[0] + (np.arange(n_steps) + 0.5) * step, values[path]
