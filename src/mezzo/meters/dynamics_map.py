@@ -12,14 +12,25 @@ relative to the piece itself:
 2. **Sounding time.** Windows above -70 LUFS and within 40 LU of the piece's loud
    level (95th percentile); gaps under 1 s are bridged, runs under 0.5 s dropped.
    Markings cover the sounding time only.
-3. **Placement.** One marking step is ``step_db`` (default 4 dB, the usual distance
-   between neighbouring dynamics in velocity-to-level curves). The piece's reference
-   level (mean of the median and the mid-range of the sounding level curve) sits
-   between *mp* and *mf*; it is nudged by at most half a step by the absolute level
-   (a piece mastered far below -23 LUFS reads softer, far above it louder).
-4. **Force cue.** Instruments get brighter as they are played harder, so the spectral
-   centroid's deviation from the piece's median (in octaves) adds
-   ``brightness_steps_per_octave`` steps (default 0.5, clipped to half a step).
+3. **Placement.** One marking step is ``step_db`` (default 4.5 dB). Recordings are
+   normalised and mastered to all sorts of levels, so what is left of the playing force is
+   the shape of the piece's own levels: its *loud level* (the 90th percentile of the
+   sounding level curve) reads a third of a step above *f* (``LOUD_INDEX`` = 5.3), and the
+   rest of the curve is placed from it, ``step_db`` per marking. The loud end is the steadier
+   anchor: the loudest passages of a piece are mostly marked *f* or *ff*, and the level
+   per step shrinks towards the loud end (General MIDI renders velocity *v* at
+   40 log10(v / 127) dB, so with velocities evenly spaced per marking *f* to *ff* is about
+   3 dB and *p* to *pp* about 7 dB), while where the soft end sits varies most from piece to
+   piece. Both numbers were fitted on the tuning part of the evaluation corpus
+   (``benchmarks/dynamics_eval``; the same values win leaving out any one composer).
+   The absolute level is weak evidence only: a recording whose loud level is under
+   -30 LUFS reads up to half a step softer (at -40 LUFS and below).
+4. **Force cue** (off by default). Acoustic instruments get brighter as they are played
+   harder, so the spectral centroid's deviation from the piece's median (in octaves) can add
+   ``brightness_steps_per_octave`` steps (clipped to half a step). General MIDI SoundFonts
+   rendered by FluidSynth change only the gain with velocity (measured: the same centroid
+   from velocity 20 to 126 on six instruments of FluidR3_GM and TimGM6mb), where the
+   centroid follows register and texture instead, so it is not a default.
 5. **Stability.** The continuous index is quantised with hysteresis (a neighbour is
    taken only when the index is 0.2 step past the boundary) and segments shorter than
    ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
@@ -82,6 +93,14 @@ _HAIRPIN_MAX_NOTES = 600
 #: Section-long hairpins: found by a fit penalised this many times BIC, from this long (s).
 _LONG_PENALTY = 8.0
 _LONG_HAIRPIN_S = 15.0
+#: The loud level of a piece (this percentile of its sounding level curve, dB) reads
+#: ``LOUD_INDEX`` (5 = *f*; see the module notes).
+LOUD_PERCENTILE = 90.0
+LOUD_INDEX = 5.3
+#: A piece whose loud level is under this (LUFS) reads softer, by up to ``QUIET_MAX_STEPS``
+#: steps 10 dB below it.
+QUIET_LUFS = -30.0
+QUIET_MAX_STEPS = 0.5
 #: A jump of more than this many marking steps at once (between two fitted segments, or
 #: within 0.5 s along one) is sudden (*subito*), and ends a hairpin.
 _SUDDEN_STEP = 1.0
@@ -332,8 +351,8 @@ def dynamics_map_from_features(
     loudness: Any,
     features: FrameFeatures | None = None,
     *,
-    step_db: float = 4.0,
-    brightness_steps_per_octave: float = 0.5,
+    step_db: float = 4.5,
+    brightness_steps_per_octave: float = 0.0,
     min_marking_s: float = 1.5,
     hairpin_min_change_db: float = 3.0,
     hairpin_min_duration_s: float = 1.0,
@@ -365,9 +384,10 @@ def dynamics_map_from_features(
         peak_level = _window_max(mom_f, round(0.5 / hop), round(0.2 / hop))
         level = _running_median(peak_level, round(2.0 / hop) | 1)
         lv = level[sounding]
-        ref = 0.5 * float(np.median(lv)) + 0.25 * float(np.percentile(lv, 5) + np.percentile(lv, 95))
-        absolute = float(np.clip((ref + 23.0) / 8.0 * 0.5, -0.5, 0.5))
-        index = 3.5 + absolute + (level - ref) / step_db
+        loud = float(np.percentile(lv, LOUD_PERCENTILE))
+        # absolute level: weak evidence, and only for very quiet recordings
+        quiet = -QUIET_MAX_STEPS * float(np.clip((QUIET_LUFS - loud) / 10.0, 0.0, 1.0))
+        index = LOUD_INDEX + quiet + (level - loud) / step_db
         if features is not None and features.band_db.shape[0] > 0 and brightness_steps_per_octave:
             cent = features.centroid_octaves()
             ok = np.isfinite(cent)
@@ -436,8 +456,8 @@ def dynamics_map(
     audio: np.ndarray,
     sample_rate: int,
     *,
-    step_db: float = 4.0,
-    brightness_steps_per_octave: float = 0.5,
+    step_db: float = 4.5,
+    brightness_steps_per_octave: float = 0.0,
     min_marking_s: float = 1.5,
     hairpin_min_change_db: float = 3.0,
     hairpin_min_duration_s: float = 1.0,
@@ -457,7 +477,7 @@ def dynamics_map(
         Level difference between neighbouring markings.
     brightness_steps_per_octave : float, >= 0
         Marking steps added per octave of spectral-centroid rise over the piece's median
-        (clipped to ±0.5 step); 0 turns the brightness cue off.
+        (clipped to ±0.5 step); 0 (the default) turns the brightness cue off.
     min_marking_s : float, s
         Shortest marking segment; shorter ones merge into a neighbour.
     hairpin_min_change_db : float, dB
@@ -485,8 +505,8 @@ def dynamics_map(
     >>> t = np.arange(48000 * 12) / 48000
     >>> gain = np.where(t < 6, 10 ** (-24 / 20), 10 ** (-8 / 20))
     >>> m = dynamics_map(gain * np.sin(2 * np.pi * 440 * t), 48000)
-    >>> [s.marking for s in m.markings]  # 16 dB apart: four 4 dB steps
-    ['pp', 'f']
+    >>> [s.marking for s in m.markings]  # the loud level reads f; 16 dB is 3.6 steps of 4.5 dB
+    ['p', 'f']
     """
     from mezzo.meters.loudness import LoudnessMeter
 
