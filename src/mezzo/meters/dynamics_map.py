@@ -12,19 +12,25 @@ relative to the piece itself:
 2. **Sounding time.** Windows above -70 LUFS and within 40 LU of the piece's loud
    level (95th percentile); gaps under 1 s are bridged, runs under 0.5 s dropped.
    Markings cover the sounding time only.
-3. **Placement.** One marking step is ``step_db`` (default 4.5 dB). Recordings are
-   normalised and mastered to all sorts of levels, so what is left of the playing force is
-   the shape of the piece's own levels: its *loud level* (the 90th percentile of the
-   sounding level curve) reads a third of a step above *f* (``LOUD_INDEX`` = 5.3), and the
-   rest of the curve is placed from it, ``step_db`` per marking. The loud end is the steadier
-   anchor: the loudest passages of a piece are mostly marked *f* or *ff*, and the level
-   per step shrinks towards the loud end (General MIDI renders velocity *v* at
+3. **Placement.** Recordings are normalised and mastered to all sorts of levels, so what
+   is left of the playing force is the shape of the piece's own levels. Its *loud level*
+   (the 90th percentile of the sounding level curve) reads *f* (``LOUD_INDEX`` = 5.1) and
+   the rest of the curve is placed from it, one marking per step. The loud end is the
+   steadier anchor: the loudest passages of a piece are mostly marked *f* or *ff*, and the
+   level per step shrinks towards the loud end (General MIDI renders velocity *v* at
    40 log10(v / 127) dB, so with velocities evenly spaced per marking *f* to *ff* is about
-   3 dB and *p* to *pp* about 7 dB), while where the soft end sits varies most from piece to
-   piece. Both numbers were fitted on the tuning part of the evaluation corpus
-   (``benchmarks/dynamics_eval``; the same values win leaving out any one composer).
-   The absolute level is weak evidence only: a recording whose loud level is under
-   -30 LUFS reads up to half a step softer (at -40 LUFS and below).
+   3 dB and *p* to *pp* about 7 dB), while where the soft end sits varies most from piece
+   to piece. The step is ``step_db`` (4.5 dB) for a piece whose level spans 15 dB (5th to
+   95th percentile) and scales with the square root of the span: a span mixes how many
+   markings the piece covers and how many dB per marking its instruments and renderer give
+   (some 3-7 dB in General MIDI renderings, 3-8 dB for acoustic instruments whose pp-ff
+   range is 15-40 dB), and one recording cannot tell the two apart, so half the difference
+   (in log) is taken as each. The numbers were fitted on the tuning part of the evaluation
+   corpus (``benchmarks/dynamics_eval``); a fixed step scored one point more there, but
+   lost 10-15 points when every level difference was made 0.7 or 1.5 times as large (a
+   gentler or steeper renderer), where the scaled step keeps 82-84 %. The absolute level
+   is weak evidence only: a recording whose loud level is under -30 LUFS reads up to half
+   a step softer (at -40 LUFS and below).
 4. **Force cue** (off by default). Acoustic instruments get brighter as they are played
    harder, so the spectral centroid's deviation from the piece's median (in octaves) can add
    ``brightness_steps_per_octave`` steps (clipped to half a step). General MIDI SoundFonts
@@ -96,7 +102,13 @@ _LONG_HAIRPIN_S = 15.0
 #: The loud level of a piece (this percentile of its sounding level curve, dB) reads
 #: ``LOUD_INDEX`` (5 = *f*; see the module notes).
 LOUD_PERCENTILE = 90.0
-LOUD_INDEX = 5.3
+LOUD_INDEX = 5.1
+#: The marking step is ``step_db`` for a piece whose level spans ``SPAN_REF_DB`` (5th to 95th
+#: percentile), and scales with the span to the power ``SPAN_EXPONENT`` (spans under
+#: ``SPAN_MIN_DB`` count as that).
+SPAN_REF_DB = 15.0
+SPAN_EXPONENT = 0.5
+SPAN_MIN_DB = 3.0
 #: A piece whose loud level is under this (LUFS) reads softer, by up to ``QUIET_MAX_STEPS``
 #: steps 10 dB below it.
 QUIET_LUFS = -30.0
@@ -387,7 +399,9 @@ def dynamics_map_from_features(
         loud = float(np.percentile(lv, LOUD_PERCENTILE))
         # absolute level: weak evidence, and only for very quiet recordings
         quiet = -QUIET_MAX_STEPS * float(np.clip((QUIET_LUFS - loud) / 10.0, 0.0, 1.0))
-        index = LOUD_INDEX + quiet + (level - loud) / step_db
+        span = float(np.percentile(lv, 95) - np.percentile(lv, 5))
+        step = step_db * (max(span, SPAN_MIN_DB) / SPAN_REF_DB) ** SPAN_EXPONENT
+        index = LOUD_INDEX + quiet + (level - loud) / step
         if features is not None and features.band_db.shape[0] > 0 and brightness_steps_per_octave:
             cent = features.centroid_octaves()
             ok = np.isfinite(cent)
@@ -474,7 +488,8 @@ def dynamics_map(
     sample_rate : int
         Sample rate in Hz.
     step_db : float, 0.5 to 20, dB
-        Level difference between neighbouring markings.
+        Level difference between neighbouring markings in a piece whose level spans 15 dB
+        (it scales with the square root of the span; see the module notes).
     brightness_steps_per_octave : float, >= 0
         Marking steps added per octave of spectral-centroid rise over the piece's median
         (clipped to ±0.5 step); 0 (the default) turns the brightness cue off.
@@ -505,7 +520,7 @@ def dynamics_map(
     >>> t = np.arange(48000 * 12) / 48000
     >>> gain = np.where(t < 6, 10 ** (-24 / 20), 10 ** (-8 / 20))
     >>> m = dynamics_map(gain * np.sin(2 * np.pi * 440 * t), 48000)
-    >>> [s.marking for s in m.markings]  # the loud level reads f; 16 dB is 3.6 steps of 4.5 dB
+    >>> [s.marking for s in m.markings]  # the loud level reads f; 16 dB below it is 3.4 steps
     ['p', 'f']
     """
     from mezzo.meters.loudness import LoudnessMeter
