@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -127,28 +128,40 @@ def _write(folder: Path, name: str, audio: np.ndarray, truth: dict[str, Any]) ->
     (folder / f"{name}.json").write_text(json.dumps(truth, indent=1))
 
 
-def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool,
-               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None) -> list[str]:
+def score_seed(split: str, index: int) -> int:
+    """Random seed of the ``index``-th piece of ``PIECES[split]``."""
+    return 1000 * (1 if split == "tuning" else 2) + index
+
+
+def performances(split: str, path: str, composer: str, count: int, seed: int,
+                 designs: tuple[str, ...] = DESIGNS) -> Iterator[tuple[str, Any, str, float]]:
+    """(name, performance, SoundFont, peak dBFS) of a piece's excerpts, drawn as the corpus draws them."""
     from scores import excerpts, parse_piece, perform
 
     rng = np.random.default_rng(seed)
+    stem = path.replace("/", "_").rsplit(".", 1)[0]
+    piece = parse_piece(path, stem, composer)
+    piece.extra["drawn_beat_bpm"] = float(rng.uniform(60.0, 132.0))
+    for k, (q0, q1) in enumerate(excerpts(piece, rng, count=count)):
+        design = str(rng.choice(designs))
+        perf = perform(piece, q0, q1, rng, design=design)
+        font = str(rng.choice(SPLIT_FONTS[split]))
+        yield f"{stem}_{k}", perf, font, float(rng.uniform(-9.0, -1.0))
+
+
+def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool,
+               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None) -> list[str]:
     stem = path.replace("/", "_").rsplit(".", 1)[0]
     names = [f"{stem}_{k}" for k in range(count)]
     folder = folder or CORPUS / split
     if not force and all((folder / f"{n}.json").exists() for n in names):
         return names
-    piece = parse_piece(path, stem, composer)
-    piece.extra["drawn_beat_bpm"] = float(rng.uniform(60.0, 132.0))
     done = []
-    for k, (q0, q1) in enumerate(excerpts(piece, rng, count=count)):
-        name = f"{stem}_{k}"
-        design = str(rng.choice(designs))
-        perf = perform(piece, q0, q1, rng, design=design)
-        font = str(rng.choice(SPLIT_FONTS[split]))
+    for name, perf, font, peak_db in performances(split, path, composer, count, seed, designs):
         audio = render(perf.midi, font)
         audio = audio[:, : int(perf.truth["duration_s"] * SAMPLE_RATE)]
         peak = float(np.max(np.abs(audio))) or 1.0
-        audio = audio * (10 ** (float(rng.uniform(-9.0, -1.0)) / 20) / peak)
+        audio = audio * (10 ** (peak_db / 20) / peak)
         truth = dict(perf.truth, split=split, soundfont=font, source=f"music21 corpus: {path}")
         _write(folder, name, audio, truth)
         done.append(name)
@@ -187,8 +200,7 @@ def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[st
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for split, pieces in PIECES.items():
             for i, (path, composer, count) in enumerate(pieces):
-                seed = 1000 * (1 if split == "tuning" else 2) + i
-                jobs.append((split, pool.submit(_score_job, split, path, composer, count, seed, force)))
+                jobs.append((split, pool.submit(_score_job, split, path, composer, count, score_seed(split, i), force)))
             for i in range(DANCE_TRACKS[split]):
                 seed = 5000 * (1 if split == "tuning" else 2) + i
                 jobs.append((split, pool.submit(_dance_job, split, i, seed, force)))

@@ -6,6 +6,8 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --only beethoven --only dance  # a subset
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material
 
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning --only beethoven_opus132_0
+
 Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
 --json`` prints) in worker processes; the readings are kept in ``benchmarks/out/dynamics_readings/``
 (per worktree, so a shared corpus folder stays read-only) and scored by ``score.py``, which
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+READINGS = HERE.parent / "out" / "dynamics_readings"
 sys.path.insert(0, str(HERE))
 
 import build_corpus  # noqa: E402

@@ -230,7 +230,7 @@ def test_mode_is_checked():
         apply_marks(ones(1.0), FS, "0:p 0.5:f")
 
 
-#: the analysis (mezzo.meters.dynamics_map) uses 4 dB per marking step; write with the same spacing
+#: the analysis (mezzo.meters.dynamics_map) places 4.5 dB per marking step; write with a close spacing
 FOUR_DB_STEPS = "ppp=-24,pp=-20,p=-16,mp=-12,mf=-8,f=-4,ff=0,fff=4"
 ORDER = ("ppp", "pp", "p", "mp", "mf", "f", "ff", "fff")
 

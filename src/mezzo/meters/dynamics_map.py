@@ -12,36 +12,37 @@ relative to the piece itself:
 2. **Sounding time.** Windows above -70 LUFS and within 40 LU of the piece's loud
    level (95th percentile); gaps under 1 s are bridged, runs under 0.5 s dropped.
    Markings cover the sounding time only.
-3. **Placement.** One marking step is ``step_db`` (default 4 dB, the usual distance
-   between neighbouring dynamics in velocity-to-level curves). The piece's reference
-   level (mean of the median and the mid-range of the sounding level curve) sits
-   between *mp* and *mf*; it is nudged by at most half a step by the absolute level
-   (a piece mastered far below -23 LUFS reads softer, far above it louder).
-4. **Force cue.** Instruments get brighter as they are played harder, so the spectral
-   centroid's deviation from the piece's median (in octaves) adds
-   ``brightness_steps_per_octave`` steps (default 0.5, clipped to half a step).
+3. **Placement.** Recordings are normalised and mastered to all sorts of levels, so what
+   is left of the playing force is the shape of the piece's own levels. Its *loud level*
+   (the 90th percentile of the sounding level curve) reads *f* (``LOUD_INDEX`` = 5.1) and
+   the rest of the curve is placed from it, one marking per step. The loud end is the
+   steadier anchor: the loudest passages of a piece are mostly marked *f* or *ff*, and the
+   level per step shrinks towards the loud end (General MIDI renders velocity *v* at
+   40 log10(v / 127) dB, so with velocities evenly spaced per marking *f* to *ff* is about
+   3 dB and *p* to *pp* about 7 dB), while where the soft end sits varies most from piece
+   to piece. The step is ``step_db`` (4.5 dB) for a piece whose level spans 15 dB (5th to
+   95th percentile) and scales with the square root of the span: a span mixes how many
+   markings the piece covers and how many dB per marking its instruments and renderer give
+   (some 3-7 dB in General MIDI renderings, 3-8 dB for acoustic instruments whose pp-ff
+   range is 15-40 dB), and one recording cannot tell the two apart, so half the difference
+   (in log) is taken as each. The numbers were fitted on the tuning part of the evaluation
+   corpus (``benchmarks/dynamics_eval``); a fixed step scored one point more there, but
+   lost 10-15 points when every level difference was made 0.7 or 1.5 times as large (a
+   gentler or steeper renderer), where the scaled step keeps 82-84 %. The absolute level
+   is weak evidence only: a recording whose loud level is under -30 LUFS reads up to half
+   a step softer (at -40 LUFS and below).
+4. **Force cue** (off by default). Acoustic instruments get brighter as they are played
+   harder, so the spectral centroid's deviation from the piece's median (in octaves) can add
+   ``brightness_steps_per_octave`` steps (clipped to half a step). General MIDI SoundFonts
+   rendered by FluidSynth change only the gain with velocity (measured: the same centroid
+   from velocity 20 to 126 on six instruments of FluidR3_GM and TimGM6mb), where the
+   centroid follows register and texture instead, so it is not a default.
 5. **Stability.** The continuous index is quantised with hysteresis (a neighbour is
    taken only when the index is 0.2 step past the boundary) and segments shorter than
    ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
 
-Hairpins are gradual changes of the level *played* across notes: on the note levels
-(:mod:`mezzo.meters.note_levels`: the level of each onset's attack), a piecewise fit of
-constants and straight lines (:mod:`mezzo.meters.segments`, noise from the notes' scatter
-around their 9-note median, BIC penalty) finds where the playing holds a level and where it
-moves. Consecutive segments moving one way make one hairpin (a long crescendo in stages is
-one crescendo, not a staircase of markings), ended where the fit turns back, holds still for
-more than 4 s, or jumps by more than one marking step (``step_db``) at once or within 0.5 s
-(a *subito* change). Dynamics move on two time scales, so the fit runs twice: once
-penalised eight times BIC for section-long crescendos (kept from 15 s; the phrase-level
-wavering inside them does not cut them up) and once at BIC for phrase-level hairpins (those
-inside a long one of the same kind are part of it). Notes more than three noise deviations
-from their 9-note median are left out, and a level holds for at least three notes. A
-hairpin changes the level by at least
-``hairpin_min_change_db`` (3 dB) over at least ``hairpin_min_duration_s`` (1 s); its
-confidence is the BIC posterior that a line beats a constant over its notes, and hairpins
-below ``min_confidence`` (0.5) are not reported. A hairpin never bridges 2 s without sound;
-a fall with fewer than two onsets that is faster than 3 dB/s is a note decaying, not a
-*decrescendo*.
+Hairpins are gradual changes of the level *played* across notes, read from the level of
+each note's attack (:mod:`mezzo.meters.hairpins`).
 
 Flat sections are the stretches where short-term loudness (3 s) stays within
 ``flat_tolerance_lu`` either side of its middle (default ±1 LU, i.e. a spread of at most
@@ -60,6 +61,7 @@ import numpy as np
 from mezzo._validate import check_audio, check_range, check_sample_rate
 from mezzo.marks import MARKINGS
 from mezzo.meters.features import FrameFeatures, SpectralFrames
+from mezzo.meters.hairpins import Hairpin
 from mezzo.results import json_value
 
 __all__ = [
@@ -76,16 +78,20 @@ __all__ = [
 #: Spacing of the level curves, s (the loudness meter's hop).
 CURVE_HOP_S = 0.1
 _FLOOR_DB = -120.0
-#: Longest stretch of notes one fitted segment may hold (a crescendo of several minutes is
-#: still one ramp: it is made of consecutive segments).
-_HAIRPIN_MAX_NOTES = 600
-#: Section-long hairpins: found by a fit penalised this many times BIC, from this long (s).
-_LONG_PENALTY = 8.0
-_LONG_HAIRPIN_S = 15.0
-#: A jump of more than this many marking steps at once (between two fitted segments, or
-#: within 0.5 s along one) is sudden (*subito*), and ends a hairpin.
-_SUDDEN_STEP = 1.0
-
+#: The loud level of a piece (this percentile of its sounding level curve, dB) reads
+#: ``LOUD_INDEX`` (5 = *f*; see the module notes).
+LOUD_PERCENTILE = 90.0
+LOUD_INDEX = 5.1
+#: The marking step is ``step_db`` for a piece whose level spans ``SPAN_REF_DB`` (5th to 95th
+#: percentile), and scales with the span to the power ``SPAN_EXPONENT`` (spans under
+#: ``SPAN_MIN_DB`` count as that).
+SPAN_REF_DB = 15.0
+SPAN_EXPONENT = 0.5
+SPAN_MIN_DB = 3.0
+#: A piece whose loud level is under this (LUFS) reads softer, by up to ``QUIET_MAX_STEPS``
+#: steps 10 dB below it.
+QUIET_LUFS = -30.0
+QUIET_MAX_STEPS = 0.5
 
 # ------------------------------------------------------------------ results
 
@@ -97,16 +103,6 @@ class MarkingSegment:
     start_s: float
     end_s: float
     marking: str
-
-
-@dataclass(frozen=True, slots=True)
-class Hairpin:
-    """A gradual rise (``"crescendo"``) or fall (``"decrescendo"``) of the level, times in s; confidence 0-1."""
-
-    start_s: float
-    end_s: float
-    kind: str
-    confidence: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,67 +260,6 @@ def _merge_short(labels: np.ndarray, index: np.ndarray, min_len: int) -> np.ndar
     return labels
 
 
-def _hairpins(
-    features: FrameFeatures | None,
-    *,
-    step_db: float,
-    min_change_db: float,
-    min_duration_s: float,
-    min_confidence: float,
-) -> list[Hairpin]:
-    """Gradual rises and falls of the note levels (see the module notes)."""
-    from mezzo.meters.note_levels import note_levels
-    from mezzo.meters.segments import fit_segments, ramps
-
-    if features is None:
-        return []
-    notes = note_levels(features)
-    t, level, onset = notes.times_s, notes.level_db, notes.is_onset
-    out: list[Hairpin] = []
-    if t.size < 5:
-        return out
-    from scipy.ndimage import median_filter
-
-    # noise of the note levels around their local median (9 notes): what is not dynamics;
-    # notes more than 3 of it away (a note masked by another, an accent) are left out
-    resid = level - median_filter(level, size=9, mode="nearest")
-    sigma = max(1.4826 * float(np.median(np.abs(resid))), 0.3)
-    keep = np.abs(resid) <= 3.0 * sigma
-    t, level, onset = t[keep], level[keep], onset[keep]
-    # a hairpin never bridges a silence: fit each stretch between gaps of 2 s apart
-    cuts = [0, *(np.flatnonzero(np.diff(t) > 2.0) + 1).tolist(), t.size]
-    for a, b in itertools.pairwise(cuts):
-        if b - a < 5:
-            continue
-        x, y = t[a:b], level[a:b]
-        found: list[tuple[float, float, float, float]] = []  # (start, end, change, confidence)
-        # two time scales: section-long crescendos (a fit penalised 8 times BIC, so the
-        # phrase-level wavering inside them does not cut them up; kept from _LONG_HAIRPIN_S)
-        # and phrase-level hairpins (BIC), those inside a long one of the same kind dropped;
-        # a level is held for at least three notes (one odd note is not a dynamic)
-        for scale in (_LONG_PENALTY, 1.0):
-            segments = fit_segments(x, y, sigma=sigma, max_points=_HAIRPIN_MAX_NOTES, min_points=3,
-                                    penalty_scale=scale)
-            for r in ramps(x, y, segments, sigma=sigma, min_change=min_change_db, min_duration=min_duration_s,
-                           max_step=_SUDDEN_STEP * step_db):
-                t0, t1 = float(x[r.start]), float(x[r.end])
-                if scale == _LONG_PENALTY and t1 - t0 < _LONG_HAIRPIN_S:
-                    continue
-                if scale == 1.0 and any(c * r.change > 0 and min(t1, e) - max(t0, s0) > 0.5 * (t1 - t0)
-                                        for s0, e, c, _ in found):
-                    continue
-                # a fall with fewer than two onsets, faster than 3 dB/s, is a note decaying
-                notes_in = np.count_nonzero(onset[a + r.start : a + r.end + 1])
-                if r.change < 0 and notes_in < 2 and -r.change / max(t1 - t0, 1e-3) >= 3.0:
-                    continue
-                found.append((t0, t1, r.change, r.confidence))
-        for t0, t1, change, conf in sorted(found):
-            if conf >= min_confidence:
-                out.append(Hairpin(round(t0, 2), round(t1, 2), "crescendo" if change > 0 else "decrescendo",
-                                   round(conf, 3)))
-    return out
-
-
 # ------------------------------------------------------------------ the map
 
 
@@ -332,8 +267,8 @@ def dynamics_map_from_features(
     loudness: Any,
     features: FrameFeatures | None = None,
     *,
-    step_db: float = 4.0,
-    brightness_steps_per_octave: float = 0.5,
+    step_db: float = 4.5,
+    brightness_steps_per_octave: float = 0.0,
     min_marking_s: float = 1.5,
     hairpin_min_change_db: float = 3.0,
     hairpin_min_duration_s: float = 1.0,
@@ -365,9 +300,12 @@ def dynamics_map_from_features(
         peak_level = _window_max(mom_f, round(0.5 / hop), round(0.2 / hop))
         level = _running_median(peak_level, round(2.0 / hop) | 1)
         lv = level[sounding]
-        ref = 0.5 * float(np.median(lv)) + 0.25 * float(np.percentile(lv, 5) + np.percentile(lv, 95))
-        absolute = float(np.clip((ref + 23.0) / 8.0 * 0.5, -0.5, 0.5))
-        index = 3.5 + absolute + (level - ref) / step_db
+        loud = float(np.percentile(lv, LOUD_PERCENTILE))
+        # absolute level: weak evidence, and only for very quiet recordings
+        quiet = -QUIET_MAX_STEPS * float(np.clip((QUIET_LUFS - loud) / 10.0, 0.0, 1.0))
+        span = float(np.percentile(lv, 95) - np.percentile(lv, 5))
+        step = step_db * (max(span, SPAN_MIN_DB) / SPAN_REF_DB) ** SPAN_EXPONENT
+        index = LOUD_INDEX + quiet + (level - loud) / step
         if features is not None and features.band_db.shape[0] > 0 and brightness_steps_per_octave:
             cent = features.centroid_octaves()
             ok = np.isfinite(cent)
@@ -393,8 +331,13 @@ def dynamics_map_from_features(
             markings.append(MarkingSegment(round(start, 2), round(max(end, start), 2), MARKINGS[labels[a]]))
 
     # hairpins: from the note levels
-    hairpins = _hairpins(features, step_db=step_db, min_change_db=hairpin_min_change_db,
-                         min_duration_s=hairpin_min_duration_s, min_confidence=min_confidence) if sounding.any() else []
+    hairpins: list[Hairpin] = []
+    if features is not None and sounding.any():
+        from mezzo.meters.hairpins import find_hairpins
+        from mezzo.meters.note_levels import note_levels
+
+        hairpins = find_hairpins(note_levels(features), step_db=step_db, min_change_db=hairpin_min_change_db,
+                                 min_duration_s=hairpin_min_duration_s, min_confidence=min_confidence)
 
     # flat sections on the short-term series
     st = np.asarray(loudness.short_term_lufs, dtype=np.float64)
@@ -436,8 +379,8 @@ def dynamics_map(
     audio: np.ndarray,
     sample_rate: int,
     *,
-    step_db: float = 4.0,
-    brightness_steps_per_octave: float = 0.5,
+    step_db: float = 4.5,
+    brightness_steps_per_octave: float = 0.0,
     min_marking_s: float = 1.5,
     hairpin_min_change_db: float = 3.0,
     hairpin_min_duration_s: float = 1.0,
@@ -454,10 +397,11 @@ def dynamics_map(
     sample_rate : int
         Sample rate in Hz.
     step_db : float, 0.5 to 20, dB
-        Level difference between neighbouring markings.
+        Level difference between neighbouring markings in a piece whose level spans 15 dB
+        (it scales with the square root of the span; see the module notes).
     brightness_steps_per_octave : float, >= 0
         Marking steps added per octave of spectral-centroid rise over the piece's median
-        (clipped to ±0.5 step); 0 turns the brightness cue off.
+        (clipped to ±0.5 step); 0 (the default) turns the brightness cue off.
     min_marking_s : float, s
         Shortest marking segment; shorter ones merge into a neighbour.
     hairpin_min_change_db : float, dB
@@ -485,8 +429,8 @@ def dynamics_map(
     >>> t = np.arange(48000 * 12) / 48000
     >>> gain = np.where(t < 6, 10 ** (-24 / 20), 10 ** (-8 / 20))
     >>> m = dynamics_map(gain * np.sin(2 * np.pi * 440 * t), 48000)
-    >>> [s.marking for s in m.markings]  # 16 dB apart: four 4 dB steps
-    ['pp', 'f']
+    >>> [s.marking for s in m.markings]  # the loud level reads f; 16 dB below it is 3.4 steps
+    ['p', 'f']
     """
     from mezzo.meters.loudness import LoudnessMeter
 

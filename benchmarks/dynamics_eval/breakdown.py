@@ -1,0 +1,166 @@
+"""Where the markings and hairpin errors come from, on one part of the corpus.
+
+    .venv/bin/python benchmarks/dynamics_eval/breakdown.py                    # tuning part
+    .venv/bin/python benchmarks/dynamics_eval/breakdown.py --split validation # to report only
+
+- **Markings**: per item, the share of the sounding time within one step as read (the
+  scorer's metric) and with the best constant shift of the reading for that item (an oracle
+  that knows which marking the piece's loud level is): the gap between the two is the
+  whole-piece offset, what the oracle still misses is local placement.
+- **Hairpins**: the true hairpins by number of onsets and length, and how many of them show
+  the way they go (a trend of at least 3 dB, Theil-Sen, and Kendall's tau of at least 0.3
+  over their notes) in the *performed velocities* (the score excerpts are performed again
+  with the corpus seeds; loudest note per onset at 40 log10(v / 127) dB, the General MIDI
+  gain of a velocity) and in the note levels mezzo measures from the audio; and the hairpin
+  detector's counts on the audio against its counts on the performed velocities (what a
+  perfect note-level measurement would give it).
+
+Needs the corpus (``build_corpus.py``) and music21. Analyses each item once with mezzo's
+default options; no detector setting is read or changed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import build_corpus  # noqa: E402
+import score  # noqa: E402
+
+#: A hairpin "shows" when its notes move its way by at least this (dB, Theil-Sen line) ...
+VISIBLE_DB = 3.0
+#: ... with at least this rank correlation (Kendall's tau) between time and level.
+VISIBLE_TAU = 0.3
+
+
+def performed_levels(split: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per item: onset times (s) and the loudest performed velocity there, in dB (40 log10(v / 127))."""
+    import io
+
+    import mido
+
+    out = {}
+    for i, (path, composer, count) in enumerate(build_corpus.PIECES[split]):
+        for name, perf, _, _ in build_corpus.performances(split, path, composer, count, build_corpus.score_seed(split, i)):
+            notes = []
+            for track in mido.MidiFile(file=io.BytesIO(perf.midi)).tracks:
+                ticks = 0
+                for msg in track:
+                    ticks += msg.time
+                    if msg.type == "note_on" and msg.velocity > 0:
+                        notes.append((ticks / 480.0, msg.velocity))  # 480 ticks per second (see scores.py)
+            notes.sort()
+            t = np.array([n[0] for n in notes])
+            v = np.array([n[1] for n in notes], dtype=np.float64)
+            starts = np.concatenate([[0], np.flatnonzero(np.diff(t) > 0.03) + 1])
+            loudest = np.maximum.reduceat(v, starts)
+            out[name] = (t[starts], 40.0 * np.log10(loudest / 127.0))
+    return out
+
+
+def _trend(t: np.ndarray, y: np.ndarray, sign: float) -> tuple[float, float]:
+    """(Theil-Sen change over the span along ``sign``, Kendall's tau along ``sign``)."""
+    from scipy.stats import kendalltau, theilslopes
+
+    slope = theilslopes(y, t)[0]
+    return float(sign * slope * (t[-1] - t[0])), float(sign * kendalltau(t, y)[0])
+
+
+def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
+    """(within one step with the best constant shift of the marking index, total) on the scorer's grid."""
+    t = np.concatenate([np.arange(s0, s1, 0.05) for s0, s1, _ in truth["markings"]])
+    want = np.concatenate([np.full(np.arange(s0, s1, 0.05).size, score.MARKINGS.index(m))
+                           for s0, s1, m in truth["markings"]])
+    index = np.interp(t, dmap.curve_times_s, np.nan_to_num(dmap.marking_index, nan=-99.0))
+    sounding = index > -50
+    best = max(int(np.count_nonzero(sounding & (np.abs(np.clip(np.round(index + c), 0, 7) - want) <= 1)))
+               for c in np.arange(-4.0, 4.01, 0.1))
+    return best, t.size
+
+
+def breakdown(split: str) -> dict[str, Any]:
+    """Markings (as read / oracle offset) and hairpins (visibility, detector counts) of ``split``."""
+    import soundfile as sf
+
+    from mezzo.analysis import analyze
+    from mezzo.meters.features import SpectralFrames
+    from mezzo.meters.hairpins import find_hairpins
+    from mezzo.meters.note_levels import NoteLevels, note_levels
+
+    performed = performed_levels(split)
+    folder = build_corpus.CORPUS / split
+    mk = {"read": [0, 0], "oracle": [0, 0]}
+    classes: dict[str, list[int]] = {}  # class -> [true, shows in velocities, shows in audio]
+    det = {"audio": [0, 0, 0], "velocities": [0, 0, 0]}
+    for name in sorted(performed):
+        truth = json.loads((folder / f"{name}.json").read_text())
+        a = analyze(folder / f"{name}.flac", dynamics=True)
+        row = score.score_item(truth, a.to_dict())
+        mk["read"][0] += row["markings"][0]
+        mk["read"][1] += row["markings"][1]
+        ok, total = _oracle_markings(a.dynamics, truth)
+        mk["oracle"][0] += ok
+        mk["oracle"][1] += total
+        x, rate = sf.read(folder / f"{name}.flac", dtype="float32", always_2d=True)
+        frames = SpectralFrames(rate, x.shape[1])
+        frames.update(x.T)
+        measured = note_levels(frames.result())
+        pt, py = performed[name]
+        for s0, s1, kind in truth["hairpins"]:
+            sign = 1.0 if kind == "crescendo" else -1.0
+            sel = (pt >= s0 - 0.01) & (pt < s1)
+            n_on = int(np.count_nonzero(sel))
+            key = ("under 3 onsets" if n_on < 3 else "3-9 onsets" if n_on < 10 else "10+ onsets") + (
+                ", under 1 s" if s1 - s0 < 1.0 else ", 1 s or more")
+            c = classes.setdefault(key, [0, 0, 0])
+            c[0] += 1
+            if n_on >= 3:
+                ch, tau = _trend(pt[sel], py[sel], sign)
+                c[1] += ch >= VISIBLE_DB and tau >= VISIBLE_TAU
+            ms = (measured.times_s >= s0 - 0.01) & (measured.times_s <= s1) & measured.is_onset
+            if np.count_nonzero(ms) >= 3:
+                ch, tau = _trend(measured.times_s[ms], measured.level_db[ms], sign)
+                c[2] += ch >= VISIBLE_DB and tau >= VISIBLE_TAU
+        want = [tuple(h) for h in truth["hairpins"]]
+        for key, found in (("audio", a.dynamics.hairpins),
+                           ("velocities", find_hairpins(NoteLevels(pt, py, np.ones(pt.size, dtype=bool)), step_db=4.5))):
+            counts = score.match_spans(want, [(h.start_s, h.end_s, h.kind) for h in found])
+            det[key] = [d + c for d, c in zip(det[key], counts, strict=True)]
+    return {"markings": mk, "hairpin_classes": classes, "hairpin_detector": det, "items": len(performed)}
+
+
+def _f1(tp: int, found: int, true: int) -> float:
+    p = tp / found if found else 0.0
+    r = tp / true if true else 0.0
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the breakdown of one part."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("tuning", "validation"), default="tuning")
+    args = parser.parse_args(argv)
+    result = breakdown(args.split)
+    mk = result["markings"]
+    read, oracle = mk["read"][0] / mk["read"][1], mk["oracle"][0] / mk["oracle"][1]
+    print(f"{args.split} part, {result['items']} score excerpts")
+    print(f"markings within one step: {read:.3f} as read, {oracle:.3f} with the best shift per item "
+          f"(whole-piece offset {oracle - read:.3f}, local placement {1 - oracle:.3f})")
+    print("true hairpins                      count  show in velocities  show in audio levels")
+    for key, (n, vel, aud) in sorted(result["hairpin_classes"].items()):
+        print(f"  {key:<32} {n:5d}  {vel:18d}  {aud:20d}")
+    for key, (tp, nf, nt) in result["hairpin_detector"].items():
+        print(f"hairpin detector on the {key:<10}: F1 {_f1(tp, nf, nt):.3f} ({tp} matched, {nf} reported, {nt} true)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
