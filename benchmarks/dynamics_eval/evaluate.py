@@ -3,15 +3,18 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py                 # both parts
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning  # one part
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --only 'dance_*' --split tuning  # a subset
 
 Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
---json`` prints) in worker processes; the readings are kept in ``corpus/readings/`` and scored
-by ``score.py``, which knows nothing of the detectors.
+--json`` prints) in worker processes; the readings are kept in ``benchmarks/out/dynamics_readings/``
+(the corpus folder may be shared and read-only) and scored by ``score.py``, which knows nothing
+of the detectors.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+READINGS = HERE.parent / "out" / "dynamics_readings"
 sys.path.insert(0, str(HERE))
 
 import build_corpus  # noqa: E402
@@ -31,11 +35,11 @@ def _read(path: str) -> dict[str, Any]:
     return analyze(path, dynamics=True).to_dict()
 
 
-def readings(split: str, *, workers: int = 2) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(name, truth, reading) of every item of ``split``."""
+def readings(split: str, *, workers: int = 2, only: str | None = None) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(name, truth, reading) of every item of ``split`` (whose name matches the glob ``only``, if given)."""
     folder = build_corpus.CORPUS / split
-    names = sorted(p.stem for p in folder.glob("*.json"))
-    out_dir = build_corpus.CORPUS / "readings" / split
+    names = sorted(p.stem for p in folder.glob("*.json") if only is None or fnmatch.fnmatch(p.stem, only))
+    out_dir = READINGS / split
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [str(folder / f"{n}.flac") for n in names]
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -47,9 +51,10 @@ def readings(split: str, *, workers: int = 2) -> list[tuple[str, dict[str, Any],
     return rows
 
 
-def evaluate(split: str, *, workers: int = 2, items: bool = False, log: Any = print) -> dict[str, Any]:
-    """Score one part of the corpus; return the aggregate metrics, counts and per-item rows."""
-    data = readings(split, workers=workers)
+def evaluate(split: str, *, workers: int = 2, items: bool = False, only: str | None = None,
+             log: Any = print) -> dict[str, Any]:
+    """Score one part of the corpus (the items matching the glob ``only``, if given); metrics, counts, rows."""
+    data = readings(split, workers=workers, only=only)
     rows = []
     for name, truth, reading in data:
         r = score.score_item(truth, reading)
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tuning", "validation", "both"), default="both")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
+    parser.add_argument("--only", metavar="GLOB", help="only the items whose name matches, e.g. 'dance_*'")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     missing = build_corpus.missing_prerequisites()
@@ -86,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     build_corpus.build(workers=args.workers)
     for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
         print(f"\n{split.upper()} part")
-        result = evaluate(split, workers=args.workers, items=args.items)
+        result = evaluate(split, workers=args.workers, items=args.items, only=args.only)
         for k, v in result["metrics"].items():
             floor = score.FLOORS.get(k)
             print(f"  {k:<26} {'-' if v is None else f'{v:.3f}':>6}   floor {floor}")
