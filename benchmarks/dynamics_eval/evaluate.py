@@ -27,6 +27,12 @@ sys.path.insert(0, str(HERE))
 
 import build_corpus  # noqa: E402
 import score  # noqa: E402
+import synth_dance  # noqa: E402
+
+#: The parts: the corpus's tuning and validation parts, and the numpy-synthesised dance tracks
+#: (``synth_dance.py``, tuning only).
+PARTS = {"tuning": build_corpus.CORPUS / "tuning", "validation": build_corpus.CORPUS / "validation",
+         "synth": synth_dance.CORPUS / "tuning"}
 
 
 def _read(path: str) -> dict[str, Any]:
@@ -37,7 +43,7 @@ def _read(path: str) -> dict[str, Any]:
 
 def readings(split: str, *, workers: int = 2, only: str | None = None) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(name, truth, reading) of every item of ``split`` (whose name matches the glob ``only``, if given)."""
-    folder = build_corpus.CORPUS / split
+    folder = PARTS[split]
     names = sorted(p.stem for p in folder.glob("*.json") if only is None or fnmatch.fnmatch(p.stem, only))
     out_dir = READINGS / split
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +85,8 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, only: str | N
 def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the metrics per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tuning", "validation", "both"), default="both")
+    parser.add_argument("--split", choices=("tuning", "validation", "synth", "both"), default="both",
+                        help="a part: both = tuning and validation; synth = the numpy-synthesised dance tracks (tuning)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
     parser.add_argument("--only", metavar="GLOB", help="only the items whose name matches, e.g. 'dance_*'")
     parser.add_argument("--workers", type=int, default=2)
@@ -90,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dynamics corpus skipped: {m}", file=sys.stderr)
         return 2
     build_corpus.build(workers=args.workers)
+    if args.split == "synth":
+        synth_dance.build(workers=args.workers, log=lambda _line: None)
     for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
         print(f"\n{split.upper()} part")
         result = evaluate(split, workers=args.workers, items=args.items, only=args.only)
