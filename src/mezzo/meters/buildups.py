@@ -70,8 +70,8 @@ _EVIDENCE_MIN = 1.0
 _UNITS = {"level": 6.0, "high": 6.0, "centroid": 0.5, "density": 1.0, "thin": 6.0}
 #: Confidence ramps (from 0 to 1) of a drop: the periodicity of the kick-and-bass onsets and of
 #: all onsets over the 8 s after it, and the kick and bass's share of the level there (dB).
-_GROOVE_PERIODICITY = (0.25, 0.4)
-_PULSE_PERIODICITY = (0.3, 0.5)
+_GROOVE_PERIODICITY = (0.3, 0.45)
+_PULSE_PERIODICITY = (0.35, 0.55)
 _GROOVE_SHARE_DB = (-9.0, -5.0)
 _LONGEST_BUILDUP_S = 64.0
 _SHORTEST_BUILDUP_S = 4.0
@@ -332,10 +332,21 @@ def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
 def _buildup_start(c: Cells, cues: dict[str, np.ndarray], nov: np.ndarray, peaks: np.ndarray, away: np.ndarray,
                    previous: int, d: int) -> tuple[int | None, float]:
     """The cell where the build-up before the drop at cell ``d`` starts (or None), and its evidence."""
-    # the stretch before: back to the end of the previous full section, at most 64 s
+    # the stretch before: back to where kick and bass last stopped (a step down of 20 dB from the
+    # two cells before to the two after: a filter sweep takes them away more gradually), at most
+    # 64 s and not before the previous drop
     lo = max(previous, int(np.searchsorted(c.start_s, c.start_s[d] - _LONGEST_BUILDUP_S)))
-    full_before = np.flatnonzero(~away[lo : d - c.cells(2.0)])
-    r0 = lo + int(full_before[-1]) + 1 if full_before.size else lo
+    k = 2
+    g = c.groove_db
+    s = np.concatenate([[0.0], np.cumsum(g)])
+    i = np.arange(max(lo, k), max(lo, k, d - c.cells(2.0)))
+    steps = (s[i + k] - s[i]) / k - (s[i] - s[i - k]) / k if i.size else np.zeros(0)
+    stops = np.flatnonzero(steps <= -2.0 * _AWAY_DB)
+    if stops.size:  # the steepest cell of the last run of steps
+        run = stops[stops >= stops[-1] - k]
+        r0 = int(i[run[np.argmin(steps[run])]])
+    else:
+        r0 = lo
     end = d
     while end > r0 + 1 and c.full_db[end - 1] < c.full_db[d] - 20.0:
         end -= 1  # a silence before the drop is not part of the build-up's cues
@@ -400,7 +411,7 @@ def _drop_time(features: Any, c: Cells, d: int, beats: np.ndarray) -> float:
     return when
 
 
-def groove_after(features: Any, frame: int, *, seconds: float = 8.0, hi_hz: float = _GROOVE_HI_HZ) -> float:
+def groove_after(features: Any, frame: int, *, seconds: float = 16.0, hi_hz: float = _GROOVE_HI_HZ) -> float:
     """Periodicity of the kick-and-bass band's onsets over the ``seconds`` after ``frame`` (0-1).
 
     The peak of the normalised autocorrelation of the band's spectral flux for periods of
