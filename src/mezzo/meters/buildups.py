@@ -74,6 +74,10 @@ _GROOVE_PERIODICITY = (0.3, 0.45)
 _PULSE_PERIODICITY = (0.35, 0.55)
 _GROOVE_SHARE_DB = (-9.0, -5.0)
 _LONGEST_BUILDUP_S = 64.0
+#: A build-up starts at a candidate (not a drop) when the cues rise this much (evidence) over the 12 s after it.
+_GROOVE_WEIGHT = 4.0
+_RISING_AFTER_S = 12.0
+_RISING_AFTER = 0.5
 _SHORTEST_BUILDUP_S = 4.0
 
 
@@ -297,7 +301,9 @@ def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
     sounding = c.full_db > c.full_db.max() - 40.0
     groove_full = float(np.percentile(c.groove_db[sounding], 90))
     after, before = c.cells(_AFTER_S, 4), c.cells(_BEFORE_S)
-    rise = _rise(c.band_db)
+    # the entry at each cell: the spectrum's rise, or kick and bass coming in (their rise over
+    # _GROOVE_WEIGHT: they are a few of the bands, and a roll can fill the rest before the drop)
+    rise = np.maximum(_rise(c.band_db), _rise(c.groove_db[:, None]) / _GROOVE_WEIGHT)
     cand = _local_maxima(rise, 2, 1.0)
     cand = cand[(cand >= before) & (cand < n - after // 2)]
     # kick and bass per bar (power mean of 4 cells): half-time and broken patterns leave beats without a kick
@@ -310,22 +316,36 @@ def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
     gb = _window_stat(c.groove_db, cand - before, before, 50) - groove_full
     full_after = (fa >= -_FULL_DB) & (ga >= -_GROOVE_DB)
     away_before = (gb <= -jump_db) | (fa - fb >= _AWAY_DB / 2) | (rise[cand] >= _AWAY_DB / 2)
-    ok = cand[full_after & away_before]
+    cand, away_before = cand[full_after], away_before[full_after]
     # the full texture left for 4 s between two candidates: separate drops
     g4 = median_filter(c.groove_db, size=4, mode="nearest")
     f4 = median_filter(c.fullness_db, size=4, mode="nearest")
     away = (g4 < groove_full - _AWAY_GROOVE_DB) | (f4 < -_AWAY_FULL_DB)
     away_cum = np.concatenate([[0], np.cumsum(away)])
     chains: list[list[int]] = []
-    for i in ok:
-        if chains and away_cum[i] - away_cum[chains[-1][-1]] < c.cells(4.0):
-            chains[-1].append(int(i))
+    for j, i in enumerate(cand):
+        if chains and away_cum[i] - away_cum[cand[chains[-1][-1]]] < c.cells(4.0):
+            chains[-1].append(j)
         else:
-            chains.append([int(i)])
+            chains.append([j])
+    cues = _cues(c)
     out = []
     for chain in chains:
-        top = max(rise[i] for i in chain)
-        out.append(max(i for i in chain if rise[i] >= 0.5 * top))
+        armed = False
+        picked = []
+        for j in chain:
+            i = int(cand[j])
+            if not (away_before[j] or armed):
+                continue
+            if evidence(cues, i, i + c.cells(_RISING_AFTER_S)) >= _RISING_AFTER:
+                armed = True  # a build-up starts here (a filter sweep over the groove): the drop ends it
+                continue
+            picked.append(i)
+        if picked and armed:  # the drop ends the build-up: the strongest entry after its start
+            out.append(max(picked, key=lambda i: rise[i]))
+        elif picked:  # a filter opening into the drop passes early: the latest entry of at least half the largest
+            top = max(rise[i] for i in picked)
+            out.append(max(i for i in picked if rise[i] >= 0.5 * top))
     return out, away
 
 
