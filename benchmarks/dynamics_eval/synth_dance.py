@@ -9,7 +9,8 @@ band). These tracks are made another way, as a drum machine and a few synthesise
 them: a sine kick with a falling pitch, band-passed noise snares, claps and hats, a saw or sine
 bass, detuned-saw pads, plucked arpeggios, white-noise and pitch risers, and filter sweeps as
 STFT masks on the whole mix or on groups of sounds. They are for TUNING only (never scored as
-validation) and written by code from seeds, never stored in git.
+validation) and written by code from seeds, never stored in git. The builder also writes the
+tracks of mezzo's first evaluation set (``classic_dance.py``), a third way of making them.
 
 Each track is 4/4 at 70-176 BPM in one of five feels (``four``: four on the floor; ``half``:
 half-time drums; ``dnb``: two-step breakbeat; ``breaks``: a slower breakbeat; ``trap``: a slow
@@ -43,9 +44,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus_synth"
-VERSION = 1
+VERSION = 2
 SAMPLE_RATE = 44100
 TRACKS = 24
+#: And this many tracks of the first evaluation set's kind (``classic_dance.py``).
+CLASSIC_TRACKS = 12
 FEELS = {"four": (118, 132), "half": (136, 150), "dnb": (160, 176), "breaks": (84, 104), "trap": (70, 82)}
 CUES = ("roll", "kick", "riser", "pitch", "highpass", "lowpass", "swell")
 
@@ -352,26 +355,38 @@ def _sweep(x: np.ndarray, sr: int, kind: str, start_s: float, end_s: float, f0: 
 def _job(index: int, force: bool) -> str:
     from build_corpus import _write
 
-    name = f"synth_{index:02d}"
+    classic = index >= TRACKS
+    name = f"classic_{index - TRACKS:02d}" if classic else f"synth_{index:02d}"
     folder = CORPUS / "tuning"
     if not force and (folder / f"{name}.json").exists():
         return name
     rng = np.random.default_rng(9000 + index)
-    feel = sorted(FEELS)[index % len(FEELS)]
-    audio, truth = track(rng, feel)
-    truth = dict(truth, split="tuning", composer=f"synth/{feel}", source="synth_dance.py numpy synthesis")
+    if classic:
+        import classic_dance
+
+        kind = classic_dance.KINDS[index % len(classic_dance.KINDS)]
+        audio, truth = classic_dance.track(kind, float(rng.integers(85, 176)), rng, SAMPLE_RATE)
+        source = "classic_dance.py (mezzo's first evaluation set, af0cf0f)"
+    else:
+        kind = sorted(FEELS)[index % len(FEELS)]
+        audio, truth = track(rng, kind)
+        source = "synth_dance.py numpy synthesis"
+    truth = dict(truth, split="tuning", composer=f"{name.split('_')[0]}/{kind}", source=source)
     _write(folder, name, audio, truth)
     return name
 
 
 def build(*, force: bool = False, workers: int = 2, log: Any = print) -> list[str]:
-    """Write the tracks that are missing (all with ``force``) into ``corpus_synth/tuning/``."""
+    """Write the tracks that are missing (all with ``force``) into ``corpus_synth/tuning/``.
+
+    24 ``synth_NN`` tracks (this module) and 12 ``classic_NN`` tracks (``classic_dance.py``).
+    """
     sys.path.insert(0, str(HERE))
     manifest = CORPUS / "manifest.json"
     if manifest.exists() and not force and json.loads(manifest.read_text()).get("version") == VERSION:
         return json.loads(manifest.read_text())["items"]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        names = list(pool.map(_job, range(TRACKS), [force] * TRACKS))
+        names = list(pool.map(_job, range(TRACKS + CLASSIC_TRACKS), [force] * (TRACKS + CLASSIC_TRACKS)))
     for n in names:
         log(f"  synth      {n}")
     manifest.write_text(json.dumps({"version": VERSION, "sample_rate": SAMPLE_RATE, "items": names}, indent=1))
@@ -385,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     names = build(force=args.force, workers=args.workers)
-    print(f"{len(names)} synthesised dance tracks in {CORPUS / 'tuning'}")
+    print(f"{len(names)} synthesised dance tracks (synth_*, classic_*) in {CORPUS / 'tuning'}")
     return 0
 
 
