@@ -1,44 +1,54 @@
 """Build-ups and drops of dance music: the sections first, then what they mean.
 
 Everything is read on **beat cells** (from one tracked beat to the next; gaps in the tracked
-beats are filled at the beat period): the mean power per band of each cell, in dB.
+beats filled at the beat period): the mean power per band of each cell, in dB. The **groove**
+is the kick and bass, the bands below 100 Hz; its *full level* is its 90th percentile over the
+sounding cells. The *full texture* is the median spectrum of the cells where the groove plays
+within 4 dB of its full level, and a cell's **fullness** is the mean over bands of how far it
+stays below that spectrum (dB, 0 = nothing missing).
 
-1. **Fullness.** Each band's *full level* is its 90th percentile over the sounding cells; a
-   cell's fullness is the mean over bands of how far it stays below them (dB, 0 = every band
-   at its full level). The **groove** is the kick-and-bass band (below 100 Hz); its full level
-   is its 90th percentile.
-2. **Drop candidates.** A drop is where the full groove (kick and bass) enters the track's
-   fullest texture after a build-up or a breakdown. Candidates are the local maxima of the
-   *rise* at each cell boundary: the mean over bands of the increase (half-wave rectified)
-   of the level from the two cells before to the two cells after (a beat-scale spectral
-   flux). A candidate is a drop when, over the 8 s after it, the music is full (median
-   fullness within ``_FULL_DB`` of full, kick and bass within ``_GROOVE_DB`` of their full
-   level for three quarters of the cells) and it was not before: the kick and bass were
-   ``_AWAY_DB`` lower over the 4 s before, or the fullness rose by ``_AWAY_DB``/2, or the rise
-   itself is that large (a silence or a single lead before the drop).
-   Candidates that follow each other without the full texture leaving for 4 s in between
-   belong to one drop: the latest whose rise is at least half the largest (a filter opening
-   into the drop passes the fullness test a little early; the drop is where the rest comes in).
-3. **Section boundaries.** Foote's (2000) novelty on the cells' band levels (a checkerboard
-   kernel of about 4 s a side on the self-similarity matrix; with the negative squared
-   distance as similarity it is the distance between the mean spectra before and after each
-   cell, RMS over bands, dB); its peaks are where sections may start.
-4. **Build-up.** Before each drop, back to the end of the previous full section (at most 64 s):
-   a build-up is a stretch of rising tension. Its cues are the full-band level, the level
-   above 4 kHz (risers, rolls, hats, a low-pass filter opening), the spectral centroid (sweeps,
-   pitch risers), the onset density (rolls doubling their rate) and the level above the kick
-   and bass band relative to it (a high-pass sweep thinning the low end). For a candidate
-   start (the section boundaries in that stretch, and its beginning) each cue's *evidence* is
-   its rise from the first to the last quarter of the span, in units of a clear rise (6 dB,
-   half an octave, a doubling of the onset rate), times its rank correlation with time
-   (positive part); a span's evidence is that of its strongest cue. The build-up starts at the
-   latest candidate whose evidence is at least 80 % of the best (a start before the true one
-   adds a flat stretch and lowers the correlation; a later one cuts the rise), when the best
-   is at least ``_EVIDENCE_MIN``; otherwise at the strongest section boundary in the stretch
-   (a build-up whose cues are too weak to read is still a section of its own).
+1. **Drops.** A drop is where the full groove enters the track's full texture after a
+   build-up or a breakdown. The *entry* at each cell is the mean over bands of the level's
+   rise (half-wave rectified) from the two cells before to the two from it (a beat-scale
+   spectral flux; levels 45 dB under the loudest floored), or a quarter of the groove's own
+   rise, whichever is larger (kick and bass are a few of the bands, and a snare roll can fill
+   the rest before the drop). Its local maxima are the candidates. A candidate opens a full
+   section when, over the 8 s after it, the median fullness is within 3 dB and the groove
+   (per bar) within 4 dB of full for three quarters of the bars; it is an *entry* when over
+   the 4 s before the groove was ``drop_min_jump_db`` lower or the fullness 5 dB lower, or
+   the entry itself is 5 dB (a silence, or one bar of a lead, before the drop).
+   Candidates with no 4 s away from the full texture between them belong to one section and
+   give one drop: a candidate after which the cues keep rising for 12 s (build-up evidence
+   0.5, see 3) starts a build-up with the groove going on under a filter, and the drop is
+   then the strongest entry after it; otherwise the latest entry at least half as strong as
+   the strongest (a low-pass filter opening into the drop passes the fullness test early).
+   The time is the frame of the strongest entry (0.25 s windows) within a cell, moved to the
+   strongest onset within 0.1 s and to a tracked beat within a quarter of a cell.
+2. **Section boundaries.** Foote's (2000) novelty on the cells' band levels: a checkerboard
+   kernel about 4 s a side on the self-similarity matrix, which with the negative squared
+   distance as similarity is the distance between the mean spectra before and after each
+   cell (RMS over bands, dB). Its peaks (2 dB or more) are where a build-up may start.
+3. **Build-ups.** The stretch searched runs back from the drop to where kick and bass last
+   stopped (a 20 dB fall over two cells; a filter sweep takes them away more gradually), at
+   most 64 s and not past the previous drop. A build-up is rising tension; its cues are the
+   full-band level, the level above 4 kHz (risers, rolls, hats, a low-pass filter opening),
+   the spectral centroid (sweeps, pitch risers), the onset density (rolls doubling their
+   rate) and the level above the groove (a high-pass sweep thinning the low end). It starts at
+   the candidate (the stretch's beginning or a section boundary in it, at least 4 s before
+   the drop) that best splits the stretch into "constant, then a straight line" (least
+   squares over the cues, each in units of a clear rise: 6 dB, half an octave, a doubling of
+   the onset rate), and ends at the drop (a silence before the drop is left out of the fit).
+   Its *evidence* is its strongest cue's rise from its first to its last quarter, in those
+   units, times that cue's rank correlation with time (positive part).
 
-Confidence of a drop: the periodicity of the kick-and-bass onsets after it (a groove), the
-track's pulse clarity and the evidence of the build-up before it (half without one).
+**Confidence** of a drop (and of its build-up): the geometric mean of three ramps read over
+the 16 s (periodicities) or 8 s (share) after it, all needed: the periodicity of the groove's
+onsets (peak of the normalised autocorrelation of its spectral flux at 0.25-2 s; 0 at 0.3,
+1 from 0.45), of all onsets (0 at 0.35, 1 from 0.55) and the groove's share of the level (0 at
+-9 dB, 1 from -5 dB: kick and bass carry a dance drop, not an orchestral tutti or a piano's
+left hand); times 0.5 to 1 as the build-up's evidence goes from 0 to 1. The ramps' ends lie
+between what the tuning part's score excerpts and its dance tracks (three ways of making them)
+reach.
 """
 
 from __future__ import annotations
@@ -52,33 +62,41 @@ __all__ = ["Buildup", "Drop", "drops_and_buildups"]
 
 #: Kick and bass: the bands whose centre lies below this (Hz).
 _GROOVE_HI_HZ = 100.0
-#: A full section: mean band level at most this far (dB) below the bands' full levels.
+#: A full section: fullness at most this far below the full texture (dB) ...
 _FULL_DB = 3.0
-#: ... and kick and bass at most this far (dB) below their full level.
+#: ... and the groove (per bar) at most this far below its full level (dB).
 _GROOVE_DB = 4.0
-#: Before a drop the kick and bass were away by this much (dB).
-_AWAY_DB = 10.0
-#: The full texture has left where kick and bass are this far below full, or the fullness this far (dB).
+#: The full texture has left where the groove (4-cell median) is this far below full, or the
+#: fullness this far below the full texture (dB).
 _AWAY_GROOVE_DB = 6.0
 _AWAY_FULL_DB = 6.0
 #: Seconds read after and before a candidate drop.
 _AFTER_S, _BEFORE_S = 8.0, 4.0
-#: Smallest build-up evidence (a clear rise of one cue, steady).
-_EVIDENCE_MIN = 1.0
+#: An entry (dB) that makes a drop by itself, and the fullness rise before one (dB).
+_ENTRY_DB = 5.0
+_FULLNESS_RISE_DB = 5.0
+#: The groove's rise counts this many times less than the spectrum's (its share of the bands).
+_GROOVE_WEIGHT = 4.0
+#: Levels this far under the loudest are floored in the entry (dB).
+_RISE_FLOOR_DB = 45.0
+#: A candidate after which the build-up evidence over this long (s) reaches this starts a build-up.
+_RISING_AFTER_S = 12.0
+_RISING_AFTER = 0.5
+#: Kick and bass stop where the groove falls this much (dB) from two cells to the next two.
+_GROOVE_STOP_DB = 20.0
+#: Build-up evidence of a clear build-up (the confidence's build-up factor is full from here).
+_EVIDENCE_FULL = 1.0
 #: Units of a clear rise per cue: level and high-band level (dB), centroid (octaves), onset
 #: density (octaves of rate), thinning of the low end (dB).
 _UNITS = {"level": 6.0, "high": 6.0, "centroid": 0.5, "density": 1.0, "thin": 6.0}
-#: Confidence ramps (from 0 to 1) of a drop: the periodicity of the kick-and-bass onsets and of
-#: all onsets over the 8 s after it, and the kick and bass's share of the level there (dB).
+#: Confidence ramps (0 to 1) of a drop: the periodicity of the groove's onsets and of all onsets
+#: over the 16 s after it, and the groove's share of the level over the 8 s after it (dB).
 _GROOVE_PERIODICITY = (0.3, 0.45)
 _PULSE_PERIODICITY = (0.35, 0.55)
 _GROOVE_SHARE_DB = (-9.0, -5.0)
-_LONGEST_BUILDUP_S = 64.0
-#: A build-up starts at a candidate (not a drop) when the cues rise this much (evidence) over the 12 s after it.
-_GROOVE_WEIGHT = 4.0
-_RISING_AFTER_S = 12.0
-_RISING_AFTER = 0.5
-_SHORTEST_BUILDUP_S = 4.0
+_SHORTEST_BUILDUP_S, _LONGEST_BUILDUP_S = 4.0, 64.0
+#: Smallest novelty peak that may start a build-up (dB).
+_NOVELTY_MIN_DB = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +215,11 @@ def novelty(band_db: np.ndarray, width: int) -> np.ndarray:
 
 
 def _rise(band_db: np.ndarray, k: int = 2) -> np.ndarray:
-    """Mean over bands of the level's increase from the ``k`` cells before each cell to the ``k`` from it (dB)."""
-    y = np.maximum(band_db, band_db.max() - 60.0)
+    """Mean over bands of the level's increase from the ``k`` cells before each cell to the ``k`` from it (dB).
+
+    Levels more than ``_RISE_FLOOR_DB`` under the loudest are floored (noise in empty bands does not rise).
+    """
+    y = np.maximum(band_db, band_db.max() - _RISE_FLOOR_DB)
     n = y.shape[0]
     s = np.concatenate([np.zeros((1, y.shape[1])), np.cumsum(y, axis=0)])
     i = np.arange(k, n - k + 1)
@@ -262,26 +283,27 @@ def drops_and_buildups(
 ) -> tuple[list[Drop], list[Buildup]]:
     """Drops and the build-ups before them (see the module notes), at or above ``min_confidence``.
 
-    ``pulse`` is the track's pulse clarity (the tempo profile's peak, 0-1): from its chance
-    level 0.15 to 0.6 (a drum beat) it raises the drops' confidence from 0 to 1.
-    ``drop_min_jump_db`` is the kick and bass's rise (dB) that makes a drop by itself.
+    ``beats`` are the tracked beats (s) and ``beat_period_s`` the global beat period; nothing is
+    found without one. ``drop_min_jump_db``: how far (dB) the kick and bass were below their full
+    level over the 4 s before a drop, at least, when nothing else marks it. ``pulse`` is not
+    read (each drop's own onset periodicity is); it is accepted for callers.
     """
     if not beat_period_s or features.times_s.size < round(8.0 * features.frame_rate_hz):
         return [], []
     c = cells_of(features, beats, beat_period_s)
     if c.start_s.size < 16:
         return [], []
-    drop_cells, away = _drop_cells(c, drop_min_jump_db)
+    drop_cells = _drop_cells(c, drop_min_jump_db)
     cues = _cues(c)
     width = int(np.clip(round(4.0 / c.period_s), 4, 16))
     nov = novelty(c.band_db, width)
-    peaks = _local_maxima(nov, max(1, width // 2), 2.0)
+    peaks = _local_maxima(nov, max(1, width // 2), _NOVELTY_MIN_DB)
     drops: list[Drop] = []
     buildups: list[Buildup] = []
     previous = 0
     for d in drop_cells:
         when = _drop_time(features, c, d, np.asarray(beats, dtype=np.float64))
-        start, best = _buildup_start(c, cues, nov, peaks, away, previous, d)
+        start, best = _buildup_start(c, cues, peaks, previous, d)
         conf = round(_drop_confidence(features, c, d, best), 3)
         if conf >= 0.25:
             previous = d
@@ -293,8 +315,8 @@ def drops_and_buildups(
     return drops, buildups
 
 
-def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
-    """The cells where drops begin, and which cells are away from the full texture (see the module notes)."""
+def _drop_cells(c: Cells, jump_db: float) -> list[int]:
+    """The cells where drops begin (see the module notes)."""
     from scipy.ndimage import median_filter
 
     n = c.start_s.size
@@ -315,7 +337,7 @@ def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
     fb = _window_stat(c.fullness_db, cand - before, before, 50)
     gb = _window_stat(c.groove_db, cand - before, before, 50) - groove_full
     full_after = (fa >= -_FULL_DB) & (ga >= -_GROOVE_DB)
-    away_before = (gb <= -jump_db) | (fa - fb >= _AWAY_DB / 2) | (rise[cand] >= _AWAY_DB / 2)
+    away_before = (gb <= -jump_db) | (fa - fb >= _FULLNESS_RISE_DB) | (rise[cand] >= _ENTRY_DB)
     cand, away_before = cand[full_after], away_before[full_after]
     # the full texture left for 4 s between two candidates: separate drops
     g4 = median_filter(c.groove_db, size=4, mode="nearest")
@@ -346,11 +368,10 @@ def _drop_cells(c: Cells, jump_db: float) -> tuple[list[int], np.ndarray]:
         elif picked:  # a filter opening into the drop passes early: the latest entry of at least half the largest
             top = max(rise[i] for i in picked)
             out.append(max(i for i in picked if rise[i] >= 0.5 * top))
-    return out, away
+    return out
 
 
-def _buildup_start(c: Cells, cues: dict[str, np.ndarray], nov: np.ndarray, peaks: np.ndarray, away: np.ndarray,
-                   previous: int, d: int) -> tuple[int | None, float]:
+def _buildup_start(c: Cells, cues: dict[str, np.ndarray], peaks: np.ndarray, previous: int, d: int) -> tuple[int | None, float]:
     """The cell where the build-up before the drop at cell ``d`` starts (or None), and its evidence."""
     # the stretch before: back to where kick and bass last stopped (a step down of 20 dB from the
     # two cells before to the two after: a filter sweep takes them away more gradually), at most
@@ -361,7 +382,7 @@ def _buildup_start(c: Cells, cues: dict[str, np.ndarray], nov: np.ndarray, peaks
     s = np.concatenate([[0.0], np.cumsum(g)])
     i = np.arange(max(lo, k), max(lo, k, d - c.cells(2.0)))
     steps = (s[i + k] - s[i]) / k - (s[i] - s[i - k]) / k if i.size else np.zeros(0)
-    stops = np.flatnonzero(steps <= -2.0 * _AWAY_DB)
+    stops = np.flatnonzero(steps <= -_GROOVE_STOP_DB)
     if stops.size:  # the steepest cell of the last run of steps
         run = stops[stops >= stops[-1] - k]
         r0 = int(i[run[np.argmin(steps[run])]])
@@ -372,13 +393,26 @@ def _buildup_start(c: Cells, cues: dict[str, np.ndarray], nov: np.ndarray, peaks
         end -= 1  # a silence before the drop is not part of the build-up's cues
     starts = [r0, *[int(p) for p in peaks if r0 + 1 < p <= end - c.cells(_SHORTEST_BUILDUP_S)]]
     starts = [s for s in starts if c.start_s[d] - c.start_s[s] >= _SHORTEST_BUILDUP_S]
-    ev = [evidence(cues, s, end) for s in starts]
-    best = max(ev, default=0.0)
-    if best >= _EVIDENCE_MIN:
-        return max(s for s, e in zip(starts, ev, strict=True) if e >= 0.8 * best), best
-    if len(starts) > 1:
-        return max(starts[1:], key=lambda s: nov[s]), best
-    return (starts[0] if starts else None), best
+    if not starts:
+        return None, 0.0
+    start = min(starts, key=lambda s: _hinge_cost(cues, r0, s, end))
+    return start, evidence(cues, start, end)
+
+
+def _hinge_cost(cues: dict[str, np.ndarray], r0: int, s: int, end: int) -> float:
+    """Squared residuals (in units of a clear rise) of "constant before ``s``, a straight line from it" over the cues."""
+    cost = 0.0
+    for name, x in cues.items():
+        y = x[r0:end] / _UNITS[name]
+        k = s - r0
+        if k > 0:
+            cost += float(np.sum((y[:k] - y[:k].mean()) ** 2))
+        z = y[k:]
+        if z.size > 2:
+            t = np.arange(z.size, dtype=np.float64)
+            slope, icpt = np.polyfit(t, z, 1)
+            cost += float(np.sum((z - (slope * t + icpt)) ** 2))
+    return cost
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -386,24 +420,25 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def _drop_confidence(features: Any, c: Cells, d: int, evidence_db: float) -> float:
+def _drop_confidence(features: Any, c: Cells, d: int, evidence: float) -> float:
     """Confidence of the drop at cell ``d`` (see the module notes)."""
     frame = int(c.frame[d])
     after = slice(d, d + c.cells(_AFTER_S, 4))
     share = float(np.median(c.groove_db[after] - c.full_db[after]))
-    carried = min(
-        _ramp(groove_after(features, frame), *_GROOVE_PERIODICITY),
-        _ramp(groove_after(features, frame, hi_hz=np.inf), *_PULSE_PERIODICITY),
-        _ramp(share, *_GROOVE_SHARE_DB),
-    )
-    return carried * (0.5 + 0.5 * _ramp(evidence_db, 0.0, _EVIDENCE_MIN))
+    # all three are needed (a geometric mean: any one at 0 makes 0)
+    carried = (
+        _ramp(groove_after(features, frame), *_GROOVE_PERIODICITY)
+        * _ramp(groove_after(features, frame, hi_hz=np.inf), *_PULSE_PERIODICITY)
+        * _ramp(share, *_GROOVE_SHARE_DB)
+    ) ** (1.0 / 3.0)
+    return carried * (0.5 + 0.5 * _ramp(evidence, 0.0, _EVIDENCE_FULL))
 
 
 def _drop_time(features: Any, c: Cells, d: int, beats: np.ndarray) -> float:
     """Time of the drop found at cell ``d`` (s).
 
-    Within a cell of the cell's start, the frame where the spectrum rises most (mean over bands
-    of the half-wave rectified change from the 0.25 s before to the 0.25 s after), moved to the
+    Within a cell of the cell's start, the frame where the entry is strongest (as for the cells,
+    from the 0.25 s before to the 0.25 s after), moved to the
     strongest onset within 0.1 s of it, and to the nearest tracked beat when one is within a
     quarter of a cell.
     """
@@ -415,10 +450,8 @@ def _drop_time(features: Any, c: Cells, d: int, beats: np.ndarray) -> float:
     if hi <= lo:
         return float(c.start_s[d])
     band = features.band_db[lo - w : hi + w].astype(np.float64)
-    band = np.maximum(band, float(features.band_db.max()) - 60.0)
-    s = np.concatenate([np.zeros((1, band.shape[1])), np.cumsum(band, axis=0)])
-    k = np.arange(w, w + hi - lo)
-    rise = np.maximum(0.0, (s[k + w] - s[k]) - (s[k] - s[k - w])).mean(axis=1)
+    groove = features.level_db(0.0, _GROOVE_HI_HZ)[lo - w : hi + w]
+    rise = np.maximum(_rise(band, w), _rise(groove[:, None], w) / _GROOVE_WEIGHT)[w : w + hi - lo]
     at = lo + int(np.argmax(rise))
     r = max(1, round(0.1 * fps))
     flux = features.onset_strength()[max(0, at - r) : at + r + 1]
