@@ -228,6 +228,11 @@ def _rise(band_db: np.ndarray, k: int = 2) -> np.ndarray:
     return out
 
 
+def _entry(band_db: np.ndarray, groove_db: np.ndarray, k: int) -> np.ndarray:
+    """The entry at each cell (or frame): the spectrum's rise, or the groove's over ``_GROOVE_WEIGHT`` (dB)."""
+    return np.maximum(_rise(band_db, k), _rise(groove_db[:, None], k) / _GROOVE_WEIGHT)
+
+
 def _local_maxima(x: np.ndarray, radius: int, floor: float) -> np.ndarray:
     from scipy.ndimage import maximum_filter1d
 
@@ -325,7 +330,7 @@ def _drop_cells(c: Cells, jump_db: float) -> list[int]:
     after, before = c.cells(_AFTER_S, 4), c.cells(_BEFORE_S)
     # the entry at each cell: the spectrum's rise, or kick and bass coming in (their rise over
     # _GROOVE_WEIGHT: they are a few of the bands, and a roll can fill the rest before the drop)
-    rise = np.maximum(_rise(c.band_db), _rise(c.groove_db[:, None]) / _GROOVE_WEIGHT)
+    rise = _entry(c.band_db, c.groove_db, 2)
     cand = _local_maxima(rise, 2, 1.0)
     cand = cand[(cand >= before) & (cand < n - after // 2)]
     # kick and bass per bar (power mean of 4 cells): half-time and broken patterns leave beats without a kick
@@ -451,7 +456,7 @@ def _drop_time(features: Any, c: Cells, d: int, beats: np.ndarray) -> float:
         return float(c.start_s[d])
     band = features.band_db[lo - w : hi + w].astype(np.float64)
     groove = features.level_db(0.0, _GROOVE_HI_HZ)[lo - w : hi + w]
-    rise = np.maximum(_rise(band, w), _rise(groove[:, None], w) / _GROOVE_WEIGHT)[w : w + hi - lo]
+    rise = _entry(band, groove, w)[w : w + hi - lo]
     at = lo + int(np.argmax(rise))
     r = max(1, round(0.1 * fps))
     flux = features.onset_strength()[max(0, at - r) : at + r + 1]
