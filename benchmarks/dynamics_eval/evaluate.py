@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py                 # both parts
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning  # one part
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
-    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --only beethoven --only dance  # a subset
-    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning --only beethoven 'dance_0*'  # a subset
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material (tempo)
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split synth         # numpy-synthesised dance tracks
 
-    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning --only beethoven_opus132_0
+``--only`` takes names, parts of names or globs (``dance_*``), repeatable; an item is scored when
+its name matches any of them.
 
 Each item goes through ``mezzo.analyze(path, dynamics=True).to_dict()`` (what ``mezzo analyze
 --json`` prints) in worker processes; the readings are kept in ``benchmarks/out/dynamics_readings/``
@@ -17,6 +19,7 @@ knows nothing of the detectors.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -29,8 +32,12 @@ sys.path.insert(0, str(HERE))
 
 import build_corpus  # noqa: E402
 import score  # noqa: E402
+import synth_dance  # noqa: E402
 
-READINGS = HERE.parent / "out" / "dynamics_readings"
+#: The parts: the corpus's tuning and validation parts, the numpy-synthesised dance tracks
+#: (``synth_dance.py``, tuning only) and the extra tuning material of ``build_corpus.EXTRA``.
+PARTS = {"tuning": build_corpus.CORPUS / "tuning", "validation": build_corpus.CORPUS / "validation",
+         "synth": synth_dance.CORPUS / "tuning", **{k: build_corpus.EXTRA_DIR / k for k in build_corpus.EXTRA}}
 
 
 def _read(path: str) -> dict[str, Any]:
@@ -39,12 +46,15 @@ def _read(path: str) -> dict[str, Any]:
     return analyze(path, dynamics=True).to_dict()
 
 
+def selected(name: str, only: tuple[str, ...] = ()) -> bool:
+    """Whether ``name`` is chosen by ``only``: no patterns, or one that is a glob it matches or a part of it."""
+    return not only or any(fnmatch.fnmatchcase(name, o) or o in name for o in only)
+
+
 def readings(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    """(name, truth, reading) of every item of ``split`` (those whose name contains one of ``only``, if given)."""
-    folder = build_corpus.EXTRA_DIR / split if split in build_corpus.EXTRA else build_corpus.CORPUS / split
-    names = sorted(p.stem for p in folder.glob("*.json"))
-    if only:
-        names = [n for n in names if any(o in n for o in only)]
+    """(name, truth, reading) of every item of ``split`` (those :func:`selected` by ``only``)."""
+    folder = PARTS[split]
+    names = sorted(p.stem for p in folder.glob("*.json") if selected(p.stem, only))
     out_dir = READINGS / split
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [str(folder / f"{n}.flac") for n in names]
@@ -59,7 +69,7 @@ def readings(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> lis
 
 def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[str, ...] = (),
              log: Any = print) -> dict[str, Any]:
-    """Score one part of the corpus (or its items named by ``only``); return the metrics, counts and per-item rows."""
+    """Score one part of the corpus (the items :func:`selected` by ``only``); return the metrics, counts and rows."""
     data = readings(split, workers=workers, only=only)
     rows = []
     for name, truth, reading in data:
@@ -85,12 +95,13 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[s
 def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the metrics per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tuning", "validation", "both", *build_corpus.EXTRA), default="both",
-                        help="a part of the corpus, or extra tuning material (built with build_corpus.py --extra)")
+    parser.add_argument("--split", choices=("tuning", "validation", "both", *sorted(PARTS.keys() - {"tuning", "validation"})),
+                        default="both", help="a part: both = tuning and validation; synth = the numpy-synthesised "
+                        "dance tracks (tuning); tuning-tempo = extra tuning material (build_corpus.py --extra)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
+    parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN",
+                        help="only the items whose name matches a glob ('dance_*') or contains a PATTERN (repeatable)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
-                        help="only the items whose name contains TEXT (repeatable)")
     args = parser.parse_args(argv)
     missing = build_corpus.missing_prerequisites()
     if missing and not (build_corpus.CORPUS / "manifest.json").exists():
@@ -100,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     build_corpus.build(workers=args.workers)
     if args.split in build_corpus.EXTRA:
         build_corpus.build_extra(args.split, workers=args.workers, log=lambda _line: None)
+    if args.split == "synth":
+        synth_dance.build(workers=args.workers, log=lambda _line: None)
     for split in (("tuning", "validation") if args.split == "both" else (args.split,)):
         print(f"\n{split.upper()} part")
         result = evaluate(split, workers=args.workers, items=args.items, only=tuple(args.only))

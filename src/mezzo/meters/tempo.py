@@ -512,7 +512,8 @@ def tempo(
     tempo_change_min_s : float, s
         Shortest accelerando/ritardando.
     drop_min_jump_db : float, dB
-        Smallest rise of the low band (< 150 Hz) that makes a drop.
+        How far below their full level the kick and bass (< 100 Hz) were over the 4 s before a
+        drop, at least, when nothing else marks it (see :mod:`mezzo.meters.buildups`).
     min_confidence : float, 0-1
         Readings (tempo changes, build-ups, drops) below this confidence are left out;
         0 keeps them all.
