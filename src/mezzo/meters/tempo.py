@@ -7,7 +7,12 @@ Method (every step has a reason, none a per-case threshold):
 
 1. **Onset envelope.** Spectral flux of the log band energies of the mono mix on a ~23 ms
    grid (:meth:`~mezzo.meters.features.FrameFeatures.onset_strength`, the definition of
-   ``librosa.onset.onset_strength``), computed while the file streams.
+   ``librosa.onset.onset_strength``), computed while the file streams; it chooses the
+   metrical level. The path, the beats and the pulse confidence (steps 4-6) use the flux of
+   the log-filtered spectrogram at 24 bands per octave (``FrameFeatures.fine_flux``, Böck,
+   Krebs & Schedl 2012), which sees the new notes of legato strings or piano that the broad
+   bands miss (tuning part: tempo within 4 % 0.742 -> 0.768; extra tuning material with a
+   designed accelerando or ritardando on every item: 0.497 -> 0.522).
 2. **Local tempogram.** The autocorrelation of the (mean-removed, Hann-windowed) onset
    envelope over 8 s windows every 0.5 s, normalised by its value at lag 0, for beat periods
    from 0.2 to 2.5 s (the autocorrelation tempogram of librosa, on a coarser hop and computed
@@ -447,6 +452,12 @@ def tempo_from_features(
     lag0, _salience = choose_level(profile, fps, harmony_profile(features))
     if lag0 is None:
         return _empty()
+    # the beats follow the finer onset function when there is one (the level stays chosen on
+    # the broad bands, where a drum kit's pulse dominates as its listeners hear it)
+    fine = getattr(features, "fine_flux", None)
+    if fine is not None and fine.size == oenv.size and np.any(fine > 1e-6):
+        oenv = fine
+        centres, acf, weight = local_tempogram(oenv, fps)
     path_lags = _path(acf, lag0)
     path_bpm = 60.0 * fps / path_lags
     # local pulse: each window's autocorrelation at the path's period
