@@ -1,11 +1,12 @@
-"""The beat tracker and the complexity filter against librosa and scipy (independent implementations)."""
+"""The beat tracker, the complexity filter and the banded filterbank against librosa, scipy and numpy
+(independent implementations)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mezzo.kernels.dynamics import one_pole_filter
+from mezzo.kernels.dynamics import banded_filterbank, one_pole_filter
 
 
 def test_one_pole_filter_equals_scipy_lfilter_across_blocks():
@@ -50,3 +51,14 @@ def test_beat_tracker_matches_librosa_on_a_steady_envelope(bpm):
 
     # the first and last beat may differ (where each decides the track starts and ends)
     assert near(mine, theirs) >= 0.95 and near(theirs, mine) >= 0.95
+
+
+def test_banded_filterbank_equals_the_dense_product():
+    from mezzo.meters.features import SpectralFrames
+
+    frames = SpectralFrames(48000, 1)
+    bank = frames._fine_bank
+    mag = np.random.default_rng(1).random((37, bank.shape[0])).astype(np.float32)
+    got = np.empty((mag.shape[0], bank.shape[1]), np.float32)
+    banded_filterbank(mag, frames._fine_start, frames._fine_stop, frames._fine_offset, frames._fine_weight, got)
+    np.testing.assert_allclose(got, mag.astype(np.float64) @ bank.astype(np.float64), rtol=1e-5, atol=1e-6)

@@ -1,4 +1,5 @@
-"""Kernels of the dynamics map and tempo: flat runs of a loudness series, piecewise line fits.
+"""Kernels of the dynamics map and tempo: flat runs of a loudness series, piecewise line fits,
+a banded filterbank.
 
 Per-frame loops (a few thousand values per minute of audio); numba keeps them
 linear-time with no Python overhead. Private to the package.
@@ -326,3 +327,21 @@ def linear_path_dp(emit, max_slope, knot_cost, back):
             bi = bi - (bk - max_slope)
             bk = k_prev
     return path
+
+
+@kernel
+def banded_filterbank(mag, starts, stops, offsets, weights, out):
+    """``out[i, j]`` = sum of ``mag[i, k] * w_j[k - starts[j]]`` over bins ``starts[j] <= k < stops[j]``.
+
+    ``mag`` is (frames, bins); filter ``j``'s weights are ``weights[offsets[j] : offsets[j] +
+    stops[j] - starts[j]]``. The product of ``mag`` with a filterbank whose filters each cover
+    one run of bins, with no BLAS call: a multithreaded matrix product slows down many times
+    when other processes hold the cores.
+    """
+    for i in range(mag.shape[0]):
+        for j in range(starts.size):
+            acc = 0.0
+            o = offsets[j] - starts[j]
+            for k in range(starts[j], stops[j]):
+                acc += mag[i, k] * weights[o + k]
+            out[i, j] = acc

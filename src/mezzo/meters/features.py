@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mezzo._validate import check_range, check_sample_rate
+from mezzo.kernels.dynamics import banded_filterbank
 
 __all__ = ["FrameFeatures", "SpectralFrames"]
 
@@ -172,6 +173,13 @@ class SpectralFrames:
         self._last_bin = np.array([np.flatnonzero(bin_band == b)[-1] + 1 for b in used])
         self.band_hz = np.sqrt(edges[used] * edges[used + 1])
         self._fine_bank = _log_filterbank(freqs, min(16000.0, 0.5 * self.sample_rate))
+        # each triangular filter covers one run of bins: kept as runs for a banded product
+        nz = self._fine_bank > 0
+        self._fine_start = nz.argmax(axis=0).astype(np.int64)
+        self._fine_stop = (nz.shape[0] - nz[::-1].argmax(axis=0)).astype(np.int64)
+        self._fine_offset = np.concatenate([[0], np.cumsum(self._fine_stop - self._fine_start)[:-1]]).astype(np.int64)
+        self._fine_weight = np.concatenate([self._fine_bank[a:b, j] for j, (a, b)
+                                            in enumerate(zip(self._fine_start, self._fine_stop, strict=True))])
         self._window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.n_fft) / self.n_fft)).astype(np.float32)
         # Scale so that a full-scale sine reads about 0 dB in its band.
         self._scale = np.float32(4.0 / (self._window.sum() ** 2))
@@ -201,7 +209,10 @@ class SpectralFrames:
         band = (cumsum[:, self._last_bin] - cumsum[:, self._first_bin]) * self._scale
         self._frames.append((10.0 * np.log10(np.maximum(band, 1e-12))).astype(np.float32))
         # log-filtered magnitude spectrum and its positive flux (the first frame has none)
-        fine = np.log10(np.float32(1.0) + np.sqrt(power) @ self._fine_bank)
+        filtered = np.empty((n, self._fine_start.size), np.float32)
+        banded_filterbank(np.sqrt(power), self._fine_start, self._fine_stop, self._fine_offset, self._fine_weight,
+                          filtered)
+        fine = np.log10(np.float32(1.0) + filtered)
         prev = fine[:1] if self._last_fine is None else self._last_fine
         self._fine.append(np.maximum(np.float32(0.0), np.diff(fine, axis=0, prepend=prev)).sum(axis=1, dtype=np.float64))
         self._last_fine = fine[-1:].copy()
