@@ -28,6 +28,7 @@ from mezzo.cli import (
     process_cmd,
     report_cmd,
     stems_cmd,
+    studio_cmd,
 )
 
 app = typer.Typer(
@@ -63,6 +64,7 @@ batch_cmd.register(app)
 dynamics_cmd.register(app)
 midi_cmd.register(app)
 stems_cmd.register(app)
+studio_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
