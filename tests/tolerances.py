@@ -85,3 +85,12 @@ SONE_DEFINITION_REL = 0.08
 #: the 85 ms analysis frames reaching into neighbouring cells and the 0.2 s level ramps of
 #: the test signals.
 BURIED_EDGE_S = 0.4
+
+# --- the studio (issue 17) ------------------------------------------------------------
+#: A master made through the studio, measured by pyloudnorm and libebur128: within 0.1 LU
+#: of its target (the issue's figure, and mezzo.mastering's promise).
+STUDIO_MASTER_LU = 0.1
+#: Markings written through the studio: a marking of ``g`` dB moves the integrated
+#: loudness by ``g`` LU (gain is linear in energy); what is left is the 5 ms ramp at the
+#: start and float rounding, measured by pyloudnorm.
+STUDIO_MARKS_LU = 0.05

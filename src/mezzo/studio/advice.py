@@ -221,14 +221,16 @@ def master_words(report: dict[str, Any]) -> list[str]:
     for v in platform_verdicts(after["integrated_lufs"], after["true_peak_dbtp"]):
         if v.difference_lu is None:
             continue
+        over = v.peak_excess_db is not None and v.peak_excess_db > 0
+        if over:
+            peaks.append(f"{v.label} ({_n(v.ceiling_dbtp, 0)} dBTP)")
         if abs(v.difference_lu) < 0.5:
-            plays.append(v.label)
+            if not over:
+                plays.append(v.label)
         elif v.difference_lu > 0:
             down.append(f"{v.label} turns it down {_n(v.difference_lu)} dB")
         else:
             up.append(f"{v.label} plays it {_n(-v.difference_lu)} dB under its target")
-        if v.peak_excess_db is not None and v.peak_excess_db > 0:
-            peaks.append(f"{v.label} (ceiling {_n(v.ceiling_dbtp, 0)} dBTP)")
     if plays:
         words.append(f"Plays as it is on {', '.join(plays)}.")
     if down:
@@ -236,6 +238,7 @@ def master_words(report: dict[str, Any]) -> list[str]:
     if up:
         words.append("; ".join(up) + ".")
     if peaks:
-        words.append(f"Its true peak is over the ceiling of {', '.join(peaks)}.")
+        words.append(f"Its true peak is over the ceiling of {', '.join(peaks)}: master with that platform's preset "
+                     "for it.")
     words.extend(report.get("warnings") or [])
     return words

@@ -245,7 +245,11 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     def track_json(track: Any) -> dict[str, Any]:
         out = track.to_dict()
         job = studio.analysis_job(track.id)
-        analysis = space.track_file(track.id, "analysis.json")
+        try:
+            analysis = space.track_file(track.id, "analysis.json")
+        except NotFound as exc:  # tampered with: listed, never read
+            return {**out, "analysis_state": "unavailable", "analysis_error": str(exc), "integrated_lufs": None,
+                    "analysis_job_id": None}  # fmt: skip
         if analysis is not None:
             out["analysis_state"] = "done"
             out["integrated_lufs"] = json.loads(analysis.read_bytes()).get("integrated_lufs")
@@ -281,10 +285,11 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     async def track_result(request: Request, name: str) -> Response:
         track_id = request.path_params["track_id"]
         space.track(track_id)
+        seconds = wait_seconds(request)
         path = space.track_file(track_id, name)
         if path is None:
             job = studio.analysis_job(track_id) or studio.analyse(track_id)
-            await wait_for(job, request, wait_seconds(request))
+            await wait_for(job, request, seconds)
             path = space.track_file(track_id, name)
             if path is None:
                 if job.state == "failed":
@@ -401,10 +406,11 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
 
     async def advice(request: Request) -> Response:
         track_id = request.path_params["track_id"]
+        seconds = wait_seconds(request)
         result = studio.advice(track_id, request.query_params.get("preset"))
         if result is None:
             job = studio.analysis_job(track_id) or studio.analyse(track_id)
-            await wait_for(job, request, wait_seconds(request))
+            await wait_for(job, request, seconds)
             result = studio.advice(track_id, request.query_params.get("preset"))
             if result is None:
                 return error(409, f"the track is not analysed yet ({job.state})", job_id=job.id)
@@ -497,10 +503,11 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
 
     async def get_stems(request: Request) -> Response:
         stem_set = space.stem_set(request.path_params["stems_id"])
+        seconds = wait_seconds(request)
         data = space.read_stems_result(stem_set.id)
         if data is None:
             job = studio.stems_job(stem_set.id) or studio.measure_stems(stem_set.id)
-            await wait_for(job, request, wait_seconds(request))
+            await wait_for(job, request, seconds)
             data = space.read_stems_result(stem_set.id)
             if data is None:
                 if job.state == "failed":

@@ -97,9 +97,15 @@ def serve(
     import uvicorn
 
     from mezzo.studio.app import DEFAULT_MAX_UPLOAD_BYTES, create_app, is_loopback
-    from mezzo.studio.service import Studio
+    from mezzo.studio.service import Studio, check_openable
 
+    check_openable([os.fspath(p) for p in paths])
     loopback = is_loopback(host)
+    if not loopback:
+        warn(
+            f"warning: listening on {host}, not only on this machine: anyone who can reach port {port} "
+            "and learns the token can use the studio and its files, and the connection is not encrypted"
+        )
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
     folder = Path(work_dir) if work_dir is not None else default_work_dir()
@@ -113,11 +119,6 @@ def serve(
         shown = host if loopback or host not in ("0.0.0.0", "::") else socket.gethostname()
         shown = f"[{shown}]" if ":" in shown else shown
         url = f"http://{shown}:{actual_port}/?token={token}"
-        if not loopback:
-            warn(
-                f"warning: listening on {host}, not only on this machine: anyone who can reach port {actual_port} "
-                "and learns the token can use the studio and its files, and the connection is not encrypted"
-            )
         opened = [t.name for t in tracks] + [f"stems {', '.join(s.names)}" for s in sets]
         echo(f"mezzo studio: {url}")
         echo(f"work folder: {studio.workspace.root}")

@@ -17,7 +17,7 @@ from mezzo.errors import ParameterError
 from mezzo.studio.jobs import FINAL_STATES, Job, JobRunner
 from mezzo.studio.storage import NotFound, StemSet, Track, Workspace, safe_name
 
-__all__ = ["Studio", "master_request", "shape_request"]
+__all__ = ["Studio", "check_openable", "folder_audio", "master_request", "shape_request"]
 
 #: Audio file extensions taken from a folder given on the command line.
 FOLDER_EXTENSIONS = frozenset({"wav", "flac", "aif", "aiff", "ogg", "mp3", "m4a", "w64", "caf", "opus"})
@@ -128,6 +128,31 @@ def shape_request(body: Any) -> dict[str, Any]:
     raise ParameterError(f"kind={kind!r}: expected 'marks', 'compressor' or 'leveler'")
 
 
+def folder_audio(path: str) -> list[str]:
+    """The audio files of a folder (by extension), sorted; raises if there are none."""
+    from mezzo.errors import AudioFileError
+
+    files = sorted(
+        os.path.join(path, f) for f in os.listdir(path)
+        if os.path.splitext(f)[1].lower().lstrip(".") in FOLDER_EXTENSIONS and os.path.isfile(os.path.join(path, f))
+    )  # fmt: skip
+    if not files:
+        raise AudioFileError(f"{path!r}: no audio files in this folder (WAV, FLAC, AIFF, OGG, MP3...) — give a "
+                             "folder of stems or audio files")  # fmt: skip
+    return files
+
+
+def check_openable(paths: list[str]) -> None:
+    """Check what ``mezzo studio`` was given before anything starts: audio files, folders with audio."""
+    from mezzo.studio.storage import check_audio
+
+    for path in paths:
+        if os.path.isdir(path):
+            folder_audio(path)
+        else:
+            check_audio(path)
+
+
 class Studio:
     """A studio session: work folder, job runner, tracks and their analyses.
 
@@ -181,13 +206,7 @@ class Studio:
         tracks, sets = [], []
         for path in paths:
             if os.path.isdir(path):
-                files = sorted(
-                    os.path.join(path, f) for f in os.listdir(path)
-                    if os.path.splitext(f)[1].lower().lstrip(".") in FOLDER_EXTENSIONS
-                    and os.path.isfile(os.path.join(path, f))
-                )  # fmt: skip
-                if not files:
-                    raise NotFound(f"{path!r}: no audio files in this folder (WAV, FLAC, AIFF, OGG, MP3...)")
+                files = folder_audio(path)
                 if len(files) == 1:
                     tracks.append(self.add_track(files[0]))
                 else:

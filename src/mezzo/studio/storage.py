@@ -43,7 +43,7 @@ ID_PATTERN = re.compile(r"[0-9a-f]{16}")
 
 #: Extensions a stored audio file may have (the browser plays the first group as is).
 BROWSER_PLAYABLE = frozenset({"wav", "flac", "ogg", "oga", "mp3", "m4a", "opus"})
-STORED_EXTENSIONS = BROWSER_PLAYABLE | {"aif", "aiff", "aifc", "w64", "caf", "wv", "aac", "wma"}
+STORED_EXTENSIONS = BROWSER_PLAYABLE | {"aif", "aiff", "aifc", "w64", "caf", "wv", "aac", "wma", "snd"}
 #: Container (as :func:`mezzo.io.info` names it) to extension, for files with an odd name.
 _FORMAT_EXTENSIONS = {
     "WAV": "wav", "WAVEX": "wav", "RF64": "wav", "W64": "w64", "AIFF": "aiff", "FLAC": "flac",
@@ -100,11 +100,14 @@ def _extension(name: str) -> str:
 
 
 def stored_extension(name: str, container: str) -> str:
-    """The extension to store an audio file under: the name's if known, else from its container."""
+    """The extension to store an audio file under: from its container (what it is, whatever its
+    name says); for containers without one here, the name's if it is a known audio extension,
+    else ``snd`` (a preview is made for the browser)."""
+    known = _FORMAT_EXTENSIONS.get(container.upper())
+    if known is not None:
+        return known
     ext = _extension(name)
-    if ext in STORED_EXTENSIONS:
-        return ext
-    return _FORMAT_EXTENSIONS.get(container.upper(), "wav")
+    return ext if ext in STORED_EXTENSIONS else "snd"
 
 
 def output_extension(source_ext: str) -> str:

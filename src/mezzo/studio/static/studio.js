@@ -140,6 +140,8 @@ async function select(kind, id) {
   const versions = line.filter((t) => t.id !== id);
   state.compare = versions.length ? versions[versions.length - 1].id : null;
   player.reset(id);
+  $("play").disabled = true;
+  $("play").textContent = "loading…";
   await showTrack(id);
 }
 
@@ -164,7 +166,10 @@ async function showTrack(rootId) {
   renderFigures(analysis);
   drawLanes(rootId);
   status("");
-  await Promise.all([player.load(rootId), renderAdvice(), state.compare ? setCompare(state.compare) : Promise.resolve()]);
+  const audio = player.load(rootId).then(() => {
+    if (player.a === rootId) { $("play").disabled = false; renderPlay(); }
+  });
+  await Promise.all([audio, renderAdvice(), state.compare ? setCompare(state.compare) : Promise.resolve()]);
   renderAB();
 }
 
