@@ -27,6 +27,7 @@ test-fast: $(STAMP)
 ## demo: render, analyse and plot the built-in demo track into demo-out/
 demo: $(STAMP)
 	$(VENV)/bin/mezzo demo --out-dir demo-out
+	@echo "See, hear (A/B) and master it in the browser: $(VENV)/bin/mezzo studio demo-out/demo.wav"
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
@@ -48,13 +49,14 @@ ffmpeg:
 	      || echo "ffmpeg could not be installed: ffmpeg side-by-side tests will be skipped"; \
 	  else echo "no apt-get as root: ffmpeg side-by-side tests will be skipped"; fi; }
 
-## chromium: optional, renders the HTML report in a test; installed when apt-get is usable, skipped otherwise
+## chromium: optional, for the report rendering test and the studio's browser tests (Playwright drives
+## this Chromium); installed when apt-get is usable, those tests are skipped otherwise
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "chromium could not be installed: the report rendering test will be skipped"; \
-	  else echo "no apt-get as root: the report rendering test will be skipped"; fi; }
+	      || echo "chromium could not be installed: the report rendering and studio browser tests will be skipped"; \
+	  else echo "no apt-get as root: the report rendering and studio browser tests will be skipped"; fi; }
 
 ## soundfonts: FluidSynth and three General MIDI SoundFonts for the dynamics evaluation corpus
 soundfonts:

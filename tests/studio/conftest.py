@@ -161,8 +161,9 @@ def start_studio(args: list[str], work: Path, log: Path, *, timeout_s: float = 6
 
 
 def stop_studio(studio: Studio) -> int:
-    """Ctrl-C the studio; return its exit code."""
-    studio.proc.send_signal(signal.SIGINT)
+    """Ctrl-C the studio (if it still runs); return its exit code."""
+    if studio.proc.poll() is None:
+        studio.proc.send_signal(signal.SIGINT)
     try:
         return studio.proc.wait(30)
     finally:
