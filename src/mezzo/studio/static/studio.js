@@ -153,6 +153,8 @@ async function loadAnalysis(id) {
     } while (response.status === 202);
     state.analyses[id] = response.body;
     state.timelines[id] = (await api(`/api/tracks/${id}/timeline`)).body;
+    const t = track(id);
+    if (t && t.integrated_lufs == null) { t.integrated_lufs = response.body.integrated_lufs; renderVersions(); }
   }
   return state.analyses[id];
 }
@@ -226,6 +228,7 @@ async function renderAdvice() {
   const id = state.working;
   if (!id) return;
   const preset = selectedPreset() || "spotify";
+  if (!state.analyses[id]) $("advice").replaceChildren(el("li", { class: "info", text: `measuring ${track(id)?.name || "the version"}…` }));
   try {
     const items = (await api(`/api/tracks/${id}/advice?preset=${encodeURIComponent(preset)}`)).body.advice;
     if (id !== state.working) return;
@@ -312,15 +315,23 @@ function drawLanes(rootId) {
   }
 }
 
+function markingLabels(markings, [x0, x1]) {
+  // Each marking's name in the middle of the part of it that is in view.
+  return markings.map((m) => {
+    const lo = Math.max(m.start_s, x0), hi = Math.min(m.end_s, x1);
+    return { x: lo < hi ? (lo + hi) / 2 : (m.start_s + m.end_s) / 2, y: 0.75, text: `<i><b>${m.marking}</b></i>`,
+      showarrow: false, font: { color: "#fff", size: 13, family: "serif" } };
+  });
+}
+
 function drawMarkings(a) {
-  const shapes = [], annotations = [];
+  const shapes = [];
   for (const m of a.markings || []) {
     const k = Math.max(0, MARKINGS.indexOf(m.marking));
     shapes.push({ type: "rect", x0: m.start_s, x1: m.end_s, y0: 0.52, y1: 0.98, line: { width: 0 },
       fillcolor: MARK_COLOURS[k], opacity: 0.95 });
-    annotations.push({ x: (m.start_s + m.end_s) / 2, y: 0.75, text: `<i><b>${m.marking}</b></i>`, showarrow: false,
-      font: { color: "#fff", size: 13, family: "serif" } });
   }
+  const annotations = markingLabels(a.markings || [], xRange());
   for (const h of a.hairpins || []) {
     const up = h.kind === "crescendo";
     const [open, point] = up ? [h.end_s, h.start_s] : [h.start_s, h.end_s];
@@ -385,14 +396,22 @@ function syncZoom(source, ev) {
   const others = ["loudness-chart", "markings-lane", "tempo-lane"].filter((id) => id !== source);
   const all = others.map((id) => Plotly.relayout(id, update));
   if (ev["xaxis.autorange"]) all.push(Plotly.relayout(source, update));
-  Promise.all(all).finally(() => { state.syncing = false; });
+  Promise.all(all).then(relabel).finally(() => { state.syncing = false; });
+}
+
+function relabel() {
+  const a = state.selected && state.analyses[state.selected.id];
+  if (!a) return Promise.resolve();
+  const labels = markingLabels(a.markings || [], xRange());
+  const flat = ($("markings-lane").layout.annotations || []).slice(labels.length);
+  return Plotly.relayout("markings-lane", { annotations: [...labels, ...flat] });
 }
 
 function zoomTo(t0, t1) {
   const range = [Math.max(0, t0), Math.min(state.duration, t1)];
   state.syncing = true;
   Promise.all(["loudness-chart", "markings-lane", "tempo-lane"].map((id) => Plotly.relayout(id, { "xaxis.range": range })))
-    .finally(() => { state.syncing = false; });
+    .then(relabel).finally(() => { state.syncing = false; });
 }
 
 function xRange() {
@@ -612,6 +631,7 @@ async function master() {
     link.setAttribute("download", made.name);
     link.textContent = `Download ${made.name}`;
     link.hidden = false;
+    $("master").disabled = false;
     await setCompare(made.id);
   } finally {
     $("master").disabled = false;
@@ -634,6 +654,7 @@ async function shape(payload) {
     if (a.true_peak_dbtp > 0) lines.push("It peaks above 0 dBTP (kept intact in 32-bit float): master it before delivery.");
     $("shape-words").replaceChildren(...lines.map((w) => el("li", { text: w })));
     state.working = made.id;
+    for (const b of document.querySelectorAll("#shape-panel button")) b.disabled = false;
     renderVersions();
     renderAdvice();
     await setCompare(made.id);
@@ -675,8 +696,10 @@ function drawStems(result) {
     for (const b of s.buried) {
       shapes.push({ type: "rect", x0: b.start_s, x1: b.end_s, y0: base, y1: base + 0.92, line: { width: 0 },
         fillcolor: "rgba(239,83,80,0.25)" });
-      annotations.push({ x: b.start_s, y: base + 0.85, xanchor: "left", text: ` under ${b.masked_by.join(", ")}`,
-        showarrow: false, font: { color: "#ef9a9a", size: 10 } });
+      if (b.end_s - b.start_s >= 0.06 * result.duration_s) {  // short spans: the list below names them
+        annotations.push({ x: b.start_s, y: base + 0.85, xanchor: "left", text: ` under ${b.masked_by.join(", ")}`,
+          showarrow: false, font: { color: "#ef9a9a", size: 10 } });
+      }
     }
   });
   Plotly.react("stems-lane", traces, {
@@ -697,7 +720,10 @@ function drawStems(result) {
   }
   if (!buried.length) buried.push(el("li", { class: "good", text: "No stem is buried: every one is heard in the mix." }));
   $("buried").replaceChildren(...buried);
-  $("suggestions").replaceChildren(...(result.suggestions || []).map((s) => el("li", { class: "info", text: s.text || s.message || JSON.stringify(s) })));
+  const remedies = (result.suggestions || []).map((s) => el("li", { class: "info", text: s.text || s.message || JSON.stringify(s) }));
+  $("suggestions").replaceChildren(...remedies);
+  $("suggestions-box").open = remedies.length <= 8;
+  $("suggestions-count").textContent = `${remedies.length} remed${remedies.length === 1 ? "y" : "ies"}`;
 }
 
 // ------------------------------------------------------------------ uploads
