@@ -160,3 +160,33 @@ def test_markings_make_a_new_version_listed_with_what_made_it(page):
     if os.environ.get("MEZZO_STUDIO_SCREENSHOTS"):
         page.screenshot(path=os.path.join(os.environ["MEZZO_STUDIO_SCREENSHOTS"], "studio.png"), full_page=True)
     assert page.problems == []
+
+
+def test_stems_added_from_the_page_show_which_one_is_buried(page, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    rate = 48000
+    t = np.arange(3 * rate) / rate
+    sf.write(tmp_path / "pad.wav", 0.3 * np.sin(2 * np.pi * 440 * t), rate, subtype="FLOAT")
+    sf.write(tmp_path / "lead.wav", 0.005 * np.sin(2 * np.pi * 445 * t), rate, subtype="FLOAT")  # 36 dB under, same band
+    page.locator(by_id("stems-upload")).set_input_files([str(tmp_path / "pad.wav"), str(tmp_path / "lead.wav")])
+    # Both audibility curves are flat lines (0 and 1): attached, though a flat line has no height to be "visible".
+    page.wait_for_selector(f"{by_id('stems-lane')} .scatterlayer .trace", state="attached", timeout=60_000)
+    assert page.locator("#track-view").is_hidden() and page.locator(by_id("stems-view")).is_visible()
+    buried = page.locator(f"{by_id('buried')} li").all_text_contents()
+    assert len(buried) == 1 and buried[0].startswith("lead is buried from 0:00.0") and "under pad" in buried[0]
+    assert page.locator(by_id("track-select")).input_value().startswith("stems:")
+    assert page.problems == []
+
+
+def test_a_track_added_from_the_page_opens(page, tmp_path):
+    from conftest import tone_wav
+
+    (tmp_path / "new tone.wav").write_bytes(tone_wav(4.0))
+    page.locator(by_id("upload")).set_input_files(str(tmp_path / "new tone.wav"))
+    page.wait_for_function("() => document.querySelector('[data-testid=track-select]').selectedOptions[0].text === 'new tone.wav'",
+                           timeout=60_000)  # fmt: skip
+    page.wait_for_function("() => !document.querySelector('[data-testid=play]').disabled", timeout=60_000)
+    assert "0:04.0" in page.locator(by_id("clock")).inner_text()
+    assert page.problems == []

@@ -375,21 +375,25 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     async def list_tracks(request: Request) -> Response:
         return JSONResponse({"tracks": [track_json(t) for t in space.tracks()]}, headers={"Cache-Control": "no-store"})
 
-    async def upload_tracks(request: Request) -> Response:
+    async def uploaded(request: Request, store: Any) -> Response:
+        """Receive the files of an upload into a scratch folder, then ``await store(saved)``; the folder
+        is removed whatever happens (a refused upload, a client that went away)."""
         scratch = space.scratch("upload")
         try:
             saved = await receive_files(request, scratch)
-            if isinstance(saved, Response):
-                return saved
-            tracks = []
-            for path, name in saved:
-                tracks.append(await run_in_threadpool(lambda p=path, n=name: studio.add_track(p, n, move=True,
-                                                                                            made_by="uploaded")))
-            return JSONResponse({"tracks": [track_json(t) for t in tracks]}, status_code=201)
+            return saved if isinstance(saved, Response) else await store(saved)
         except ClientDisconnect:
             return error(400, "the client went away during the upload")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    async def upload_tracks(request: Request) -> Response:
+        async def store(saved: list[tuple[str, str]]) -> Response:
+            tracks = [await run_in_threadpool(studio.add_track, path, name, move=True, made_by="uploaded")
+                      for path, name in saved]  # fmt: skip
+            return JSONResponse({"tracks": [track_json(t) for t in tracks]}, status_code=201)
+
+        return await uploaded(request, store)
 
     async def get_track(request: Request) -> Response:
         return JSONResponse(track_json(space.track(request.path_params["track_id"])), headers={"Cache-Control": "no-store"})
@@ -487,19 +491,13 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
         return JSONResponse({"stems": [stems_json(s) for s in space.stem_sets()]}, headers={"Cache-Control": "no-store"})
 
     async def upload_stems(request: Request) -> Response:
-        scratch = space.scratch("upload")
-        try:
-            saved = await receive_files(request, scratch)
-            if isinstance(saved, Response):
-                return saved
+        async def store(saved: list[tuple[str, str]]) -> Response:
             if len(saved) < 2:
                 return error(400, "send at least two stems: the mix is their sum")
-            stem_set = await run_in_threadpool(lambda: studio.add_stems(saved, move=True))
+            stem_set = await run_in_threadpool(studio.add_stems, saved, move=True)
             return JSONResponse(stems_json(stem_set), status_code=201)
-        except ClientDisconnect:
-            return error(400, "the client went away during the upload")
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+        return await uploaded(request, store)
 
     async def get_stems(request: Request) -> Response:
         stem_set = space.stem_set(request.path_params["stems_id"])

@@ -224,12 +224,17 @@ class Studio:
             raise NotFound(f"no job with id {job_id!r}")
         return job
 
+    def _started(self, jobs: dict[str, str], key: str) -> Job | None:
+        """The job recorded for ``key`` unless it failed or was cancelled (then it may start again)."""
+        current = jobs.get(key)
+        job = self.runner.get(current) if current else None
+        return job if job is not None and job.state not in ("failed", "cancelled") else None
+
     def analyse(self, track_id: str) -> Job:
         """Start analysing a track (or return the analysis job already started)."""
         with self._lock:
-            current = self._analysis.get(track_id)
-            job = self.runner.get(current) if current else None
-            if job is not None and job.state not in ("failed", "cancelled"):
+            job = self._started(self._analysis, track_id)
+            if job is not None:
                 return job
             track = self.workspace.track(track_id)
             scratch = self.workspace.scratch("analyse")
@@ -310,9 +315,8 @@ class Studio:
     def measure_stems(self, stems_id: str) -> Job:
         """Start measuring a stem set (or return the job already started)."""
         with self._lock:
-            current = self._audibility.get(stems_id)
-            job = self.runner.get(current) if current else None
-            if job is not None and job.state not in ("failed", "cancelled"):
+            job = self._started(self._audibility, stems_id)
+            if job is not None:
                 return job
             stem_set = self.workspace.stem_set(stems_id)
             scratch = self.workspace.scratch("stems")

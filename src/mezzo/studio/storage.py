@@ -363,6 +363,24 @@ class Workspace:
             return None
         return self._inside(path).read_bytes()
 
+    def _place(self, kind: str, item_id: str, files: list[tuple[str, str]], meta_name: str, meta: dict[str, Any],
+               *, move: bool) -> None:  # fmt: skip
+        """Assemble ``kind/.<id>/`` (audio files copied or moved in, then the JSON description) and
+        rename it to ``kind/<id>`` in one step; nothing is left behind on failure."""
+        staging = self.root / kind / f".{item_id}"
+        staging.mkdir(mode=0o700)
+        try:
+            for source, name in files:
+                if move:
+                    os.replace(source, staging / name)
+                else:
+                    shutil.copyfile(source, staging / name)
+            _write_json(str(staging / meta_name), meta)
+            os.rename(staging, self.root / kind / item_id)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
     # ------------------------------------------------------------------ tracks
 
     def tracks(self) -> list[Track]:
@@ -423,18 +441,8 @@ class Workspace:
             made_by=made_by, sample_rate=info.sample_rate, channels=info.channels,
             duration_s=info.duration_s, format=info.format, subtype=info.subtype, recipe=recipe, report=report,
         )  # fmt: skip
-        staging = self.root / "tracks" / f".{track_id}"
-        staging.mkdir(mode=0o700)
-        try:
-            if move:
-                os.replace(source, staging / audio_file)
-            else:
-                shutil.copyfile(source, staging / audio_file)
-            _write_json(str(staging / "track.json"), {**track.to_dict(), "audio_file": audio_file})
-            os.rename(staging, self.root / "tracks" / track_id)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        self._place("tracks", track_id, [(source, audio_file)], "track.json",
+                    {**track.to_dict(), "audio_file": audio_file}, move=move)  # fmt: skip
         with self._lock:
             self._tracks[track_id] = track
         return track
@@ -502,19 +510,8 @@ class Workspace:
             names.append(unique)
             files.append(f"{index}.{stored_extension(safe_name(name), info.format)}")
         stems = StemSet(stems_id, tuple(names), tuple(files), time.time())
-        staging = self.root / "stems" / f".{stems_id}"
-        staging.mkdir(mode=0o700)
-        try:
-            for (path, _), file in zip(sources, files, strict=True):
-                if move:
-                    os.replace(path, staging / file)
-                else:
-                    shutil.copyfile(path, staging / file)
-            _write_json(str(staging / "stems.json"), {**stems.to_dict(), "files": files})
-            os.rename(staging, self.root / "stems" / stems_id)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        self._place("stems", stems_id, [(os.fspath(path), file) for (path, _), file in zip(sources, files, strict=True)],
+                    "stems.json", {**stems.to_dict(), "files": files}, move=move)  # fmt: skip
         with self._lock:
             self._stems[stems_id] = stems
         return stems

@@ -25,7 +25,7 @@ __all__ = ["TASKS", "one_line", "run", "warm"]
 
 Progress = Callable[[float, str], None]
 
-#: Columns of the true-peak and waveform lanes (about one per pixel of a wide chart).
+#: Columns of the true-peak series (about one per pixel of a wide chart).
 TIMELINE_COLUMNS = 2000
 #: Decimals kept in the timeline's series (0.01 LU, 1 ms).
 _DIGITS = 2
@@ -96,7 +96,6 @@ def analyse(*, audio: str, out_dir: str, progress: Progress) -> dict[str, Any]:
             "times_s": _rounded(scan.column_times_s + scan.column_s / 2),
             "dbtp": _rounded(scan.true_peak_dbtp),
         },
-        "waveform": {"max": _rounded(scan.max_amplitude), "min": _rounded(scan.min_amplitude)},
     }
     _write_json(out / "analysis.json", analysis)
     _write_json(out / "timeline.json", timeline)
