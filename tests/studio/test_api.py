@@ -119,9 +119,9 @@ def test_upload_makes_a_track_that_is_analysed(studio):
 
 
 def test_analysis_without_waiting_answers_202_with_the_job(studio):
-    track = studio.upload("/api/tracks", [("wait.wav", tone_wav(20.0))]).json()["tracks"][0]
+    track = studio.upload("/api/tracks", [("wait.wav", tone_wav(10.0))]).json()["tracks"][0]
     reply = studio.get(f"/api/tracks/{track['id']}/analysis?wait=0")
-    if reply.status == 202:  # not finished yet (it usually is not: 20 s of audio)
+    if reply.status == 202:  # not finished yet (it usually is not: 10 s of audio)
         assert reply.json()["job_id"] == track["analysis_job_id"] and reply.headers["retry-after"] == "1"
     assert studio.get(f"/api/tracks/{track['id']}/analysis").status == 200
 

@@ -230,6 +230,7 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     static = importlib.resources.files("mezzo.studio") / "static"
     plotly_js = _plotly_js()
     space = studio.workspace
+    loudness_of: dict[str, float | None] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -252,7 +253,9 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
                     "analysis_job_id": None}  # fmt: skip
         if analysis is not None:
             out["analysis_state"] = "done"
-            out["integrated_lufs"] = json.loads(analysis.read_bytes()).get("integrated_lufs")
+            if track.id not in loudness_of:  # read once: a finished analysis never changes
+                loudness_of[track.id] = json.loads(analysis.read_bytes()).get("integrated_lufs")
+            out["integrated_lufs"] = loudness_of[track.id]
         else:
             out["analysis_state"] = job.state if job else "missing"
             out["analysis_error"] = job.error if job else None

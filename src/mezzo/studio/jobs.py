@@ -129,7 +129,7 @@ class _Worker:
         else:
             with contextlib.suppress(Exception):
                 self.conn.send(None)
-        self.process.join(timeout=5.0)
+        self.process.join(timeout=1.0)  # an idle worker ends at once; one still warming up is killed
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=5.0)

@@ -358,8 +358,7 @@ class Studio:
 
     def delete_track(self, track_id: str) -> list[str]:
         """Remove a track and its versions (their running jobs are cancelled first)."""
-        self.workspace.track(track_id)
-        doomed = {track_id} | {t.id for t in self.workspace.tracks() if t.root_id == track_id or t.parent_id == track_id}
+        doomed = self.workspace.with_versions(track_id)
         for job in self.runner.jobs():
             if job.track_id in doomed and job.state not in FINAL_STATES:
                 self.runner.cancel(job.id)

@@ -447,16 +447,19 @@ class Workspace:
             self._tracks[track_id] = track
         return track
 
+    def with_versions(self, track_id: str) -> set[str]:
+        """The track and every version made from it, at any depth."""
+        with self._lock:
+            self.track(track_id)
+            found = {track_id}
+            while more := {t.id for t in self._tracks.values() if t.parent_id in found} - found:
+                found |= more
+            return found
+
     def delete_track(self, track_id: str) -> list[str]:
         """Remove a track and every version made from it; return the ids removed."""
         with self._lock:
-            self.track(track_id)
-            doomed = {track_id}
-            grew = True
-            while grew:
-                more = {t.id for t in self._tracks.values() if t.parent_id in doomed} - doomed
-                grew = bool(more)
-                doomed |= more
+            doomed = self.with_versions(track_id)
             for tid in doomed:
                 del self._tracks[tid]
         for tid in doomed:

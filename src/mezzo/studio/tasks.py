@@ -221,15 +221,15 @@ def run(kind: str, args: dict[str, Any], progress: Progress) -> dict[str, Any]:
 
 
 def warm() -> None:
-    """Load the meters, the processors and their compiled kernels (a worker calls this as it starts)."""
+    """Load the meters, mastering, the processors and the loudness kernels (a worker does this as it
+    starts, so the first job does not pay for it)."""
     import numpy as np
 
-    from mezzo.meters.loudness import loudness
-
-    noise = np.random.default_rng(0).standard_normal((2, 48000)).astype(np.float32) * 0.1
-    loudness(noise, 48000)
     import mezzo.analysis
     import mezzo.mastering.master
     import mezzo.meters.dynamics_map
     import mezzo.meters.tempo
     import mezzo.processors  # noqa: F401
+    from mezzo.meters.loudness import loudness
+
+    loudness(np.random.default_rng(0).standard_normal((2, 48000)).astype(np.float32) * 0.1, 48000)

@@ -199,9 +199,9 @@ function renderVersions() {
         el("button", { class: "small", type: "button", text: t.id === state.working ? "working on it" : "work on this",
           disabled: t.id === state.working, onclick: () => { state.working = t.id; renderVersions(); renderAdvice(); } }),
         t.parent_id ? el("button", { class: "small", type: "button", text: t.id === state.compare ? "is B" : "compare as B",
-          disabled: t.id === state.compare, onclick: () => setCompare(t.id) }) : "",
+          disabled: t.id === state.compare, onclick: () => setCompare(t.id).catch((e) => status(e.message, true)) }) : "",
         el("a", { class: "button small", href: `/api/tracks/${t.id}/download`, download: t.name, text: "download" }),
-        t.parent_id ? el("button", { class: "small", type: "button", text: "delete", onclick: () => deleteVersion(t.id) }) : ""));
+        t.parent_id ? el("button", { class: "small", type: "button", text: "delete", onclick: () => deleteVersion(t.id).catch((e) => status(e.message, true)) }) : ""));
   }));
   const b = $("b-select");
   const versions = line.filter((t) => t.parent_id);
@@ -776,18 +776,22 @@ function wire() {
   $("play").addEventListener("click", () => { if (player.playing) player.pause(); else player.play(); renderPlay(); });
   $("ab-toggle").addEventListener("click", () => player.toggleAB());
   $("match").addEventListener("change", () => { player.applyGains(); renderAB(); });
-  $("b-select").addEventListener("change", (e) => e.target.value && setCompare(e.target.value));
-  $("track-select").addEventListener("change", (e) => { const [kind, id] = e.target.value.split(":"); select(kind, id); });
+  $("b-select").addEventListener("change", (e) => e.target.value && setCompare(e.target.value).catch((err) => status(err.message, true)));
+  $("track-select").addEventListener("change", (e) => {
+    const [kind, id] = e.target.value.split(":");
+    select(kind, id).catch((err) => status(err.message, true));
+  });
   $("preset").addEventListener("change", () => {
     $("custom-target").hidden = $("preset").value !== "custom";
     if (state.selected && state.selected.kind === "track" && state.analyses[state.selected.id]) drawLanes(state.selected.id);
     renderAdvice();
   });
-  $("master").addEventListener("click", master);
-  $("apply-marks").addEventListener("click", () => shape({ kind: "marks", marks: $("marks").value }));
+  $("master").addEventListener("click", () => master().catch((err) => status(err.message, true)));
+  const shapeWith = (payload) => shape(payload).catch((err) => status(err.message, true));
+  $("apply-marks").addEventListener("click", () => shapeWith({ kind: "marks", marks: $("marks").value }));
   $("marks").addEventListener("keydown", (e) => { if (e.key === "Enter") $("apply-marks").click(); });
-  $("apply-compressor").addEventListener("click", () => shape({ kind: "compressor", preset: $("compressor-preset").value }));
-  $("apply-leveler").addEventListener("click", () => shape({ kind: "leveler", target_lufs: Number($("leveler-target").value) }));
+  $("apply-compressor").addEventListener("click", () => shapeWith({ kind: "compressor", preset: $("compressor-preset").value }));
+  $("apply-leveler").addEventListener("click", () => shapeWith({ kind: "leveler", target_lufs: Number($("leveler-target").value) }));
   $("upload-input").addEventListener("change", (e) => { addFiles([...e.target.files], false); e.target.value = ""; });
   $("stems-input").addEventListener("change", (e) => { addFiles([...e.target.files], true); e.target.value = ""; });
   for (const id of ["demo", "demo-big"]) $(id).addEventListener("click", () => openDemo(false));
