@@ -6,8 +6,9 @@ workers over a pipe and reads back what they report: ``started``, ``progress``
 (a fraction and the phase in words, only where the work itself reports one),
 ``done`` with the task's result, or ``failed`` with a one-line message. A running job
 is cancelled by killing its worker, which is then replaced; a queued one is simply
-dropped. A worker that dies fails its job and is replaced too. Workers exit when
-the server goes away, even when it is killed (they watch their parent).
+dropped. A worker that dies fails its job and is replaced too. Workers end with
+the server, even when it is killed, and leave Ctrl-C to it
+(:func:`mezzo.batch.workers.prepare_worker`, as batch workers do).
 
 The tasks themselves (what a worker runs) are in :mod:`mezzo.studio.tasks`.
 """
@@ -37,8 +38,6 @@ STATES = ("queued", "running", "done", "failed", "cancelled")
 FINAL_STATES = frozenset({"done", "failed", "cancelled"})
 #: Finished jobs kept for ``GET /api/jobs`` (the oldest are forgotten first).
 KEEP_FINISHED = 500
-#: Seconds between checks that the parent (the server) is still alive, in a worker.
-_PARENT_CHECK_S = 1.0
 
 
 @dataclass
@@ -391,24 +390,19 @@ class JobRunner:
 # ---------------------------------------------------------------------- worker side
 
 
-def _watch_parent(parent_pid: int) -> None:
-    while True:
-        time.sleep(_PARENT_CHECK_S)
-        if os.getppid() != parent_pid:
-            os._exit(1)
-
-
 def worker_main(conn: Connection, parent_pid: int, tasks_module: str) -> None:
     """Loop of a worker process: run the jobs the parent sends, report back, exit on EOF."""
     import importlib
 
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    from mezzo.batch.workers import prepare_worker
+
+    prepare_worker(parent_pid)  # dies with the server, cleans up on SIGTERM, leaves Ctrl-C to the server
     tasks = importlib.import_module(tasks_module)
 
     while True:
         try:
             message = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         if message is None:
             return

@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from mezzo.errors import MezzoError
 
@@ -60,28 +58,6 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(False)
     return sock
-
-
-@contextlib.contextmanager
-def _terminate_like_interrupt() -> Iterator[None]:
-    """Make SIGTERM end the studio cleanly (jobs cancelled, workers stopped), exit status 143.
-
-    uvicorn shuts down on SIGTERM, then raises the signal again with the handler that was
-    there before it started: with the default one the process would die at once, before
-    the workers are stopped. An existing Python handler is left alone.
-    """
-
-    def terminate(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
-        yield
-        return
-    signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def serve(
@@ -154,8 +130,9 @@ def serve(
             threading.Timer(0.3, webbrowser.open, args=(url,)).start()
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=3, server_header=False)  # fmt: skip
-        with _terminate_like_interrupt():
-            uvicorn.Server(config).run(sockets=[sock])
+        # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again with the handler that
+        # was there before (the CLI's policy): the finally below stops the jobs and the workers.
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         with contextlib.suppress(Exception):
             sock.close()

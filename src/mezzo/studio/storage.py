@@ -254,9 +254,9 @@ def check_audio(path: str) -> Any:
 
 
 def _write_json(path: str, payload: Any) -> None:
-    from mezzo.io.textfile import write_text_atomic
+    from mezzo.io.atomic import write_text
 
-    write_text_atomic(path, json.dumps(payload, allow_nan=False), overwrite=True)
+    write_text(path, json.dumps(payload, allow_nan=False), overwrite=True)
 
 
 class Workspace:
