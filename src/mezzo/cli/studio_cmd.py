@@ -10,7 +10,7 @@ from mezzo.cli._common import warn
 
 
 def studio(
-    paths: list[Path] = typer.Argument(None, help="Audio files to open as tracks; a folder opens its audio files as stems.", show_default=False, metavar="[FILE_OR_DIR]..."),
+    paths: list[Path] = typer.Argument(None, help="Audio files to open as tracks; a folder opens its audio files as stems.", show_default=False, metavar="FILE_OR_DIR"),
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on. Anything but 127.0.0.1/localhost is reachable from other machines (a warning says so)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the page in the browser; just print its address."),

@@ -353,6 +353,12 @@ function drawMarkings(a) {
   }), PLOT_CONFIG);
 }
 
+function sure(reading) {
+  // " (60 % sure)" for a reading the analysis is not confident about, nothing otherwise.
+  const c = reading.confidence;
+  return c === undefined || c === null || c >= 0.95 ? "" : ` (${Math.round(100 * c)} % sure)`;
+}
+
 function drawTempo(a) {
   const curve = a.tempo_curve || [];
   const bpm = curve.map((p) => p.bpm);
@@ -362,18 +368,18 @@ function drawTempo(a) {
   for (const b of a.buildups || []) {
     shapes.push({ type: "rect", x0: b.start_s, x1: b.end_s, yref: "paper", y0: 0, y1: 1, line: { width: 0 },
       fillcolor: "rgba(255,183,77,0.18)" });
-    annotations.push({ x: b.start_s, yref: "paper", y: 0.98, xanchor: "left", yanchor: "top", text: " build-up",
+    annotations.push({ x: b.start_s, yref: "paper", y: 0.98, xanchor: "left", yanchor: "top", text: ` build-up${sure(b)}`,
       showarrow: false, font: { color: "#ffb74d", size: 10 } });
   }
   for (const c of a.tempo_changes || []) {
     shapes.push({ type: "rect", x0: c.start_s, x1: c.end_s, yref: "paper", y0: 0, y1: 0.12, line: { width: 0 },
       fillcolor: "rgba(129,199,132,0.35)" });
-    annotations.push({ x: c.start_s, yref: "paper", y: 0.02, xanchor: "left", yanchor: "bottom", text: ` ${c.kind}`,
+    annotations.push({ x: c.start_s, yref: "paper", y: 0.02, xanchor: "left", yanchor: "bottom", text: ` ${c.kind}${sure(c)}`,
       showarrow: false, font: { color: "#81c784", size: 10 } });
   }
   for (const d of a.drops || []) {
     shapes.push({ type: "line", x0: d.time_s, x1: d.time_s, yref: "paper", y0: 0, y1: 1, line: { color: "#ef5350", width: 2 } });
-    annotations.push({ x: d.time_s, yref: "paper", y: 0.98, xanchor: "left", yanchor: "top", text: " DROP", showarrow: false,
+    annotations.push({ x: d.time_s, yref: "paper", y: 0.98, xanchor: "left", yanchor: "top", text: ` DROP${sure(d)}`, showarrow: false,
       font: { color: "#ef5350", size: 11 } });
   }
   Plotly.react("tempo-lane", [{ x: curve.map((p) => p.time_s), y: bpm, type: "scatter", mode: "lines",
