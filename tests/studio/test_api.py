@@ -246,3 +246,4 @@ def test_the_session_lists_presets_for_the_page(studio):
     assert [p["name"] for p in session["presets"]][:2] == ["spotify", "apple"]
     assert {p["name"] for p in session["compressor_presets"]} == {"vocal", "drum-bus", "mix-bus", "gentle"}
     assert session["max_upload_bytes"] == 8_000_000 and session["workers"] == 2
+    assert session["opened"] == [{"kind": "track", "id": studio.tracks()[0]["id"]}]

@@ -104,6 +104,10 @@ def test_a_folder_opens_as_stems_and_a_file_as_a_track(tmp_path):
         assert [s.names for s in sets] == [("bass", "kick")]
         assert [t.name for t in tracks] == ["only.wav"]
         assert studio.stems_job(sets[0].id) is not None and studio.analysis_job(tracks[0].id) is not None
+        assert studio.opened == [{"kind": "track", "id": tracks[0].id}, {"kind": "stems", "id": sets[0].id}]
+        # The same file opened again is the same track (with its versions), not a copy.
+        again, _ = studio.open_paths([str(single / "only.wav")])
+        assert again == tracks and len(studio.workspace.tracks()) == 1
     finally:
         studio.close()
 

@@ -64,6 +64,16 @@ def test_a_track_is_a_copy_and_the_folder_is_listed_again(tmp_path, space, tone)
     assert oct(os.stat(tmp_path / "work").st_mode & 0o777) == "0o700"
 
 
+def test_an_original_is_found_again_by_name_and_bytes(tmp_path, space, tone):
+    track = space.add_track(tone, "tone.wav", made_by="imported")
+    space.add_track(tone, "tone.wav", made_by="a version", parent_id=track.id)
+    assert space.find_original(tone, "tone.wav") == track
+    assert space.find_original(tone, "other name.wav") is None
+    changed = tmp_path / "tone.wav.changed"
+    changed.write_bytes(tone.read_bytes()[:-2] + b"\0\1")
+    assert space.find_original(changed, "tone.wav") is None
+
+
 def test_not_audio_is_refused_and_nothing_is_kept(tmp_path, space):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF but not really a wave file" * 10)

@@ -371,6 +371,7 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
             "leveler": {"target_lufs": leveler.default, "lo": leveler.lo, "hi": leveler.hi},
             "max_upload_bytes": max_upload_bytes,
             "workers": studio.runner.workers,
+            "opened": studio.opened,
         }, headers={"Cache-Control": "no-store"})  # fmt: skip
 
     # ------------------------------------------------------------------ tracks

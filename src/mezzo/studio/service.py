@@ -169,6 +169,8 @@ class Studio:
     def __init__(self, work_dir: str | os.PathLike[str], *, workers: int = 2, warm: bool = True) -> None:
         self.workspace = Workspace(work_dir)
         self.runner = JobRunner(workers, warm=warm)
+        #: What the command line opened, for the page to show first: ``[{"kind", "id"}]``.
+        self.opened: list[dict[str, str]] = []
         self._lock = threading.RLock()
         self._analysis: dict[str, str] = {}  # track id -> job id
         self._audibility: dict[str, str] = {}  # stem set id -> job id
@@ -201,19 +203,29 @@ class Studio:
     def open_paths(self, paths: list[str]) -> tuple[list[Track], list[StemSet]]:
         """What ``mezzo studio FILE_OR_DIR...`` opens: files as tracks, a folder's audio files as stems.
 
-        A folder with one audio file opens it as a track.
+        A folder with one audio file opens it as a track. A file already in the work folder
+        (same name, same bytes) opens the track there, with its versions, instead of a copy.
         """
         tracks, sets = [], []
         for path in paths:
             if os.path.isdir(path):
                 files = folder_audio(path)
                 if len(files) == 1:
-                    tracks.append(self.add_track(files[0]))
+                    tracks.append(self._open_file(files[0]))
                 else:
                     sets.append(self.add_stems([(f, os.path.basename(f)) for f in files]))
             else:
-                tracks.append(self.add_track(path))
+                tracks.append(self._open_file(path))
+        self.opened = [{"kind": "track", "id": t.id} for t in tracks] + [{"kind": "stems", "id": s.id} for s in sets]
         return tracks, sets
+
+    def _open_file(self, path: str) -> Track:
+        known = self.workspace.find_original(path, os.path.basename(path))
+        if known is None:
+            return self.add_track(path)
+        if self.workspace.track_file(known.id, "analysis.json") is None:
+            self.analyse(known.id)
+        return known
 
     # ------------------------------------------------------------------ jobs
 

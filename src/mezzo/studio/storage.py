@@ -21,6 +21,7 @@ renamed into place in one step, so a crash never leaves half a track behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -144,6 +145,8 @@ class Track:
     duration_s : float, s
     format, subtype : str
         Container and encoding, as :func:`mezzo.io.info` names them.
+    sha256 : str or None
+        SHA-256 of the audio file (hex), to find a file opened again.
     """
 
     id: str
@@ -160,6 +163,7 @@ class Track:
     subtype: str
     recipe: dict[str, Any] | None = None
     report: dict[str, Any] | None = field(default=None, repr=False)
+    sha256: str | None = None
 
     @property
     def extension(self) -> str:
@@ -182,6 +186,7 @@ class Track:
             "duration_s": self.duration_s,
             "format": self.format,
             "subtype": self.subtype,
+            "sha256": self.sha256,
         }
 
     @classmethod
@@ -202,6 +207,7 @@ class Track:
             subtype=str(data["subtype"]),
             recipe=data.get("recipe"),
             report=data.get("report"),
+            sha256=data.get("sha256"),
         )
 
 
@@ -251,6 +257,15 @@ def check_audio(path: str) -> Any:
     with io.blocks(path, block_samples=4096) as reader:
         next(iter(reader), None)
     return info
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _write_json(path: str, payload: Any) -> None:
@@ -431,6 +446,7 @@ class Workspace:
         """
         source = os.fspath(source)
         info = check_audio(source)
+        sha256 = file_sha256(source)
         parent = self.track(parent_id) if parent_id is not None else None
         display = safe_name(name)
         track_id = new_id()
@@ -440,6 +456,7 @@ class Workspace:
             parent_id=parent.id if parent else None, root_id=parent.root_id if parent else track_id,
             made_by=made_by, sample_rate=info.sample_rate, channels=info.channels,
             duration_s=info.duration_s, format=info.format, subtype=info.subtype, recipe=recipe, report=report,
+            sha256=sha256,
         )  # fmt: skip
         self._place("tracks", track_id, [(source, audio_file)], "track.json",
                     {**track.to_dict(), "audio_file": audio_file}, move=move)  # fmt: skip
@@ -455,6 +472,15 @@ class Workspace:
             while more := {t.id for t in self._tracks.values() if t.parent_id in found} - found:
                 found |= more
             return found
+
+    def find_original(self, path: str | os.PathLike[str], name: str) -> Track | None:
+        """An original (not a version) with this name and the same bytes as ``path``, if there is one."""
+        with self._lock:
+            candidates = [t for t in self._tracks.values() if t.parent_id is None and t.name == safe_name(name)]
+        if not candidates:
+            return None
+        sha256 = file_sha256(path)
+        return next((t for t in candidates if t.sha256 == sha256), None)
 
     def delete_track(self, track_id: str) -> list[str]:
         """Remove a track and every version made from it; return the ids removed."""

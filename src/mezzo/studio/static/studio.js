@@ -832,7 +832,9 @@ async function start() {
   const count = await refreshLists();
   refreshJobs();
   if (count) {
-    const [kind, id] = $("track-select").value.split(":");
+    // What the command line opened comes first; else the first track in the list.
+    const opened = state.session.opened.find((o) => $("track-select").querySelector(`option[value="${o.kind}:${o.id}"]`));
+    const [kind, id] = opened ? [opened.kind, opened.id] : $("track-select").value.split(":");
     await select(kind, id);
   }
 }
