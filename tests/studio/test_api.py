@@ -247,3 +247,39 @@ def test_the_session_lists_presets_for_the_page(studio):
     assert {p["name"] for p in session["compressor_presets"]} == {"vocal", "drum-bus", "mix-bus", "gentle"}
     assert session["max_upload_bytes"] == 8_000_000 and session["workers"] == 2
     assert session["opened"] == [{"kind": "track", "id": studio.tracks()[0]["id"]}]
+
+
+def _wav(samples, rate):
+    import io
+
+    buf = io.BytesIO()
+    sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def test_digital_silence_goes_through_analysis_advice_and_master(studio):
+    track = studio.upload("/api/tracks", [("silence.wav", _wav(np.zeros((96000, 2)), 48000))]).json()["tracks"][0]
+    analysis = studio.get(f"/api/tracks/{track['id']}/analysis").json()
+    assert analysis["integrated_lufs"] is None and analysis["true_peak_dbtp"] is None
+    timeline = studio.get(f"/api/tracks/{track['id']}/timeline").json()
+    assert set(timeline["short_term"]["lufs"]) <= {None}
+    advice = studio.get(f"/api/tracks/{track['id']}/advice").json()["advice"]
+    assert advice[0]["text"] == "The track is silent: there is no loudness to measure."
+    job = studio.wait_job(studio.post_json(f"/api/tracks/{track['id']}/master", {}).json()["job_id"])
+    assert job["state"] == "done", job
+    version = studio.get(f"/api/tracks/{job['result_track_id']}").json()
+    assert version["report"]["words"] == ["The input is silent: it was copied without gain."]
+
+
+def test_a_mono_track_at_44_1_khz_stays_mono_at_44_1_khz(studio, tmp_path):
+    rate = 44100
+    t = np.arange(3 * rate) / rate
+    track = studio.upload("/api/tracks", [("mono.wav", _wav(0.1 * np.sin(2 * np.pi * 220 * t), rate))]).json()["tracks"][0]
+    assert (track["channels"], track["sample_rate"]) == (1, 44100)
+    job = studio.wait_job(studio.post_json(f"/api/tracks/{track['id']}/master", {"preset": "spotify"}).json()["job_id"])
+    path = tmp_path / "mono-master.wav"
+    path.write_bytes(studio.get(f"/api/tracks/{job['result_track_id']}/download").body)
+    info = sf.info(path)
+    assert (info.channels, info.samplerate, info.subtype) == (1, 44100, "PCM_16")
+    m = measure(path)
+    assert abs(m.integrated_lufs_libebur128 + 14.0) <= STUDIO_MASTER_LU and m.true_peak_dbtp <= -1.0, m

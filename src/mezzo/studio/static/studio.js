@@ -153,8 +153,7 @@ async function loadAnalysis(id) {
     } while (response.status === 202);
     state.analyses[id] = response.body;
     state.timelines[id] = (await api(`/api/tracks/${id}/timeline`)).body;
-    const t = track(id);
-    if (t && t.integrated_lufs == null) { t.integrated_lufs = response.body.integrated_lufs; renderVersions(); }
+    renderVersions();
   }
   return state.analyses[id];
 }
@@ -191,7 +190,10 @@ function renderVersions() {
   const line = lineOf(root);
   for (const node of document.querySelectorAll(".work-name")) node.textContent = track(state.working)?.name || "";
   $("versions").replaceChildren(...line.map((t) => {
-    const lufs = t.integrated_lufs === null ? (t.analysis_state === "failed" ? "analysis failed" : "measuring…") : num(t.integrated_lufs, 1, "LUFS");
+    const measured = state.analyses[t.id] ? state.analyses[t.id].integrated_lufs : t.integrated_lufs;
+    const done = !!state.analyses[t.id] || t.analysis_state === "done";
+    const lufs = done ? (measured == null ? "silent" : num(measured, 1, "LUFS"))
+      : t.analysis_state === "failed" ? "analysis failed" : "measuring…";
     return el("li", { class: t.id === state.working ? "working" : "", "data-track-id": t.id },
       el("span", { class: "vname", text: t.name }),
       el("span", { class: "made", text: `${t.parent_id ? t.made_by : "original"} · ${lufs}` }),
