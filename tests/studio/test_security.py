@@ -273,6 +273,26 @@ def test_errors_are_json(studio, song_id, method, path, status):
     assert_json_error(studio.request(method, path.replace("{song}", song_id)), status)
 
 
+def test_a_huge_json_body_is_refused_without_reading_it_all(studio, song_id):
+    huge = b'{"preset": "' + b"x" * 2_000_000 + b'"}'
+    reply = studio.request("POST", f"/api/tracks/{song_id}/master", body=huge, headers={"Content-Type": "application/json"})
+    assert_json_error(reply, 400)
+    assert "larger than 64 kB" in reply.json()["error"]
+    chunked = raw(studio, (f"POST /api/tracks/{song_id}/shape HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           f"Authorization: Bearer {studio.token}\r\nConnection: close\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n").encode()
+                  + b"".join(b"10000\r\n" + b" " * 0x10000 + b"\r\n" for _ in range(3)) + b"0\r\n\r\n")  # fmt: skip
+    assert chunked.startswith(b"HTTP/1.1 400") and b"larger than 64 kB" in chunked
+    still_serving(studio)
+
+
+def test_websockets_are_refused(studio):
+    answer = raw(studio, (b"GET /api/tracks HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))  # fmt: skip
+    assert not answer.startswith(b"HTTP/1.1 101")
+    still_serving(studio)
+
+
 def test_a_garbled_request_line_gets_400_and_the_server_goes_on(studio):
     answer = raw(studio, b"GARBAGE \x00\x01 HTTP/9.9\r\nConnection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400") and b"Traceback" not in answer

@@ -54,6 +54,8 @@ __all__ = ["Gate", "create_app"]
 
 #: Default largest upload, bytes (a 10-minute 96 kHz 24-bit stereo WAV is 350 MB).
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024**3
+#: Largest JSON request body, bytes.
+MAX_JSON_BYTES = 64 * 1024
 #: Longest a GET of an analysis waits for it to be ready, s (then 202 with the job).
 ANALYSIS_WAIT_S = 600.0
 _POLL_S = 0.1
@@ -138,6 +140,9 @@ class Gate:
         return bool(candidate) and hmac.compare_digest(str(candidate).encode(), self.token.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # the studio has none: refuse before anything else
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -235,7 +240,15 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     # ------------------------------------------------------------------ helpers
 
     async def body_json(request: Request) -> Any:
-        raw = await request.body()
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_JSON_BYTES:
+            raise ParameterError(f"the request body is larger than {MAX_JSON_BYTES // 1024} kB: send a small JSON object")
+        limited = Request(request.scope, _LimitedReceive(request.receive, MAX_JSON_BYTES))
+        try:
+            raw = await limited.body()
+        except UploadTooLarge:
+            raise ParameterError(f"the request body is larger than {MAX_JSON_BYTES // 1024} kB: send a small JSON "
+                                 "object") from None  # fmt: skip
         if not raw.strip():
             return {}
         try:
