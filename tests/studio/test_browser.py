@@ -88,6 +88,11 @@ def test_play_starts_and_the_playhead_moves(page):
     paused = playhead_x(page)
     time.sleep(0.4)
     assert playhead_x(page) == pytest.approx(paused, abs=0.5)
+    # Paused (or B set) in the 30 ms before the sources start: the position stays at the start, never
+    # below it (it once went negative there, and the next play threw and left the player stopped).
+    offsets = page.evaluate("""() => { player.seek(0); player.play(); player.pause(); const first = player.offset;
+                                   player.play(); player.pause(); return [first, player.offset]; }""")  # fmt: skip
+    assert offsets[0] >= 0 and offsets[1] >= 0, offsets
     assert page.problems == []
 
 

@@ -484,6 +484,7 @@ class Player {
   }
   reset(id) { this.stop(); this.a = id; this.b = null; this.offset = 0; this.active = "A"; }
   setB(id) {
+    if (id === this.b) return;
     const t = this.position();
     const was = this.playing;
     if (was) this.pause();
@@ -494,8 +495,9 @@ class Player {
     this.applyGains(true);
   }
   position() {
+    // Sources start 30 ms after play(): until then the position is still the offset, never below it.
     if (!this.playing) return this.offset;
-    return Math.min(this.ctx.currentTime - this.startedAt, state.duration || Infinity);
+    return Math.max(this.offset, Math.min(this.ctx.currentTime - this.startedAt, state.duration || Infinity));
   }
   gains() {
     // Loudness match: the louder of A and B is turned down to the other's integrated loudness.
@@ -524,7 +526,7 @@ class Player {
       if (!buffer) continue;
       const src = ctx.createBufferSource();
       src.buffer = buffer; src.connect(gain);
-      src.start(when, Math.min(this.offset, buffer.duration));
+      src.start(when, Math.max(0, Math.min(this.offset, buffer.duration)));
       this.sources.push(src);
     }
     this.sources[0].onended = () => { if (this.playing && this.position() >= bufA.duration - 0.05) { this.pause(); this.offset = 0; renderPlay(); } };
