@@ -96,6 +96,61 @@ def test_play_starts_and_the_playhead_moves(page):
     assert page.problems == []
 
 
+def x_ranges(page) -> list[list[float]]:
+    return page.evaluate("() => ['loudness-chart', 'markings-lane', 'tempo-lane']"
+                         "  .map((id) => document.getElementById(id).layout.xaxis.range.map(Number))")  # fmt: skip
+
+
+def test_lanes_zoom_together_and_a_click_moves_the_playhead(page):
+    box = page.locator(by_id("markings-lane")).bounding_box()
+    left, right = page.evaluate("() => [MARGIN.l, MARGIN.r]")
+    width = box["width"] - left - right
+    duration = page.evaluate("() => state.duration")
+    assert x_ranges(page)[0] == pytest.approx([0, duration], abs=0.05)
+    x_of = lambda t: box["x"] + left + t / duration * width  # noqa: E731 - the lane's own scale, before zooming
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(10), y)  # drag from 10 s to 20 s across the markings lane
+    page.mouse.down()
+    page.mouse.move(x_of(20), y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => Math.abs(document.getElementById('tempo-lane').layout.xaxis.range[0] - 10) < 1")
+    ranges = x_ranges(page)
+    for lane in ranges:  # all three lanes show the same span, the one dragged across
+        assert lane == pytest.approx(ranges[0], abs=1e-6)
+        assert lane == pytest.approx([10, 20], abs=10 / width * duration + 0.01)
+    t0, t1 = ranges[0]
+    loud = page.locator(by_id("loudness-chart")).bounding_box()
+    page.mouse.click(loud["x"] + left + 0.25 * width, loud["y"] + loud["height"] / 2)  # a quarter into the zoomed span
+    expected = t0 + 0.25 * (t1 - t0)
+    assert page.evaluate("() => player.position()") == pytest.approx(expected, abs=(t1 - t0) / width * 2)
+    lanes = page.locator("#lanes").bounding_box()
+    assert playhead_x(page) == pytest.approx(loud["x"] - lanes["x"] + left + 0.25 * width, abs=2)
+    page.mouse.dblclick(loud["x"] + left + 0.5 * width, loud["y"] + loud["height"] / 2)  # zoom out again
+    page.wait_for_function(f"() => Math.abs(document.getElementById('markings-lane').layout.xaxis.range[1] - {duration}) < 0.05")
+    for lane in x_ranges(page):
+        assert lane == pytest.approx([0, duration], abs=0.05)
+    assert page.problems == []
+
+
+def test_true_peak_overs_are_marked_against_the_chosen_ceiling(page, studio_audio):
+    peak = measure(studio_audio["song"]).true_peak_dbtp  # libebur128 and the 16x reference, not mezzo
+    overs = "() => document.getElementById('loudness-chart').data.find((t) => (t.name || '').startsWith('A: true peak over')).x.length"
+    page.locator(by_id("preset")).select_option("spotify")
+    assert peak < -1.0 - 0.1  # under Spotify's ceiling: nothing marked
+    assert page.evaluate(overs) == 0
+    page.locator(by_id("preset")).select_option("custom")  # a target and a ceiling of one's own
+    page.locator(by_id("target-lufs")).fill("-12")
+    page.locator(by_id("ceiling-dbtp")).fill("-3")
+    page.locator(by_id("ceiling-dbtp")).press("Tab")
+    assert peak > -3.0 + 0.1  # over that ceiling: marked, and the lane draws that target
+    page.wait_for_function(overs.replace(").x.length", ").x.length > 0"))
+    assert page.locator(f"{by_id('loudness-chart')} .legendtext", has_text="A: true peak over \u22123 dBTP").count() == 1
+    assert page.locator(f"{by_id('loudness-chart')} .annotation-text", has_text="Custom target \u221212 LUFS").count() == 1
+    page.locator(by_id("preset")).select_option("spotify")
+    assert page.evaluate(overs) == 0
+    assert page.problems == []
+
+
 def test_master_with_the_spotify_preset_and_download_it(page, studio, tmp_path):
     page.locator(by_id("preset")).select_option("spotify")
     page.locator(by_id("master")).click()

@@ -279,8 +279,8 @@ function drawLanes(rootId) {
   const a = state.analyses[rootId];
   const tl = state.timelines[rootId];
   state.duration = a.duration_s || tl.duration_s;
-  const preset = presetInfo();
-  const ceiling = preset ? preset.ceiling_dbtp : -1;
+  const preset = laneGoal();
+  const ceiling = preset.ceiling_dbtp;
   const values = tl.short_term.lufs.filter((v) => v !== null);
   const low = Math.max(-70, Math.min(-30, (values.length ? Math.min(...values) : -40) - 6));
   const traces = loudnessTraces(rootId, "#4fc3f7", "A");
@@ -429,9 +429,11 @@ function xRange() {
 }
 
 function attachSeek(node) {
+  // A click (down and up within 4 px) on a lane moves the playhead there. Plotly covers the page with
+  // its drag layer on pointerdown, so the pointerup lands on that layer: it is heard on the document.
   let down = null;
   node.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
-  node.addEventListener("pointerup", (e) => {
+  document.addEventListener("pointerup", (e) => {
     if (!down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) { down = null; return; }
     down = null;
     const box = node.getBoundingClientRect();
@@ -601,6 +603,13 @@ function presetInfo() {
   return state.session.presets.find((p) => p.name === name) || null;
 }
 function selectedPreset() { const p = presetInfo(); return p ? p.name : null; }
+function laneGoal() {
+  // The target and ceiling the lanes draw: the platform's, or the custom ones typed in.
+  const preset = presetInfo();
+  if (preset) return preset;
+  const target = Number($("target-lufs").value), ceiling = Number($("ceiling-dbtp").value);
+  return { label: "Custom", target_lufs: Number.isFinite(target) ? target : -14, ceiling_dbtp: Number.isFinite(ceiling) ? ceiling : -1 };
+}
 
 async function startVersionJob(path, payload, box, words) {
   words.replaceChildren();
@@ -796,6 +805,11 @@ function wire() {
     if (state.selected && state.selected.kind === "track" && state.analyses[state.selected.id]) drawLanes(state.selected.id);
     renderAdvice();
   });
+  for (const id of ["target-lufs", "ceiling-dbtp"]) {
+    $(id).addEventListener("change", () => {
+      if (state.selected && state.selected.kind === "track" && state.analyses[state.selected.id]) drawLanes(state.selected.id);
+    });
+  }
   $("master").addEventListener("click", () => master().catch((err) => status(err.message, true)));
   const shapeWith = (payload) => shape(payload).catch((err) => status(err.message, true));
   $("apply-marks").addEventListener("click", () => shapeWith({ kind: "marks", marks: $("marks").value }));
