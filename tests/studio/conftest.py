@@ -141,13 +141,21 @@ def studio_audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"song": folder / "song.wav", "tone": folder / "tone.wav"}
 
 
-def start_studio(args: list[str], work: Path, log: Path, *, timeout_s: float = 60.0) -> Studio:
-    """Start ``mezzo studio ARGS --no-browser --port 0 --work-dir WORK`` and wait for its URL."""
+def start_studio(args: list[str], work: Path, log: Path, *, timeout_s: float = 60.0,
+                 browser: str | None = None) -> Studio:  # fmt: skip
+    """Start ``mezzo studio ARGS --no-browser --port 0 --work-dir WORK`` and wait for its URL.
+
+    With ``browser`` (a command line for Python's ``webbrowser``, ``%s`` for the URL), without
+    ``--no-browser`` and with ``$BROWSER`` set to it.
+    """
     out = open(log, "wb")  # noqa: SIM115 - closed when the process is stopped
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if browser is not None:
+        env["BROWSER"] = browser
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mezzo.cli.app", "studio", *args, "--no-browser", "--port", "0",
-         "--work-dir", str(work)],
-        stdout=subprocess.PIPE, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "mezzo.cli.app", "studio", *args, *([] if browser else ["--no-browser"]),
+         "--port", "0", "--work-dir", str(work)],
+        stdout=subprocess.PIPE, stderr=out, env=env,
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     assert proc.stdout is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
+import time
 
 import psutil
 import pytest
@@ -65,6 +67,30 @@ def test_without_files_the_page_offers_the_demo(tmp_path):
         assert studio.host == "127.0.0.1" and studio.tracks() == []
     finally:
         stop_studio(studio)
+
+
+def test_the_browser_opens_on_the_printed_url_unless_no_browser(tmp_path):
+    # Python's webbrowser runs $BROWSER (with %s for the URL): here a script that writes down what it got.
+    seen = tmp_path / "opened.txt"
+    recorder = tmp_path / "browser.py"
+    recorder.write_text(f"import sys; open({str(seen)!r}, 'a').write(sys.argv[1] + '\\n')\n")
+    studio = start_studio(["--workers", "1"], tmp_path / "w", tmp_path / "log",
+                          browser=f"{sys.executable} {recorder} %s")  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not seen.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen.read_text().splitlines() == [studio.url]
+        assert studio.get("/", auth=False, headers={"Cookie": ""}).status == 401  # the URL carries the token:
+        assert studio.get("/?token=" + studio.token, auth=False).status == 303  # it is the way in
+    finally:
+        stop_studio(studio)
+    quiet = start_studio(["--workers", "1"], tmp_path / "w2", tmp_path / "log2")  # --no-browser
+    try:
+        time.sleep(1.0)  # the browser is opened 0.3 s after the URL is printed
+        assert seen.read_text().splitlines() == [studio.url]
+    finally:
+        stop_studio(quiet)
 
 
 @pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGINT, 130, "mezzo: interrupted"),
