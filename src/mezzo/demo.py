@@ -29,6 +29,7 @@ __all__ = [
     "BARS",
     "BEATS_PER_BAR",
     "DURATION_S",
+    "MARKS",
     "PEAK_DBFS",
     "SECTIONS",
     "STEM_NAMES",
@@ -50,6 +51,10 @@ DURATION_S = BARS * BEATS_PER_BAR * 60.0 / TEMPO_BPM
 PEAK_DBFS = -1.5
 #: Names of the stems, in the order they are summed into the mix.
 STEM_NAMES = ("drums", "bass", "pad", "lead")
+#: The written dynamics ``mezzo demo`` and the studio shape the piece with (the markings language,
+#: see :mod:`mezzo.marks`): a soft intro, a written crescendo through the build-up into a
+#: fortissimo drop, and a softer break and outro.
+MARKS = "0:mf 15:< 30:ff 60:mf"
 
 _BEAT_S = 60.0 / TEMPO_BPM
 _BAR_S = BEATS_PER_BAR * _BEAT_S

@@ -227,6 +227,14 @@ def test_the_demo_track_opens_as_a_track(studio):
     assert job["state"] == "done", job
     track = studio.get(f"/api/tracks/{job['result_track_id']}").json()
     assert track["name"] == "mezzo demo.wav" and track["duration_s"] == pytest.approx(75.0)
+    # The same track as mezzo demo's demo.wav: the piece shaped by the demo's markings.
+    import mezzo.demo
+    from mezzo.processors import apply_marks
+
+    audio, rate = mezzo.demo.track()
+    shaped = apply_marks(audio, rate, mezzo.demo.MARKS)
+    stored, stored_rate = sf.read(studio.work / "tracks" / track["id"] / "audio.wav", always_2d=True, dtype="float64")
+    assert stored_rate == rate and np.max(np.abs(stored.T - shaped)) < 2.0**-22  # 24-bit
 
 
 def test_deleting_a_version_deletes_what_was_made_from_it(studio):

@@ -7,9 +7,6 @@ from pathlib import Path
 
 import typer
 
-#: The demo's written dynamics (the markings language, see :mod:`mezzo.marks`): a soft intro,
-#: a written crescendo through the build-up into a fortissimo drop, and a softer break and outro.
-DEMO_MARKS = "0:mf 15:< 30:ff 60:mf"
 #: The stem the demo fixes where it is buried (see ``mezzo stems --fix``).
 DEMO_FIX_STEM = "drums"
 
@@ -46,8 +43,9 @@ def demo(
     from mezzo.report.plots import plot_analysis, plot_gain_reduction, plot_stems
 
     make_folder(out_dir)
+    marks = demo_track.MARKS
     audio, sample_rate = demo_track.track(seed=seed)
-    shaped = apply_marks(audio, sample_rate, DEMO_MARKS)
+    shaped = apply_marks(audio, sample_rate, marks)
     wav = out_dir / "demo.wav"
     io.write(wav, shaped, sample_rate, subtype="PCM_24", overwrite=True)
     result = analyze(wav, dynamics=True)
@@ -70,7 +68,7 @@ def demo(
     master_json = out_dir / "demo-master.json"
     write_text(master_json, json.dumps(master_report.to_dict(), indent=2, allow_nan=False) + "\n", overwrite=True)
     # The stems get the same written dynamics as the track (gain is linear: they still sum to it).
-    shaped = {name: apply_marks(part, sample_rate, DEMO_MARKS) for name, part in parts.items()}
+    shaped = {name: apply_marks(part, sample_rate, marks) for name, part in parts.items()}
     stems_result = audibility(shaped, sample_rate)
     stems_plot = plot_stems(stems_result, out_dir / "demo-stems.png", title="Demo stems: audibility in the mix",
                             overwrite=True)
@@ -82,7 +80,7 @@ def demo(
                         overwrite=True, stems=stems_result)
     if not quiet:
         typer.echo(
-            f"demo track ({DEMO_MARKS!r}): {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
+            f"demo track ({marks!r}): {result.duration_s:.1f} s, integrated {result.integrated_lufs:.1f} LUFS, "
             f"LRA {result.loudness_range_lu:.1f} LU, true peak {result.true_peak_dbtp:.1f} dBTP"
         )
         typer.echo(f"lead compression: max {-gain_db.min():.1f} dB, mean {-gain_db.mean():.1f} dB of gain reduction")

@@ -187,21 +187,24 @@ def stems(*, files: list[str], names: list[str], out_dir: str, progress: Progres
 
 
 def demo(*, out_dir: str, stems: bool = False, progress: Progress) -> dict[str, Any]:
-    """Render the demo track (or its four stems) as 24-bit WAV into ``out_dir``."""
+    """Render the demo track (or its four stems) as 24-bit WAV into ``out_dir``: the same
+    track as ``mezzo demo``'s demo.wav, shaped by :data:`mezzo.demo.MARKS` (the stems too,
+    so that they still sum to it)."""
     import mezzo.demo
     from mezzo import io
+    from mezzo.processors import apply_marks
 
     progress(0.0, "rendering the demo")
     out = Path(out_dir)
+    rate = 48000
     if stems:
-        parts = mezzo.demo.stems()
         written = []
-        for name, samples in parts.items():
-            io.write(out / f"{name}.wav", samples, 48000, subtype="PCM_24")
+        for name, samples in mezzo.demo.stems(rate).items():
+            io.write(out / f"{name}.wav", apply_marks(samples, rate, mezzo.demo.MARKS), rate, subtype="PCM_24")
             written.append(f"{name}.wav")
         return {"files": written}
-    samples, rate = mezzo.demo.track()
-    io.write(out / "demo.wav", samples, rate, subtype="PCM_24")
+    samples, rate = mezzo.demo.track(rate)
+    io.write(out / "demo.wav", apply_marks(samples, rate, mezzo.demo.MARKS), rate, subtype="PCM_24")
     return {"files": ["demo.wav"]}
 
 
