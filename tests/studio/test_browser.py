@@ -119,6 +119,11 @@ def test_lanes_zoom_together_and_a_click_moves_the_playhead(page):
         assert lane == pytest.approx(ranges[0], abs=1e-6)
         assert lane == pytest.approx([10, 20], abs=10 / width * duration + 0.01)
     t0, t1 = ranges[0]
+    page.locator(by_id("preset")).select_option("apple")  # the lanes are drawn again (Apple's target): still zoomed
+    page.wait_for_function("() => document.getElementById('loudness-chart').layout.shapes.some((s) => s.y0 === -16)")
+    for lane in x_ranges(page):
+        assert lane == pytest.approx([t0, t1], abs=1e-6)
+    page.locator(by_id("preset")).select_option("spotify")
     loud = page.locator(by_id("loudness-chart")).bounding_box()
     page.mouse.click(loud["x"] + left + 0.25 * width, loud["y"] + loud["height"] / 2)  # a quarter into the zoomed span
     expected = t0 + 0.25 * (t1 - t0)

@@ -249,7 +249,7 @@ function lanesLayout(height, extra = {}) {
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", height,
     margin: { l: MARGIN.l, r: MARGIN.r, t: 8, b: 22 }, font: { color: "#c9d1d9", size: 11 },
     showlegend: false, dragmode: "zoom", hovermode: "x",
-    xaxis: { range: [0, state.duration], gridcolor: "#26303c", zeroline: false, tickformat: "", ticksuffix: " s" },
+    xaxis: { range: state.view || [0, state.duration], gridcolor: "#26303c", zeroline: false, tickformat: "", ticksuffix: " s" },
     ...extra,
   };
 }
@@ -279,6 +279,9 @@ function drawLanes(rootId) {
   const a = state.analyses[rootId];
   const tl = state.timelines[rootId];
   state.duration = a.duration_s || tl.duration_s;
+  // Drawn again for the same track (a new B, another platform), the lanes keep their zoom.
+  state.view = state.lanesReady && state.lanesRoot === rootId ? xRange() : [0, state.duration];
+  state.lanesRoot = rootId;
   const preset = laneGoal();
   const ceiling = preset.ceiling_dbtp;
   const values = tl.short_term.lufs.filter((v) => v !== null);
