@@ -304,8 +304,10 @@ function drawLanes(rootId) {
     annotations.push({ xref: "paper", x: 0.995, y: preset.target_lufs, text: `${preset.label} target ${num(preset.target_lufs, 0)} LUFS`,
       showarrow: false, xanchor: "right", yanchor: "bottom", font: { color: "#81c784", size: 10 } });
   }
-  Plotly.react("loudness-chart", traces, lanesLayout(300, {
-    showlegend: true, legend: { orientation: "h", x: 0.01, y: 0.99, xanchor: "left", yanchor: "top", bgcolor: "rgba(17,22,29,0.7)", font: { size: 11 } },
+  // The legend sits above the plot: inside, it hid the true-peak overs marked along the top.
+  Plotly.react("loudness-chart", traces, lanesLayout(324, {
+    margin: { l: MARGIN.l, r: MARGIN.r, t: 32, b: 22 },
+    showlegend: true, legend: { orientation: "h", x: 0, y: 1, xanchor: "left", yanchor: "bottom", font: { size: 11 } },
     yaxis: { range: [low, 2], fixedrange: true, gridcolor: "#26303c", zeroline: false, title: { text: "LUFS", standoff: 4 } },
     shapes, annotations,
   }), PLOT_CONFIG);
