@@ -15,7 +15,7 @@ import shutil
 import time
 
 import pytest
-from studio_measure import measure
+from studio_measure import integrated_lufs, measure
 
 from tolerances import STUDIO_MASTER_LU
 
@@ -203,6 +203,10 @@ def test_ab_switches_with_one_key_loudness_matched(page, studio):
     gain_a, gain_b = page.evaluate("() => [player.gainA.gain.value, player.gainB.gain.value]")
     assert gain_a == pytest.approx(0.0, abs=1e-3)
     assert 20 * math.log10(gain_b) == pytest.approx(la - lb, abs=0.01)
+    # ... and that matches the two files as pyloudnorm hears them (a meter mezzo did not write).
+    b_file = next((studio.work / "tracks" / b_id).glob("audio.*"))
+    a_file = next((studio.work / "tracks" / a_id).glob("audio.*"))
+    assert 20 * math.log10(gain_b) == pytest.approx(integrated_lufs(a_file) - integrated_lufs(b_file), abs=0.1)
     page.keyboard.press("a")
     time.sleep(0.3)
     gain_a, gain_b = page.evaluate("() => [player.gainA.gain.value, player.gainB.gain.value]")
