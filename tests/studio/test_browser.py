@@ -231,6 +231,24 @@ def test_markings_make_a_new_version_listed_with_what_made_it(page):
     assert page.problems == []
 
 
+def test_a_master_cancelled_from_the_page_makes_no_version(page, studio):
+    versions = page.locator(f"{by_id('versions')} li").count()
+    tracks = len(studio.tracks())
+    page.locator(by_id("preset")).select_option("apple")
+    page.locator(by_id("master")).click()
+    page.wait_for_function("() => ['queued', 'running'].includes(document.querySelector('[data-testid=job-progress]').dataset.state)")
+    page.locator(f"{by_id('job-progress')} .cancel").click()  # mastering 45 s takes seconds: it is still going
+    page.wait_for_function("() => document.querySelector('[data-testid=job-progress]').dataset.state === 'cancelled'",
+                           timeout=30_000)  # fmt: skip
+    job = studio.get(f"/api/jobs/{page.locator(by_id('job-progress')).get_attribute('data-job-id')}").json()
+    assert job["state"] == "cancelled" and job["result_track_id"] is None, job
+    assert "cancelled" in page.locator(f"{by_id('job-progress')} .phase").inner_text()
+    assert page.locator(by_id("download")).is_hidden() and page.locator(by_id("master")).is_enabled()
+    assert page.locator(f"{by_id('versions')} li").count() == versions and len(studio.tracks()) == tracks
+    page.locator(by_id("preset")).select_option("spotify")
+    assert page.problems == []
+
+
 def test_stems_added_from_the_page_show_which_one_is_buried(page, tmp_path):
     import numpy as np
     import soundfile as sf
