@@ -30,6 +30,10 @@ from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 #: Samples per channel read from a file at a time (about 1.4 s at 48 kHz).
 BLOCK_SAMPLES = 65536
 
+#: Files up to this long (s) measured for loudness alone are read whole and measured in numpy
+#: (:meth:`LoudnessMeter.measure_whole`): the process does not load numba and its kernels.
+WHOLE_FILE_SECONDS = 60
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -136,18 +140,30 @@ def analyze(
             )
         meter = LoudnessMeter(info.sample_rate, info.channels, layout=layout, hop_s=hop_s)
         extra = _DynamicsPass(info.sample_rate, info.channels) if dynamics else None
+        # a short file measured for loudness alone goes through numpy at once: no numba to load
+        whole: list[np.ndarray] | None = None
+        if not dynamics and 0 < (info.frames or 0) <= WHOLE_FILE_SECONDS * info.sample_rate:
+            whole = []
+        done = 0
         for block in reader:
             try:
-                meter.update(block)  # validates the block (NaN/Inf) before measuring it
+                if whole is None:
+                    meter.update(block)  # validates the block (NaN/Inf) before measuring it
+                else:
+                    check_audio(block, name="block", allow_empty=True)
+                    whole.append(block)
             except AudioInputError:
-                at = (meter.samples_seen + int(np.argmax(~np.isfinite(block).all(axis=0)))) / info.sample_rate
+                at = (done + int(np.argmax(~np.isfinite(block).all(axis=0)))) / info.sample_rate
                 raise AudioInputError(
                     f"{path!r}: contains NaN or Inf samples (first near {at:.2f} s) — repair or re-export the file"
                 ) from None
+            done += block.shape[-1]
             if extra is not None:
                 extra.update(block)
             if progress is not None:
-                progress(meter.samples_seen, info.frames)
+                progress(done, info.frames)
+        if whole:
+            meter.measure_whole(np.concatenate(whole, axis=1))
     if meter.samples_seen == 0:
         raise AudioInputError(f"{path!r}: contains no audio (0 samples) — check the export")
     return _finish(path, meter.result(), extra, min_confidence)

@@ -51,6 +51,10 @@ ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
 LRA_RELATIVE_GATE_LU = -20.0
 LRA_PERCENTILES = (10.0, 95.0)
+#: A window whose mean-square energy is at most this (-200.7 LUFS, 50 dB below the noise of
+#: 24-bit PCM) is digital silence in the series: the filter's decaying tail after the music stops
+#: (down to denormals) and the rounding of the FFT path (:meth:`LoudnessMeter.measure_whole`).
+SILENT_ENERGY = 1e-20
 #: Largest piece of a block handed to the kernels at once (bounds scratch memory).
 CHUNK_SAMPLES = 1 << 16
 #: Largest sample magnitude measured (2000 dB above full scale; int32 PCM tops at 2.1e9):
@@ -169,6 +173,7 @@ class LoudnessMeter:
         self._peaks = np.zeros(self.channels)
         self._series: list[np.ndarray] = []
         self._series_buf = np.zeros((0, 3))
+        self._whole = False  # measured by measure_whole(): no streaming state to go on from
         if self._tp is not None:
             self._tp.reset()
 
@@ -186,6 +191,8 @@ class LoudnessMeter:
             For NaN/Inf samples or samples beyond :data:`MAX_SAMPLE`, or a channel
             count that differs from the meter's.
         """
+        if self._whole:
+            raise RuntimeError("the meter measured a whole signal (measure_whole()): call reset() first")
         block2d = check_audio(block, name="block", allow_empty=True)
         if block2d.shape[0] != self.channels:
             hint = " (pass block.T: mezzo expects (channels, samples))" if block2d.shape[1] == self.channels else ""
@@ -224,6 +231,55 @@ class LoudnessMeter:
                 self._istate[counter] = 0
         if self._tp is not None:
             self._tp.update(frames)
+
+    def measure_whole(self, audio: np.ndarray) -> None:
+        """Measure a complete signal at once, in numpy: no numba import, no compiled kernels.
+
+        The fast path for a short file measured on its own (see
+        :mod:`mezzo.meters.whole_signal`); the results equal :meth:`update`'s to within float
+        rounding. The meter must be fresh (or :meth:`reset`), and :meth:`update` refuses to go
+        on afterwards: the kernels' streaming state is not filled in.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = np.arange(48000 * 5) / 48000
+        >>> meter = LoudnessMeter(48000, 1)
+        >>> meter.measure_whole(0.1 * np.sin(2 * np.pi * 997 * t))
+        >>> round(meter.result().integrated_lufs, 1)
+        -23.0
+        """
+        from mezzo.meters import whole_signal
+
+        if self.samples_seen or self._whole:
+            raise RuntimeError("measure_whole() needs a fresh meter: call reset() first")
+        audio2d = check_audio(audio, name="audio")
+        if audio2d.shape[0] != self.channels:
+            raise AudioInputError(f"audio has {audio2d.shape[0]} channel(s), the meter was made for {self.channels}")
+        frames = audio2d.T
+        done = whole_signal.measure(frames, self._weights, k_weighting_sos(self.sample_rate), self.sample_rate, self._hop_sub)
+        if done.peaks.max(initial=0.0) > MAX_SAMPLE:
+            raise AudioInputError(
+                f"audio holds samples up to ±{done.peaks.max():.3g}, beyond any audio level "
+                "(integer PCM stays within ±2.1e9): scale the samples to ±1.0"
+            )
+        for hist, sparse, energies in (
+            (self._hist_gate, self._over_gate, done.gate_energies),
+            (self._hist_short, self._over_short, done.short_energies),
+        ):
+            above = whole_signal.histogram_add(hist, energies)
+            if above.size:
+                _add_sparse(sparse, above)
+        self._peaks[:] = done.peaks
+        self._istate[_k.I_SAMPLES] = done.samples
+        self._istate[_k.I_SUB] = done.sub_blocks
+        self._fstate[_k.F_MAX_M] = done.max_momentary
+        self._fstate[_k.F_MAX_S] = done.max_short
+        if done.series.size:
+            self._series.append(done.series)
+        if self._tp is not None:
+            self._tp.measure_whole(frames)
+        self._whole = True
 
     def _histograms(self) -> tuple[Histogram, Histogram]:
         """The gating and short-term histograms as sorted sparse (bins, counts, sums)."""
@@ -283,9 +339,9 @@ class LoudnessMeter:
 
 
 def _energy_to_lufs_array(energy: np.ndarray) -> np.ndarray:
-    """LUFS of mean-square energies; NaN where the energy is 0 (silence) or negative (no window)."""
+    """LUFS of mean-square energies; NaN for silence (:data:`SILENT_ENERGY` or less) or no window (negative)."""
     out = np.full(energy.shape, np.nan)
-    positive = energy > 0
+    positive = energy > SILENT_ENERGY
     out[positive] = LOUDNESS_OFFSET_DB + 10.0 * np.log10(energy[positive])
     return out
 

@@ -49,9 +49,21 @@ class TruePeakMeter:
             self._work = np.zeros(n + _HISTORY)
         true_peak_block(block, self._phases, _L1_BOUND, self._history, self._work, self._peaks)
 
+    def measure_whole(self, block: np.ndarray) -> None:
+        """Measure a complete signal shaped (samples, channels) in numpy (no numba), on a fresh meter.
+
+        The filter sees zeros before and after the signal, as :meth:`update` followed by
+        :meth:`peaks` does; further :meth:`update` calls would miss the signal's last samples.
+        """
+        from mezzo.meters.whole_signal import true_peaks
+
+        self._peaks = np.maximum(self._peaks, true_peaks(block))
+
     def peaks(self) -> np.ndarray:
         """Linear true peak per channel, including the filter's tail after the last sample."""
         peaks = self._peaks.copy()
+        if not self._history.any():  # nothing left in the filter (or measured whole): no tail
+            return peaks
         history = self._history.copy()
         work = np.zeros(2 * _HISTORY)
         true_peak_block(np.zeros((_HISTORY, self.channels)), self._phases, _L1_BOUND, history, work, peaks)
