@@ -26,3 +26,7 @@ class AudioFileError(MezzoError, OSError):
 
 class MezzoWarning(UserWarning):
     """Base class of mezzo's warnings."""
+
+
+class MissingExtraError(MezzoError, ImportError):
+    """A feature needs an optional part of mezzo that is not installed (``pip install 'mezzo[extra]'``)."""

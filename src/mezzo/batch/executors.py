@@ -215,14 +215,9 @@ class LocalExecutor:
 
 
 def _dask() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise ParameterError(
-            "scheduler=... needs dask.distributed, which is not installed — "
-            "pip install 'mezzo[batch]' (or 'dask[distributed]'), or run without scheduler=..."
-        ) from None
-    return distributed
+    from mezzo._extras import require
+
+    return require("distributed", "batch", "scheduler=...")
 
 
 class DaskExecutor:
