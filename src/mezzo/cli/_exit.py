@@ -20,6 +20,7 @@ from typing import Any
 #: API parameter names whose command-line flag has another name, per command.
 ALIASES = {
     "output_sample_rate": "--sample-rate",
+    "ceiling_db": "--ceiling-dbtp",  # mezzo limit: the Limiter's ceiling_db
 }
 
 _VALUE = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s,;:)]+)"""

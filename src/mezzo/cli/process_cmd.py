@@ -23,6 +23,17 @@ _SPECS = {
 }
 
 
+def _limiter_specs() -> dict[str, Any]:
+    from mezzo.processors.limiter import (
+        LIMITER_PARAMS,  # the table only: the kernels load on first use
+    )
+
+    return {p.name: p for p in LIMITER_PARAMS}
+
+
+_SPECS["limit"] = _limiter_specs()
+
+
 def _opt(cmd: str, name: str) -> Any:
     """A typer option for parameter ``name`` of ``cmd``: default None = the API default."""
     s = _SPECS[cmd][name]
@@ -382,10 +393,37 @@ def level(
     _run("level", Leveler(**params), input, output, key, overwrite=overwrite, json_output=json_output)
 
 
+def limit(
+    input: Path = IN_ARG,
+    output: Path = OUT_OPT,
+    ceiling_dbtp: float | None = typer.Option(None, "--ceiling-dbtp", help="Ceiling: no true peak above it (-60 to 0 dBTP; default -1).", show_default=False),
+    sample_peak: bool = typer.Option(False, "--sample-peak", help="Limit sample peaks only (the ceiling is then in dBFS; no oversampling)."),
+    lookahead_ms: float | None = _opt("limit", "lookahead_ms"),
+    attack_ms: float | None = _opt("limit", "attack_ms"),
+    hold_ms: float | None = _opt("limit", "hold_ms"),
+    release_ms: float | None = _opt("limit", "release_ms"),
+    unlinked: bool = typer.Option(False, "--unlinked", help="One gain per channel instead of one for all (changes the stereo image)."),
+    overwrite: bool = OVERWRITE,
+    json_output: bool = JSON_OPT,
+) -> None:
+    """Limit peaks to a ceiling (true-peak safe look-ahead limiter), printing the gain reduction."""
+    from mezzo.processors import Limiter
+
+    params = _collect({
+        "ceiling_db": ceiling_dbtp, "lookahead_ms": lookahead_ms, "attack_ms": attack_ms, "hold_ms": hold_ms,
+        "release_ms": release_ms,
+    })
+    if lookahead_ms is not None and attack_ms is None:
+        params["attack_ms"] = min(lookahead_ms, _SPECS["limit"]["attack_ms"].default)
+    _run("limit", Limiter(true_peak=not sample_peak, link=not unlinked, **params), input, output, None,
+         overwrite=overwrite, json_output=json_output)
+
+
 def register(app: typer.Typer) -> None:
-    """Add compress, expand, gate, duck and level to the app."""
+    """Add compress, expand, gate, duck, level and limit to the app."""
     app.command("compress")(compress)
     app.command("expand")(expand)
     app.command("gate")(gate)
     app.command("duck")(duck)
+    app.command("limit")(limit)
     app.command("level")(level)
