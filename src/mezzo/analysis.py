@@ -83,6 +83,7 @@ def analyze(
     progress: ProgressCallback | None = None,
     dynamics: bool = False,
     min_confidence: float = 0.5,
+    phase: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Analyse a file (streamed in blocks) or an array.
 
@@ -108,6 +109,9 @@ def analyze(
         With ``dynamics``: hairpins, tempo changes, build-ups and drops whose confidence is
         below this are left out (every reading carries its ``confidence``); 0 reports them all
         (the CLI's ``--all``).
+    phase : callable, optional
+        Called as ``phase(label)`` when a stage starts ("loudness", "dynamics map", "tempo"...),
+        for a progress display.
 
     Returns
     -------
@@ -122,7 +126,7 @@ def analyze(
         meter.update(audio)
         if extra is not None:
             extra.update(audio)
-        return _finish(None, meter.result(), extra, min_confidence)
+        return _finish(None, meter.result(), extra, min_confidence, phase)
     from mezzo import io
 
     path = os.fspath(source)
@@ -145,6 +149,8 @@ def analyze(
         if not dynamics and 0 < (info.frames or 0) <= WHOLE_FILE_SECONDS * info.sample_rate:
             whole = []
         done = 0
+        if phase is not None:
+            phase("loudness and features" if dynamics else "loudness")
         for block in reader:
             try:
                 if whole is None:
@@ -166,7 +172,7 @@ def analyze(
             meter.measure_whole(np.concatenate(whole, axis=1))
     if meter.samples_seen == 0:
         raise AudioInputError(f"{path!r}: contains no audio (0 samples) — check the export")
-    return _finish(path, meter.result(), extra, min_confidence)
+    return _finish(path, meter.result(), extra, min_confidence, phase)
 
 
 class _DynamicsPass:
@@ -184,17 +190,27 @@ class _DynamicsPass:
         self.frames.update(block)
 
 
-def _finish(path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | None, min_confidence: float) -> Analysis:
+def _finish(
+    path: str | None, loudness: LoudnessResult, extra: _DynamicsPass | None, min_confidence: float,
+    phase: Callable[[str], None] | None = None,
+) -> Analysis:
     if extra is None:
         return Analysis(path=path, loudness=loudness)
     from mezzo.meters.dynamics_map import dynamics_map_from_features
     from mezzo.meters.tempo import tempo_from_features
 
+    say = phase or (lambda label: None)
+    say("features")
     features = extra.frames.result()
+    say("dynamic range")
+    dynamic_range = extra.range.result(loudness)
+    say("dynamics map")
+    dynamics = dynamics_map_from_features(loudness, features, min_confidence=min_confidence)
+    say("tempo")
     return Analysis(
         path=path,
         loudness=loudness,
-        dynamic_range=extra.range.result(loudness),
-        dynamics=dynamics_map_from_features(loudness, features, min_confidence=min_confidence),
+        dynamic_range=dynamic_range,
+        dynamics=dynamics,
         tempo=tempo_from_features(features, min_confidence=min_confidence),
     )

@@ -57,20 +57,59 @@ def fmt(value: float | None, unit: str, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f} {unit}"
 
 
+QUIET_HELP = "No progress on stderr."
+
+
+class _Silent:
+    """The progress of a quiet command (or one whose stderr is not a terminal): does nothing."""
+
+    def __call__(self, done: int, total: int) -> None:
+        pass
+
+    def phase(self, label: str) -> None:
+        pass
+
+
+class _Bar:
+    """``bar(done, total)`` moves the bar; ``bar.phase(label)`` names what is happening now."""
+
+    def __init__(self, progress: Any, task: Any, description: str) -> None:
+        self._progress, self._task, self._description = progress, task, description
+        self._label = ""
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=max(total, 1))
+
+    def phase(self, label: str) -> None:
+        """Show ``label``; the bar pulses (no percentage) until the next ``bar(done, total)``."""
+        if label != self._label:
+            self._label = label
+            self._progress.update(self._task, description=f"{self._description} · {label}", total=None)
+
+
 @contextmanager
 def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Any]:
-    """Yield ``update(done, total)``: a rich progress bar on stderr when it is a terminal."""
+    """Yield ``update(done, total)`` (with ``update.phase(label)``): a rich bar on stderr when it is a terminal.
+
+    Phases that cannot count (an analysis after the file is read, a whole mastering run)
+    show their label and the elapsed time, not a bar stuck at 100 %.
+    """
     if quiet or not sys.stderr.isatty():
-        yield lambda done, total: None
+        yield _Silent()
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=max(total, 1))
-
-        def update(done: int, total_now: int) -> None:
-            bar.update(task, completed=done, total=max(total_now, 1))
-
-        yield update
+        task = bar.add_task(description, total=max(total, 1) if total else None)
+        yield _Bar(bar, task, description)

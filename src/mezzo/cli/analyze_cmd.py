@@ -47,7 +47,7 @@ def analyze(
         try:
             with progress_bar(path.name, 0, quiet=quiet) as update:
                 result = run_analysis(path, layout=layout, hop_s=hop_s, progress=update, dynamics=dynamics,
-                                      min_confidence=0.0 if all_readings else 0.5)
+                                      min_confidence=0.0 if all_readings else 0.5, phase=update.phase)
         except MezzoError as exc:
             if len(files) == 1:
                 raise

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import fmt, print_json, warn
+from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
 
 MARKS_HELP = (
     "Markings: TIME:MARK items, e.g. '0:p 8:< 16:ff 24:> 32:pp 40:fadeout(equal-power)'. "
@@ -54,6 +54,7 @@ def dynamics(
     max_gain_db: float = typer.Option(24.0, "--max-gain-db", help="--match: most boost or cut of the flattening, dB."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Write dynamics onto audio: markings, hairpins and fades as smooth gain automation."""
     from mezzo import io
@@ -68,15 +69,20 @@ def dynamics(
     parsed.last_time_s  # noqa: B018 - a bar|beat time without --bpm raises here, before reading audio
     io.check_output(output, overwrite=overwrite, inputs=[input])  # refused before the work, not after
     io.output_format(output, like=input)
-    audio, sample_rate = io.read(input)
-    with report_warnings():
-        out, gain = apply_marks(
-            audio, sample_rate, parsed, mode="match" if match else "relative", levels_db=levels,
-            smoothing_ms=smoothing_ms, reference_lufs=reference_lufs, max_gain_db=max_gain_db, return_gain=True,
-        )
-    io.write(output, out, sample_rate, like=input, overwrite=overwrite, inputs=[input])
-    before = loudness(audio, sample_rate)
-    after = loudness(out, sample_rate)
+    with progress_bar(f"dynamics {input.name}", 0, quiet=quiet) as bar:
+        bar.phase("reading")
+        audio, sample_rate = io.read(input)
+        bar.phase("applying the marks")
+        with report_warnings():
+            out, gain = apply_marks(
+                audio, sample_rate, parsed, mode="match" if match else "relative", levels_db=levels,
+                smoothing_ms=smoothing_ms, reference_lufs=reference_lufs, max_gain_db=max_gain_db, return_gain=True,
+            )
+        bar.phase("writing")
+        io.write(output, out, sample_rate, like=input, overwrite=overwrite, inputs=[input])
+        bar.phase("measuring before and after")
+        before = loudness(audio, sample_rate)
+        after = loudness(out, sample_rate)
     summary = {
         "command": "dynamics",
         "input": str(input),

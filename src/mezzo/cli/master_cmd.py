@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import fmt, print_json, warn
+from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
 
 PRESET_NAMES = "spotify, apple, youtube, tidal, amazon, deezer, ebu, atsc, podcast"
 RATE_HELP = "Output sample rate, Hz (resampled with soxr before limiting). Default: the input's."
@@ -34,16 +34,20 @@ def normalize(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never an input)."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
     from mezzo.mastering.master import normalize_files
 
-    outputs = _outputs(inputs, output, out_dir)
-    reports = normalize_files(
-        [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
-        limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
-        overwrite=overwrite, dry_run=dry_run,
-    )
+    outputs = _outputs(inputs, output, out_dir, create=not dry_run)
+    what = inputs[0].name if len(inputs) == 1 else f"{len(inputs)} files"
+    with progress_bar(f"normalize {what}", 0, quiet=quiet) as bar:
+        bar.phase("measuring and writing" + (" (album)" if album else ""))
+        reports = normalize_files(
+            [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+            limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
+            overwrite=overwrite, dry_run=dry_run,
+        )
     _show(reports, json_output=json_output, album=album)
 
 
@@ -60,19 +64,22 @@ def master(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input)."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Master a file to a platform's loudness target with a true-peak ceiling."""
     from mezzo.mastering.master import master_file
 
-    report = master_file(
-        str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
-        limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, overwrite=overwrite,
-        dry_run=dry_run,
-    )
+    with progress_bar(f"master {input.name}", 0, quiet=quiet) as bar:
+        bar.phase("measuring, processing and writing")
+        report = master_file(
+            str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
+            limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, overwrite=overwrite,
+            dry_run=dry_run,
+        )
     _show([report], json_output=json_output, album=False)
 
 
-def _outputs(inputs: list[Path], output: Path | None, out_dir: Path | None) -> list[Path]:
+def _outputs(inputs: list[Path], output: Path | None, out_dir: Path | None, *, create: bool) -> list[Path]:
     from mezzo.errors import AudioFileError, ParameterError
 
     if (output is None) == (out_dir is None):
@@ -82,8 +89,14 @@ def _outputs(inputs: list[Path], output: Path | None, out_dir: Path | None) -> l
             raise ParameterError(f"-o takes one input, got {len(inputs)}: use --out-dir DIR for several")
         return [output]
     assert out_dir is not None
+    if create and not out_dir.exists():  # created, as batch and demo do
+        out_dir.mkdir(parents=True)
     if not out_dir.is_dir():
-        raise AudioFileError(f"{str(out_dir)!r}: --out-dir is not an existing folder — create it first")
+        raise AudioFileError(f"{str(out_dir)!r}: --out-dir is not a folder")
+    names = [p.name for p in inputs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParameterError(f"two inputs named {twice[0]!r} would write the same file in --out-dir: rename one")
     return [out_dir / p.name for p in inputs]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import print_json, warn
+from mezzo.cli._common import QUIET_HELP, print_json, warn
 from mezzo.cli.dynamics_cmd import MARKS_HELP, report_warnings
 
 midi_app = typer.Typer(
@@ -23,6 +23,8 @@ TRACKS_OPT = typer.Option(None, "--tracks", help="Track numbers from 1, e.g. '2,
                           show_default=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input).")
 JSON_OPT = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")
+#: MIDI files take milliseconds: there is no progress to silence, the flag is accepted as on every command
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help=QUIET_HELP)
 
 
 def _finish(cmd: str, before: Any, after: Any, input: Path, output: Path, *, overwrite: bool, json_output: bool,
@@ -77,6 +79,7 @@ def apply(
                                             "hairpins and fades, quarter notes."),
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Write markings, hairpins and fades as note velocities or CC11/CC7 ramps."""
     from mezzo.errors import ParameterError
@@ -106,6 +109,7 @@ def _dynamics_command(mode: str, threshold_default: float, ratio_default: float)
         tracks: str | None = TRACKS_OPT,
         overwrite: bool = OVERWRITE,
         json_output: bool = JSON_OPT,
+        quiet: bool = QUIET_OPT,
     ) -> None:
         from mezzo.midi import compress_velocities, expand_velocities, read_midi
 
@@ -141,6 +145,7 @@ def humanize(
     tracks: str | None = TRACKS_OPT,
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Add bounded, seeded random variation to velocities (and timing), with optional accents."""
     from mezzo.midi import humanize as run
@@ -164,6 +169,7 @@ def analyze(
     velocities: str | None = typer.Option(None, "--velocities", help="Marking velocities for naming, e.g. 'p=49,ff=112'.",
                                           show_default=False),
     json_output: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Velocity statistics per track, implied markings, flat sections, in plain words."""
     from mezzo.midi import analyze_midi, read_midi

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from mezzo.cli._common import QUIET_HELP, progress_bar
+
 
 def report(
     input_file: Path = typer.Argument(..., metavar="IN", help="Audio file to report on (the input, with --compare).", show_default=False),
@@ -16,6 +18,7 @@ def report(
     title: str | None = typer.Option(None, "--title", help="Page title; default: the file name.", show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing page and PNG files."),
     stem: list[Path] | None = typer.Option(None, "--stem", help="A stem of IN (repeat for each, at least two): adds the stems section, which stem is buried, when and by what.", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
 ) -> None:
     """Write one self-contained HTML report (plots embedded; opens with no network).
 
@@ -31,8 +34,9 @@ def report(
         from mezzo.errors import ParameterError
 
         raise ParameterError("--stem takes at least two stems (repeat --stem FILE for each)")
-    page = write_report(input_file, output, compare=compare, png_dir=png, title=title, preset=preset,
-                        overwrite=overwrite, stems=stem)
+    with progress_bar(f"report {input_file.name}", 0, quiet=quiet) as bar:
+        page = write_report(input_file, output, compare=compare, png_dir=png, title=title, preset=preset,
+                            overwrite=overwrite, stems=stem, phase=bar.phase)
     typer.echo(str(page))
     if png is not None:
         for name in _plot_names(compare is not None, bool(stem)):

@@ -55,6 +55,8 @@ def stems(
         with progress_bar("stems", 0, quiet=quiet) as update:
             from mezzo.meters.audibility import audibility
 
+            update.phase("measuring the stems")
+
             result = audibility([str(f) for f in files], full_scale_spl_db=full_scale_spl_db,
                                 buried_below=buried_below, progress=update)
         fixed = None
@@ -64,7 +66,7 @@ def stems(
 
             fixed = fix_buried([str(f) for f in files], stem=fix, out_dir=out_dir, overwrite=overwrite,
                                full_scale_spl_db=full_scale_spl_db, buried_below=buried_below,
-                               progress=lambda _stage, done, total: update(done, total))
+                               progress=lambda stage, done, total: (update.phase(stage), update(done, total)))
         result = fixed.before
         if fixed.outputs and fixed.mix_peak_dbfs is not None and fixed.mix_peak_dbfs > 0.0:
             warn(f"the fixed mix peaks at {fixed.mix_peak_dbfs:+.1f} dBFS: mix.wav is 32-bit float so nothing clips "

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as _dt
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,7 @@ def write_report(
     preset: str = "spotify",
     overwrite: bool = False,
     stems: Any = None,
+    phase: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a self-contained HTML report on an audio file (optionally against its processed version).
 
@@ -204,6 +206,8 @@ def write_report(
     stems : sequence of paths, or AudibilityResult, optional
         The stems of the file (or their :func:`mezzo.meters.audibility.audibility`): adds a
         stems section, which stem is buried, when, by what, and the remedies.
+    phase : callable, optional
+        Called as ``phase(label)`` when a stage starts (for a progress display).
 
     Returns
     -------
@@ -243,15 +247,20 @@ def write_report(
     io.info(path_in)  # unreadable inputs fail here, before any work
     if compare_path is not None:
         io.info(compare_path)
+    say = phase or (lambda label: None)
+    say("stems")
     stems_result = _stems_result(stems)
-
+    say(f"analysing {path_in.name}")
     before = analyze(path_in, dynamics=True)
     loud = before.loudness
     column_s = max(loud.duration_s, 1e-3) / WAVEFORM_COLUMNS
+    say("waveform and true peak")
     scan_in = scan_file(path_in, column_s=column_s)
     after = scan_out = trace = None
     if compare_path is not None:
+        say(f"analysing {compare_path.name}")
         after = analyze(compare_path, dynamics=True)
+        say("aligning the two files")
         lag_s = estimate_lag_s(path_in, compare_path)
         scan_out = scan_file(compare_path, column_s=column_s, skip_s=max(lag_s, 0.0))
         scan_ref = scan_in if lag_s >= 0 else scan_file(path_in, column_s=column_s, skip_s=-lag_s)
@@ -263,6 +272,7 @@ def write_report(
     name = title if title is not None else path_in.name
     end_s = loud.duration_s
     t = figures.PLOT_TITLES
+    say("plots")
     plots: dict[str, bytes] = {
         "loudness": figures.loudness_png(loud, target_lufs=target.target_lufs, target_label=target.label,
                                          title=t["loudness"]),
