@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "analyze": "mezzo.analysis",
+    "read": "mezzo.io",
+    "write": "mezzo.io",
     "Analysis": "mezzo.analysis",
     "loudness": "mezzo.meters.loudness",
     "LoudnessMeter": "mezzo.meters.loudness",
@@ -48,6 +50,7 @@ _LAZY = {
     "ParameterError": "mezzo.errors",
     "AudioInputError": "mezzo.errors",
     "AudioFileError": "mezzo.errors",
+    "MissingExtraError": "mezzo.errors",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import fmt, print_json, warn
+from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
 from mezzo.processors import _params as P
 
 _SPECS = {
@@ -47,6 +47,7 @@ IN_ARG = typer.Argument(..., help="Input audio file.", show_default=False)
 OUT_OPT = typer.Option(..., "--output", "-o", help="Output audio file (same format as the input unless the extension says otherwise).", show_default=False)
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input).")
 JSON_OPT = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help=QUIET_HELP)
 KEY_OPT = typer.Option(None, "--key", help="Sidechain key file (same sample rate).", show_default=False)
 
 
@@ -69,7 +70,10 @@ def _makeup(value: str | None) -> Any:
 BLOCK_SAMPLES = 65536
 
 
-def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path | None, *, overwrite: bool, json_output: bool) -> None:
+def _run(
+    cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path | None, *,
+    overwrite: bool, json_output: bool, quiet: bool = False,
+) -> None:
     """Stream the input (and key) through the processor into the output; summarise."""
     import contextlib
 
@@ -119,10 +123,14 @@ def _run(cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path
                 writer.write(out)
 
         frames = 0
+        bar = stack.enter_context(progress_bar(f"{cmd} {in_path.name}", reader.info.frames, quiet=quiet))
+        bar.phase("processing")
         for block in reader:
             frames += block.shape[1]
             meter_in.update(block)
             emit(*processor.process(block, None if key is None else key.take(block.shape[1]), return_gain=True))
+            bar(frames, max(frames, reader.info.frames))
+        bar.phase("finishing")
         emit(*processor.flush(return_gain=True))
         if key is not None and not key_checked:
             _check_key_length(key.length(), frames)
@@ -263,6 +271,23 @@ def _print_summary(s: dict[str, Any]) -> None:
     )
 
 
+def _list_compressor_presets(value: bool) -> None:
+    """``--list-presets``: each preset with its values (the rest at the defaults), then exit."""
+    if not value:
+        return
+    from mezzo.processors.compressor import PRESETS
+
+    for name, values in PRESETS.items():
+        flags = " ".join(f"--{k.replace('_', '-')} {v:g}" if isinstance(v, float) else f"--{k.replace('_', '-')} {v}"
+                         for k, v in values.items())
+        typer.echo(f"{name:<9} {flags}")
+    raise typer.Exit()
+
+
+LIST_PRESETS = typer.Option(False, "--list-presets", is_eager=True, expose_value=False, callback=_list_compressor_presets,
+                            help="Print the presets with their values and exit.")
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -288,6 +313,8 @@ def compress(
     key: Path | None = KEY_OPT,
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
+    list_presets: bool = LIST_PRESETS,
 ) -> None:
     """Compress the dynamics of a file (Giannoulis et al. 2012 design)."""
     from mezzo.processors import Compressor
@@ -299,7 +326,7 @@ def compress(
         "max_gain_db": max_gain_db, "key_highpass_hz": key_highpass_hz,
     })
     proc = Compressor.preset(preset, **params) if preset is not None else Compressor(**params)
-    _run("compress", proc, input, output, key, overwrite=overwrite, json_output=json_output)
+    _run("compress", proc, input, output, key, overwrite=overwrite, json_output=json_output, quiet=quiet)
 
 
 def _expander_command(cmd: str, cls_name: str, doc: str):
@@ -322,6 +349,7 @@ def _expander_command(cmd: str, cls_name: str, doc: str):
         key: Path | None = KEY_OPT,
         overwrite: bool = OVERWRITE,
         json_output: bool = JSON_OPT,
+        quiet: bool = QUIET_OPT,
     ) -> None:
         import mezzo.processors as procs
 
@@ -332,7 +360,7 @@ def _expander_command(cmd: str, cls_name: str, doc: str):
             "key_highpass_hz": key_highpass_hz,
         })
         proc = getattr(procs, cls_name)(**params)
-        _run(cmd, proc, input, output, key, overwrite=overwrite, json_output=json_output)
+        _run(cmd, proc, input, output, key, overwrite=overwrite, json_output=json_output, quiet=quiet)
 
     command.__doc__ = doc
     return command
@@ -359,6 +387,7 @@ def duck(
     key_highpass_hz: float | None = _opt("duck", "key_highpass_hz"),
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Duck the input while the key sounds (sidechain compression)."""
     from mezzo.processors import Ducker
@@ -368,7 +397,7 @@ def duck(
         "attack_ms": attack_ms, "hold_ms": hold_ms, "release_ms": release_ms, "detector": detector,
         "rms_window_ms": rms_window_ms, "lookahead_ms": lookahead_ms, "key_highpass_hz": key_highpass_hz,
     })
-    _run("duck", Ducker(**params), input, output, key, overwrite=overwrite, json_output=json_output)
+    _run("duck", Ducker(**params), input, output, key, overwrite=overwrite, json_output=json_output, quiet=quiet)
 
 
 def level(
@@ -382,6 +411,7 @@ def level(
     key: Path | None = typer.Option(None, "--key", help="Music bed to ride relative to (with --key-offset-db).", show_default=False),
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Ride the gain towards a short-term loudness target (automatic leveler)."""
     from mezzo.processors import Leveler
@@ -390,7 +420,7 @@ def level(
         "target_lufs": target_lufs, "range_db": range_db, "speed_ms": speed_ms, "floor_lufs": floor_lufs,
         "key_offset_db": key_offset_db,
     })
-    _run("level", Leveler(**params), input, output, key, overwrite=overwrite, json_output=json_output)
+    _run("level", Leveler(**params), input, output, key, overwrite=overwrite, json_output=json_output, quiet=quiet)
 
 
 def limit(
@@ -405,6 +435,7 @@ def limit(
     unlinked: bool = typer.Option(False, "--unlinked", help="One gain per channel instead of one for all (changes the stereo image)."),
     overwrite: bool = OVERWRITE,
     json_output: bool = JSON_OPT,
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Limit peaks to a ceiling (true-peak safe look-ahead limiter), printing the gain reduction."""
     from mezzo.processors import Limiter
@@ -416,7 +447,7 @@ def limit(
     if lookahead_ms is not None and attack_ms is None:
         params["attack_ms"] = min(lookahead_ms, _SPECS["limit"]["attack_ms"].default)
     _run("limit", Limiter(true_peak=not sample_peak, link=not unlinked, **params), input, output, None,
-         overwrite=overwrite, json_output=json_output)
+         overwrite=overwrite, json_output=json_output, quiet=quiet)
 
 
 def register(app: typer.Typer) -> None:

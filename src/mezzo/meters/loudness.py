@@ -32,6 +32,7 @@ Definitions
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,21 +474,22 @@ def combined_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, fl
 
 
 def loudness(
-    audio: np.ndarray,
-    sample_rate: int,
+    audio: np.ndarray | str | os.PathLike[str],
+    sample_rate: int | None = None,
     *,
     layout: str | None = None,
     hop_s: float = 0.1,
     true_peak: bool = True,
 ) -> LoudnessResult:
-    """Measure loudness, loudness range and peaks of a whole signal.
+    """Measure loudness, loudness range and peaks of a whole signal, or of an audio file.
 
     Parameters
     ----------
-    audio : ndarray, shape (channels, samples) or (samples,)
-        Float audio (float32 or float64), full scale 1.0.
+    audio : ndarray, shape (channels, samples) or (samples,); or a path
+        Float audio (float32 or float64), full scale 1.0; or an audio file, streamed
+        (as ``mezzo.analyze(path, dynamics=False).loudness``).
     sample_rate : int, 8000 to 384000
-        Sample rate in Hz.
+        Sample rate in Hz; required for arrays, taken from the file for paths.
     layout, hop_s, true_peak
         As for :class:`LoudnessMeter`.
 
@@ -503,7 +505,17 @@ def loudness(
     >>> res = loudness(tone, 48000)
     >>> round(res.integrated_lufs, 1), round(res.true_peak_dbtp, 1)
     (-23.0, -23.0)
+
+    A file works too: ``loudness("mix.wav").integrated_lufs``.
     """
+    if isinstance(audio, (str, os.PathLike)):
+        if not true_peak:
+            raise ParameterError("true_peak=False is for arrays: a file is measured with its true peak")
+        from mezzo.analysis import analyze
+
+        return analyze(audio, sample_rate, layout=layout, hop_s=hop_s).loudness
+    if sample_rate is None:
+        raise ParameterError("sample_rate is required for an array (a file carries its own): loudness(audio, 48000)")
     audio2d = check_audio(audio)
     meter = LoudnessMeter(sample_rate, audio2d.shape[0], layout=layout, hop_s=hop_s, true_peak=true_peak)
     meter.update(audio2d)

@@ -27,6 +27,7 @@ a flush. One instance per thread (instances hold state).
 from __future__ import annotations
 
 import ctypes
+import inspect
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -47,6 +48,13 @@ class Processor(ABC):
     requires_key: ClassVar[bool] = False
     #: the processor records a gain trace (dynamics processors)
     has_gain: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "PARAMS" in cls.__dict__ and cls.PARAMS:
+            # the parameter table is the signature: inspect.signature(Compressor) lists
+            # threshold_db, ratio... with their defaults, so editors and notebooks complete them
+            cls.__signature__ = _signature(cls.PARAMS)  # type: ignore[attr-defined]
 
     def __init__(self, **params: Any) -> None:
         object.__setattr__(self, "_values", {})
@@ -317,3 +325,17 @@ def _drop_latency(out: np.ndarray, tail: np.ndarray, lat: int, source: np.ndarra
         ctypes.memmove(row.ctypes.data, row.ctypes.data + lat * out.itemsize, nbytes)
     out[:, n - lat :] = tail[:, :lat]
     return out
+
+
+def _signature(params: tuple[ParamSpec, ...]) -> inspect.Signature:
+    """Keyword-only parameters with the table's defaults and the type of each default."""
+    out = []
+    for p in params:
+        kind = type(p.default)
+        annotation: Any = float if kind is int and p.unit else kind
+        if p.special:  # e.g. makeup_db: a number or "auto"
+            annotation = float | str if any(isinstance(v, str) for v in p.special) else Any
+        elif p.default is None:
+            annotation = str | None if p.choices else float | None
+        out.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default, annotation=annotation))
+    return inspect.Signature(out)

@@ -1,4 +1,4 @@
-"""Plots of mezzo's measurements, written as image files.
+"""Plots of mezzo's measurements: a matplotlib Figure, or an image file when given a path.
 
 matplotlib is imported inside the functions (Agg canvas, no pyplot state), so importing
 this module costs nothing.
@@ -40,8 +40,8 @@ _COLOURS = {
 
 
 def plot_loudness(
-    result: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
-) -> Path:
+    result: Any, path: str | os.PathLike[str] | None = None, *, title: str | None = None, overwrite: bool = False
+) -> Any:
     """Write a plot of loudness over time (momentary, short-term, integrated).
 
     Parameters
@@ -52,7 +52,7 @@ def plot_loudness(
         LUFS and seconds; NaN where a window is silent), ``integrated_lufs``,
         ``true_peak_dbtp`` and ``loudness_range_lu`` (float, LUFS / dBTP / LU, or ``None``).
         An optional ``true_peak_time_s`` (s) marks where the true peak is.
-    path : str or path-like
+    path : str or path-like, optional
         File to write, ending in ``.png`` (1400 x 600 pixels at 100 dpi), ``.svg`` or
         ``.pdf``. It is written atomically: a temporary file in the same folder, then a rename.
     title : str, optional
@@ -62,8 +62,8 @@ def plot_loudness(
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pathlib.Path or matplotlib.figure.Figure
+        The path written; without ``path``, the Figure (nothing is written: for notebooks).
 
     Raises
     ------
@@ -80,7 +80,7 @@ def plot_loudness(
     Tech 3341); the integrated level is drawn as a horizontal line. Loudness below the
     absolute gate (-70 LUFS) is not drawn. Silence gives a valid plot with a note.
     """
-    path, fmt = _output(path, overwrite)
+    path, fmt = _output(path, overwrite) if path is not None else (None, "png")
     momentary_t, momentary = _series(result, "momentary")
     short_t, short = _series(result, "short_term")
     integrated = _number(result, "integrated_lufs")
@@ -169,6 +169,8 @@ def plot_loudness(
         va="center",
     )
     _stats(fig, integrated, lra, true_peak)
+    if path is None:  # a notebook: the Figure, nothing written
+        return fig
     _save_atomic(fig, path, fmt, overwrite)
     return path
 
@@ -335,8 +337,8 @@ def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
 
 
 def plot_analysis(
-    analysis: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
-) -> Path:
+    analysis: Any, path: str | os.PathLike[str] | None = None, *, title: str | None = None, overwrite: bool = False
+) -> Any:
     """Write a plot of loudness with the dynamics map and tempo lanes.
 
     Three rows sharing the time axis: loudness (momentary, short-term, integrated) with
@@ -349,7 +351,7 @@ def plot_analysis(
     analysis : Analysis
         A :class:`mezzo.analysis.Analysis` (``analyze(..., dynamics=True)``); without the
         dynamics the lanes stay empty with a note.
-    path : str or path-like
+    path : str or path-like, optional
         ``.png`` (1400 x 900 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
     title : str, optional
         Title above the plot; default ``"Dynamics"``.
@@ -358,10 +360,10 @@ def plot_analysis(
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pathlib.Path or matplotlib.figure.Figure
+        The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
-    path, fmt = _output(path, overwrite)
+    path, fmt = _output(path, overwrite) if path is not None else (None, "png")
     loud = getattr(analysis, "loudness", analysis)
     momentary_t, momentary = _series(loud, "momentary")
     short_t, short = _series(loud, "short_term")
@@ -450,6 +452,8 @@ def plot_analysis(
     fig.text(0.06, 0.965, title if title is not None else "Dynamics", fontsize=15,
              fontweight="bold", ha="left", va="center")
     _stats(fig, integrated, _number(loud, "loudness_range_lu"), _number(loud, "true_peak_dbtp"))
+    if path is None:  # a notebook: the Figure, nothing written
+        return fig
     _save_atomic(fig, path, fmt, overwrite)
     return path
 
@@ -459,11 +463,11 @@ def plot_gain_reduction(
     after: np.ndarray,
     gain_db: np.ndarray,
     sample_rate: int,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     *,
     title: str | None = None,
     overwrite: bool = False,
-) -> Path:
+) -> Any:
     """Write a plot of a processor's work: waveform before and after, and the gain in dB.
 
     Parameters
@@ -474,7 +478,7 @@ def plot_gain_reduction(
         The processor's gain trace in dB (``return_gain=True``); the first channel is drawn.
     sample_rate : int
         Sample rate in Hz.
-    path : str or path-like
+    path : str or path-like, optional
         ``.png`` (1400 x 600 pixels at 100 dpi), ``.svg`` or ``.pdf``; written atomically.
     title : str, optional
         Title above the plot; default ``"Gain reduction"``.
@@ -483,10 +487,10 @@ def plot_gain_reduction(
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pathlib.Path or matplotlib.figure.Figure
+        The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
-    path, fmt = _output(path, overwrite)
+    path, fmt = _output(path, overwrite) if path is not None else (None, "png")
     x0, x1, gain = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (before, after, gain_db))
     n = x0.shape[1]
     if x1.shape[1] != n or gain.shape[1] != n:
@@ -525,6 +529,8 @@ def plot_gain_reduction(
     gr.set_xlim(0.0, end_s)
     gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
     fig.suptitle(title or "Gain reduction", x=0.06, ha="left", fontsize=14, fontweight="bold")
+    if path is None:  # a notebook: the Figure, nothing written
+        return fig
     _save_atomic(fig, path, fmt, overwrite)
     return path
 
@@ -588,15 +594,15 @@ def draw_stems_lane(ax: Any, result: Any, *, label_spans: bool = True) -> None:
 
 
 def plot_stems(
-    result: Any, path: str | os.PathLike[str], *, title: str | None = None, overwrite: bool = False
-) -> Path:
+    result: Any, path: str | os.PathLike[str] | None = None, *, title: str | None = None, overwrite: bool = False
+) -> Any:
     """Write a plot of the stems lane: which stem is buried, when, and by what.
 
     Parameters
     ----------
     result : AudibilityResult
         From :func:`mezzo.meters.audibility.audibility`.
-    path : str or path-like
+    path : str or path-like, optional
         ``.png`` (1400 pixels wide, 150 + 70 per stem tall, at 100 dpi), ``.svg`` or ``.pdf``;
         written atomically.
     title : str, optional
@@ -606,10 +612,10 @@ def plot_stems(
 
     Returns
     -------
-    pathlib.Path
-        The path written.
+    pathlib.Path or matplotlib.figure.Figure
+        The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
-    path, fmt = _output(path, overwrite)
+    path, fmt = _output(path, overwrite) if path is not None else (None, "png")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -627,5 +633,7 @@ def plot_stems(
     ax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
     fig.text(0.08, 1.0 - 0.22 / height_in, title if title is not None else "Stems: audibility in the mix",
              fontsize=14, fontweight="bold", ha="left", va="center")
+    if path is None:  # a notebook: the Figure, nothing written
+        return fig
     _save_atomic(fig, path, fmt, overwrite)
     return path
