@@ -28,7 +28,7 @@ def report(
     and the gain-reduction trace; with --stem (repeated), the stems lane and which stem is
     buried, when, by what. Prints the paths written.
     """
-    from mezzo.report.html import _plot_names, write_report
+    from mezzo.report.html import plot_names, write_report
 
     if stem is not None and len(stem) < 2:
         from mezzo.errors import ParameterError
@@ -39,7 +39,7 @@ def report(
                             overwrite=overwrite, stems=stem, phase=bar.phase)
     typer.echo(str(page))
     if png is not None:
-        for name in _plot_names(compare is not None, bool(stem)):
+        for name in plot_names(compare is not None, bool(stem)):
             typer.echo(str(png / f"{name}.png"))
 
 

@@ -140,7 +140,7 @@ def platform_verdicts(
     return out
 
 
-def _plot_names(compare: bool, stems: bool = False) -> list[str]:
+def plot_names(compare: bool, stems: bool = False) -> list[str]:
     names = ["loudness", "waveform", "markings", "tempo", "histogram"]
     if compare:
         names += ["compare-loudness", "compare-waveform", "gain-reduction"]
@@ -162,7 +162,7 @@ def _check_outputs(
     if png_dir is not None:
         if png_dir.exists() and not png_dir.is_dir():
             raise AudioFileError(f"{str(png_dir)!r}: exists and is not a folder — choose a folder for the PNG files")
-        pngs = [png_dir / f"{name}.png" for name in _plot_names(compare is not None, stems)]
+        pngs = [png_dir / f"{name}.png" for name in plot_names(compare is not None, stems)]
         if png_dir.is_dir():
             for png in pngs:
                 check_target(png, overwrite=overwrite, inputs=inputs)
