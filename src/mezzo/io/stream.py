@@ -9,6 +9,7 @@ with the whole array, and mastering streams its renders through
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -109,8 +110,35 @@ def open_writer(
     check_target(path, overwrite=overwrite, inputs=inputs)
     fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
     return AudioWriter(
-        path, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint, overwrite=overwrite
+        path, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint, overwrite=overwrite,
+        tags=None if like is None else read_tags(like),
     )
+
+
+#: The text tags libsndfile keeps (WAV LIST/INFO, FLAC and Ogg comments, AIFF, CAF).
+TAGS = ("title", "artist", "album", "date", "genre", "tracknumber", "comment", "copyright", "license", "software")
+
+
+def read_tags(path: PathLike) -> dict[str, str]:
+    """The text tags (title, artist, album...) of an audio file; empty when it has none or libsndfile cannot open it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile as sf
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.flac")
+    >>> with sf.SoundFile(path, "w", 48000, 1, format="FLAC") as f:
+    ...     f.title, f.artist = "Song", "Band"
+    ...     f.write(np.zeros(100))
+    >>> read_tags(path)
+    {'title': 'Song', 'artist': 'Band'}
+    """
+    try:
+        with sf.SoundFile(os.fspath(path)) as handle:
+            found = {name: getattr(handle, name) for name in TAGS}
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError):
+        return {}  # e.g. decoded by ffmpeg (MP3, M4A): no tags through libsndfile
+    return {name: value for name, value in found.items() if value}
 
 
 class AudioWriter(CommitOnExit):
@@ -137,6 +165,9 @@ class AudioWriter(CommitOnExit):
     overwrite : bool
         Replace an existing file on commit. Without it the commit fails if
         the file appeared while this one was written.
+    tags : dict, optional
+        Text tags to write (see :data:`TAGS`); :func:`open_writer` passes ``like``'s,
+        so title, artist... go from the input to the output.
 
     Attributes
     ----------
@@ -173,6 +204,7 @@ class AudioWriter(CommitOnExit):
         subtype: str,
         frames_hint: int | None = None,
         overwrite: bool = False,
+        tags: dict[str, str] | None = None,
     ) -> None:
         self.sample_rate = check_sample_rate(sample_rate)
         self.channels = _check_channels(channels)
@@ -197,6 +229,9 @@ class AudioWriter(CommitOnExit):
             )  # fmt: skip
         except BaseException as exc:
             self._fail(exc)
+        for name, value in (tags or {}).items():  # before any audio: FLAC writes them in its header
+            with contextlib.suppress(RuntimeError, sf.LibsndfileError):  # a container without that tag
+                setattr(self._handle, name, value)
 
     @property
     def state(self) -> str:
