@@ -24,6 +24,11 @@ __all__ = ["PlatformVerdict", "platform_verdicts", "write_report"]
 WAVEFORM_COLUMNS = 2000
 #: Loudness within this many LU of a platform's target counts as on target.
 TOLERANCE_LU = 1.0
+#: ``--compare`` is refused when the two files' openings correlate less than this (unrelated files).
+UNRELATED_BELOW = 0.2
+#: Platforms that only normalise playback loudness (a louder master is turned down, not refused);
+#: the broadcast and podcast presets are delivery specifications.
+NORMALISING = frozenset({"spotify", "apple", "youtube", "tidal", "amazon", "deezer"})
 _MINUS = "\u2212"
 
 
@@ -234,7 +239,7 @@ def write_report(
     from mezzo.analysis import analyze
     from mezzo.mastering.presets import get_preset
     from mezzo.report import figures
-    from mezzo.report.scan import estimate_lag_s, gain_trace, scan_file
+    from mezzo.report.scan import gain_trace, match_openings, scan_file
 
     path_in = Path(os.fspath(path_in))
     out_html = Path(os.fspath(out_html))
@@ -245,8 +250,19 @@ def write_report(
     from mezzo import io
 
     io.info(path_in)  # unreadable inputs fail here, before any work
+    lag_s = 0.0
     if compare_path is not None:
         io.info(compare_path)
+        say = phase or (lambda label: None)
+        say("matching the two files")
+        lag_s, correlation = match_openings(path_in, compare_path)
+        if correlation is not None and correlation < UNRELATED_BELOW:
+            raise ParameterError(
+                f"compare={str(compare_path)!r} does not look like a processed version of {str(path_in)!r} "
+                f"(their openings correlate at {correlation:.2f}, under {UNRELATED_BELOW}): its gain reduction would "
+                "be meaningless — compare a file with its own master or compressed version"
+            )
+        lag_s = lag_s if correlation is not None and correlation >= 0.3 else 0.0  # as estimate_lag_s
     say = phase or (lambda label: None)
     say("stems")
     stems_result = _stems_result(stems)
@@ -260,8 +276,6 @@ def write_report(
     if compare_path is not None:
         say(f"analysing {compare_path.name}")
         after = analyze(compare_path, dynamics=True)
-        say("aligning the two files")
-        lag_s = estimate_lag_s(path_in, compare_path)
         scan_out = scan_file(compare_path, column_s=column_s, skip_s=max(lag_s, 0.0))
         scan_ref = scan_in if lag_s >= 0 else scan_file(path_in, column_s=column_s, skip_s=-lag_s)
         trace = gain_trace(scan_ref, scan_out, lag_s=lag_s)
@@ -348,6 +362,7 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 tr.sel td{background:#f3effa}
 .ok{color:#1a7f37;font-weight:600}
 .bad{color:#b42318;font-weight:600}
+.note{color:#6b4f00;font-weight:600}
 .warn{color:#b54708}
 footer{color:#777;font-size:13px;margin-top:24px}
 """
@@ -390,6 +405,8 @@ def _figures_of(analysis: Any) -> list[tuple[str, float | None, str, int, str]]:
     return [
         ("Integrated loudness", loud.integrated_lufs, "LUFS", 1, "BS.1770-4, gated, whole file"),
         ("Loudness range (LRA)", loud.loudness_range_lu, "LU", 1, "EBU Tech 3342: spread of short-term loudness"),
+        ("Momentary max", loud.momentary_max_lufs, "LUFS", 1, "loudest 400 ms (EBU Tech 3341)"),
+        ("Short-term max", loud.short_term_max_lufs, "LUFS", 1, "loudest 3 s (EBU Tech 3341)"),
         ("True peak", loud.true_peak_dbtp, "dBTP", 1, "BS.1770-4 Annex 2, 4x oversampled"),
         ("Sample peak", loud.sample_peak_dbfs, "dBFS", 1, "largest sample value"),
         ("PLR", loud.plr_db, "dB", 1, "peak-to-loudness ratio: true peak \u2212 integrated"),
@@ -434,6 +451,11 @@ def _platforms(analysis: Any, selected: str) -> str:
     rows = []
     for v in platform_verdicts(loud.integrated_lufs, loud.true_peak_dbtp):
         verdict = '<span class="ok">meets</span>' if v.meets else '<span class="bad">misses</span>'
+        if not v.meets and v.name in NORMALISING and (v.peak_excess_db or 0) <= 0 and v.difference_lu is not None:
+            # a streaming platform only normalises: louder is turned down, quieter plays quieter
+            turned = "turned down" if v.difference_lu > 0 else "plays"
+            amount = f"{_n(abs(v.difference_lu))} dB" + ("" if v.difference_lu > 0 else " quieter")
+            verdict = f'<span class="note">{turned} {amount}</span>'
         peak_cls = "bad" if (v.peak_excess_db or 0) > 0 else ""
         gain = v.playback_gain_db
         gain_text = "\u2014" if gain is None else ("+" if gain > 0.05 else "") + _n(gain) + " dB"

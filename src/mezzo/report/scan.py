@@ -15,7 +15,7 @@ import numpy as np
 
 from mezzo.errors import AudioFileError, AudioInputError
 
-__all__ = ["GainTrace", "WaveformScan", "estimate_lag_s", "gain_trace", "scan_file"]
+__all__ = ["GainTrace", "WaveformScan", "estimate_lag_s", "gain_trace", "match_openings", "scan_file"]
 
 #: Samples per channel read at a time.
 BLOCK_SAMPLES = 65536
@@ -221,6 +221,23 @@ def estimate_lag_s(
         files do not correlate clearly (normalised peak under 0.3) or are silent. When the
         rates differ, ``after`` is resampled to the rate of ``before`` for this estimate.
     """
+    lag_s, correlation = match_openings(before, after, max_lag_s=max_lag_s, window_s=window_s)
+    return 0.0 if correlation is None or correlation < 0.3 else lag_s
+
+
+def match_openings(
+    before: str | os.PathLike[str],
+    after: str | os.PathLike[str],
+    *,
+    max_lag_s: float = 0.5,
+    window_s: float = 30.0,
+) -> tuple[float, float | None]:
+    """Best lag (s) of ``after`` against ``before`` and the normalised correlation there (0-1).
+
+    The correlation is ``None`` when either opening is silent or too short to tell. A
+    processed version of a recording (compressed, limited, mastered) correlates near 1; an
+    unrelated file near 0 (see :func:`estimate_lag_s` for the parameters).
+    """
     x, rate = _head_mono(os.fspath(before), window_s)
     y, rate_y = _head_mono(os.fspath(after), window_s)
     if rate_y != rate and y.size:
@@ -229,11 +246,11 @@ def estimate_lag_s(
         y = soxr.resample(y, rate_y, rate)
     n = min(x.size, y.size)
     if n < 16:
-        return 0.0
+        return 0.0, None
     x, y = x[:n], y[:n]
     norm = math.sqrt(float(np.dot(x, x)) * float(np.dot(y, y)))
     if norm == 0.0:
-        return 0.0
+        return 0.0, None
     from scipy.signal import correlate
 
     corr = correlate(y, x, mode="full", method="fft")  # index k: lag k - (n - 1)
@@ -241,9 +258,7 @@ def estimate_lag_s(
     centre = n - 1
     window = corr[centre - max_lag : centre + max_lag + 1]
     best = int(np.argmax(np.abs(window)))
-    if abs(window[best]) / norm < 0.3:
-        return 0.0
-    return (best - max_lag) / rate
+    return (best - max_lag) / rate, float(abs(window[best]) / norm)
 
 
 @dataclass(frozen=True, slots=True)
