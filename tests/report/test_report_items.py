@@ -49,3 +49,22 @@ def test_processed_compare_still_works(tmp_path, capsys, gain_db: float) -> None
     code, _, err = run_main(capsys, "report", tmp_path / "a.wav", "--compare", tmp_path / "quiet.wav", "-o",
                             tmp_path / "r.html", "--quiet")
     assert code == 0, err
+
+
+def test_compression_plot_draws_threshold_and_static_curve() -> None:
+    import mezzo
+    from mezzo.report.plots import plot_gain_reduction
+
+    rate = 48000
+    t = np.arange(rate * 2) / rate
+    x = 0.8 * np.sin(2 * np.pi * 220 * t) * np.where(t % 1 < 0.5, 1.0, 0.1)
+    comp = mezzo.Compressor(threshold_db=-20.0, ratio=4.0, knee_db=0.0)
+    y, gain = comp(x, rate, return_gain=True)
+    fig = plot_gain_reduction(x, y, gain, rate, processor=comp)
+    wave, _gain, static = fig.axes
+    assert [c.get_label() for c in wave.collections][:2] == ["Before", "After"]  # before drawn first, behind
+    assert any(line.get_label().startswith("Threshold") for line in wave.lines)
+    curve = next(line for line in static.lines if line.get_label().startswith("Static curve"))
+    xs, ys = curve.get_data()
+    assert ys[np.argmin(np.abs(xs - 0.0))] == pytest.approx(-15.0, abs=0.01)  # 4:1 above -20 dB
+    assert len(plot_gain_reduction(x, y, gain, rate).axes) == 2  # without a processor: as before

@@ -38,5 +38,5 @@ def test_readme_stems_commands_run(tmp_path: Path) -> None:
         proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=600, check=False)
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
-    assert (tmp_path / "stems.png").exists() and (tmp_path / "report.html").exists()
+    assert (tmp_path / "stems.png").exists() and (tmp_path / "report-stems.html").exists()
     assert sorted(p.name for p in (tmp_path / "fixed").iterdir()) == sorted(["mix.wav", *(f"{n}.wav" for n in parts)])

@@ -55,13 +55,14 @@ def demo(
 
     parts = demo_track.stems(seed=seed)
     lead = parts["lead"]
-    compressed, gain_db = Compressor.preset("vocal")(lead, sample_rate, return_gain=True)
+    vocal = Compressor.preset("vocal")
+    compressed, gain_db = vocal(lead, sample_rate, return_gain=True)
     lead_wav, lead_out = out_dir / "lead.wav", out_dir / "lead-compressed.wav"
     io.write(lead_wav, lead, sample_rate, subtype="PCM_24", overwrite=True)
     io.write(lead_out, compressed, sample_rate, subtype="PCM_24", overwrite=True)
     lead_plot = plot_gain_reduction(
         lead, compressed, gain_db, sample_rate, out_dir / "lead-compression.png",
-        title="Demo lead through Compressor.preset('vocal')", overwrite=True,
+        title="Demo lead through Compressor.preset('vocal')", overwrite=True, processor=vocal,
     )
     mastered = out_dir / "demo-master.wav"
     master_report = master_file(wav, mastered, preset="spotify", overwrite=True)

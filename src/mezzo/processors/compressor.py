@@ -124,6 +124,25 @@ class DynamicsProcessor(Processor):
             return self.auto_makeup_db()
         return float(m)
 
+    def static_curve(self, levels_db: np.ndarray) -> np.ndarray:
+        """Output level (dB) for steady input levels (dB): the static curve with the makeup gain.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> c = Compressor(threshold_db=-20.0, ratio=4.0, knee_db=0.0)
+        >>> c.static_curve(np.array([-40.0, -20.0, 0.0])).round(1).tolist()
+        [-40.0, -20.0, -15.0]
+        """
+        from mezzo.kernels.envelope import static_gain_db
+
+        s = self._settings()
+        levels = np.asarray(levels_db, dtype=np.float64)
+        gain = np.array([static_gain_db(float(v), CURVES[s["curve"]], s["threshold_db"], s["ratio"], s["knee_db"],
+                                        s["range_db"]) for v in levels.ravel()]).reshape(levels.shape)
+        makeup = self._values["makeup_db"]
+        return levels + gain + (self.auto_makeup_db() if makeup == "auto" else float(makeup))
+
     def auto_makeup_db(self) -> float:
         """Makeup for ``makeup_db="auto"``: half the static gain reduction at 0 dBFS, dB.
 

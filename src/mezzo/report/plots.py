@@ -467,6 +467,7 @@ def plot_gain_reduction(
     *,
     title: str | None = None,
     overwrite: bool = False,
+    processor: Any = None,
 ) -> Any:
     """Write a plot of a processor's work: waveform before and after, and the gain in dB.
 
@@ -484,6 +485,9 @@ def plot_gain_reduction(
         Title above the plot; default ``"Gain reduction"``.
     overwrite : bool
         Replace an existing file (only a regular file is ever replaced).
+    processor : Compressor, Expander, Gate..., optional
+        The processor that made ``after``: adds its threshold as lines on the waveform and
+        its static curve (input level to output level, with the 1:1 line) beside the plot.
 
     Returns
     -------
@@ -491,6 +495,7 @@ def plot_gain_reduction(
         The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
     path, fmt = _output(path, overwrite) if path is not None else (None, "png")
+    curve = getattr(processor, "static_curve", None)
     x0, x1, gain = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (before, after, gain_db))
     n = x0.shape[1]
     if x1.shape[1] != n or gain.shape[1] != n:
@@ -512,10 +517,21 @@ def plot_gain_reduction(
 
     fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.1, hspace=0.08)
-    wave, gr = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    wave.fill_between(times, -envelope(x0), envelope(x0), color=_COLOURS["momentary"], label="Before")
-    wave.fill_between(times, -envelope(x1), envelope(x1), color=_COLOURS["short_term"], alpha=0.8, label="After")
+    fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.1, hspace=0.08, wspace=0.12)
+    grid = fig.add_gridspec(2, 2 if curve else 1, height_ratios=[3, 2], width_ratios=[4.2, 1] if curve else [1])
+    wave = fig.add_subplot(grid[0, 0])
+    gr = fig.add_subplot(grid[1, 0], sharex=wave)
+    wave.tick_params(labelbottom=False)
+    # "before" behind, "after" in front of it: what the processor took away shows around "after"
+    wave.fill_between(times, -envelope(x0), envelope(x0), color="#c9c9c9", label="Before", zorder=1)
+    wave.fill_between(times, -envelope(x1), envelope(x1), color=_COLOURS["short_term"], alpha=0.9, label="After",
+                      zorder=2)
+    threshold = getattr(processor, "threshold_db", None) if curve else None
+    if threshold is not None and threshold > -60.0:
+        level = 10.0 ** (threshold / 20.0)
+        for sign in (1.0, -1.0):
+            wave.axhline(sign * level, color=_COLOURS["integrated"], linestyle="--", linewidth=1.0, zorder=3,
+                         label=f"Threshold {_signed(threshold)} dBFS" if sign > 0 else None)
     wave.set_ylabel("Amplitude (full scale 1)")
     wave.set_ylim(-1.0, 1.0)
     wave.legend(loc="upper left", frameon=False, ncols=2)
@@ -528,6 +544,20 @@ def plot_gain_reduction(
     gr.set_xlabel("Time (m:ss)")
     gr.set_xlim(0.0, end_s)
     gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    if curve:
+        static = fig.add_subplot(grid[:, 1])
+        levels = np.linspace(-60.0, 0.0, 121)
+        static.plot(levels, levels, color="#9e9e9e", linestyle=":", linewidth=1.0, label="1:1")
+        static.plot(levels, curve(levels), color=_COLOURS["integrated"], linewidth=1.6, label="Static curve (with makeup)")
+        if threshold is not None:
+            static.axvline(threshold, color=_COLOURS["integrated"], linestyle="--", linewidth=0.8)
+        static.set_xlim(-60.0, 0.0)
+        static.set_ylim(-60.0, 6.0)
+        static.set_aspect("equal", adjustable="box")
+        static.set_xlabel("Input (dB)")
+        static.set_ylabel("Output (dB)")
+        static.grid(True, color="#e0e0e0")
+        static.legend(loc="upper left", frameon=False, fontsize=8)
     fig.suptitle(title or "Gain reduction", x=0.06, ha="left", fontsize=14, fontweight="bold")
     if path is None:  # a notebook: the Figure, nothing written
         return fig
