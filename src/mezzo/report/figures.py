@@ -171,6 +171,21 @@ def _overs(ax: Any, scan: Any) -> tuple[float, float]:
     return totals[0], totals[1]
 
 
+def _true_peak_line(ax: Any, scan: Any) -> None:
+    """True peak over time (per column, as an amplitude) and where its maximum is."""
+    tp = np.asarray(scan.true_peak_dbtp, dtype=np.float64)
+    finite = np.isfinite(tp)
+    if not finite.any():
+        return
+    amplitude = np.where(finite, 10.0 ** (np.where(finite, tp, 0.0) / 20.0), np.nan)
+    ax.plot(scan.column_times_s, amplitude, color="#6a51a3", linewidth=0.8, zorder=3, label="True peak")
+    i = int(np.nanargmax(np.where(finite, tp, -np.inf)))
+    t = float(scan.column_times_s[i])
+    ax.plot([t], [amplitude[i]], marker="v", color="#6a51a3", markersize=7, zorder=4, linestyle="none")
+    ax.annotate(f"max {tp[i]:+.1f} dBTP at {_clock(t, scan.duration_s)}".replace("-", "\u2212"),
+                (t, amplitude[i]), xytext=(4, 6), textcoords="offset points", fontsize=9, color="#6a51a3")
+
+
 def _amplitude_axis(ax: Any, scan_peak: float) -> None:
     top = max(1.05, scan_peak * 1.05)
     ax.set_ylim(-top, top)
@@ -189,6 +204,7 @@ def waveform_png(scan: Any, *, title: str) -> bytes:
     ax = fig.add_subplot()
     _envelope(ax, scan, AFTER, "Peak envelope (all channels)")
     over1, _over0 = _overs(ax, scan)
+    _true_peak_line(ax, scan)
     peak = float(np.max(np.abs(np.concatenate([scan.max_amplitude, scan.min_amplitude])))) if scan.max_amplitude.size else 0.0
     _amplitude_axis(ax, peak)
     if peak == 0.0:
