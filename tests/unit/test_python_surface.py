@@ -70,3 +70,13 @@ def test_compress_lists_its_presets(capsys) -> None:
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()] == list(PRESETS)
     assert "--ratio 3 " in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("command", ["master", "normalize"])
+def test_master_and_normalize_list_their_presets(capsys, command: str) -> None:
+    from mezzo.mastering.presets import PRESETS
+
+    code, out, _ = run_main(capsys, command, "--list-presets")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == list(PRESETS)
+    assert "spotify  --target-lufs -14 --ceiling-dbtp -1" in out

@@ -21,6 +21,21 @@ JSON_HELP = "Print the report as JSON on stdout (an object for one file, a list 
 DRY_HELP = "Measure and process, report what would happen, write nothing."
 
 
+def _list_presets(value: bool) -> None:
+    """``--list-presets``: the platform presets with their target and ceiling, then exit."""
+    if not value:
+        return
+    from mezzo.mastering.presets import PRESETS
+
+    for p in PRESETS.values():
+        typer.echo(f"{p.name:<8} --target-lufs {p.target_lufs:g} --ceiling-dbtp {p.ceiling_dbtp:g}   {p.label} ({p.source})")
+    raise typer.Exit()
+
+
+LIST_PRESETS = typer.Option(False, "--list-presets", is_eager=True, expose_value=False, callback=_list_presets,
+                            help="Print the platform presets with their target and ceiling and exit.")
+
+
 def normalize(
     inputs: list[Path] = typer.Argument(..., help="Input audio files.", show_default=False),
     output: Path | None = typer.Option(None, "--output", "-o", help="Output file (one input only).", show_default=False),
@@ -35,6 +50,7 @@ def normalize(
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    list_presets: bool = LIST_PRESETS,
 ) -> None:
     """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
     from mezzo.mastering.master import normalize_files
@@ -65,6 +81,7 @@ def master(
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help=QUIET_HELP),
+    list_presets: bool = LIST_PRESETS,
 ) -> None:
     """Master a file to a platform's loudness target with a true-peak ceiling."""
     from mezzo.mastering.master import master_file
