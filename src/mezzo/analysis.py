@@ -116,6 +116,16 @@ def analyze(
     Returns
     -------
     Analysis
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(48000 * 5) / 48000
+    >>> a = analyze(0.1 * np.sin(2 * np.pi * 997 * t), 48000)
+    >>> round(a.integrated_lufs, 1), a.dynamics is None  # loudness alone unless dynamics=True
+    (-23.0, True)
+
+    A file is streamed in blocks: ``analyze("mix.wav", dynamics=True).tempo.tempo_bpm``.
     """
     check_range("min_confidence", min_confidence, 0.0, 1.0)
     if isinstance(source, np.ndarray):

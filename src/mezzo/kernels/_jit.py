@@ -1,7 +1,7 @@
 """The one decorator every kernel uses.
 
 ``njit`` with ``cache=True`` and ``nogil=True``, no fastmath, no parallel, no
-eager signatures (see STYLE 3.6). ``MEZZO_NUMBA_CACHE=0`` turns the on-disk
+eager signatures (those would compile every type at import). ``MEZZO_NUMBA_CACHE=0`` turns the on-disk
 cache off (read-only installs, exotic Dask workers). ``@kernel(inline=True)``
 marks a small helper that numba inlines into its callers (no call, no array
 arguments to pass: worth it for helpers called per sample or per refinement).

@@ -1,6 +1,6 @@
 """The Processor contract shared by every mezzo processor.
 
-See DESIGN.md "The Processor contract". In short:
+The contract every processor follows (the tests in ``tests/processors`` hold each one to it):
 
 - ``Processor(**params)``: keyword-only parameters with units in their names,
   validated on construction and on attribute set (:class:`ParameterError`).

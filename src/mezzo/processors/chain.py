@@ -24,6 +24,16 @@ class Chain(Processor):
     compensates it. Flushing feeds ``latency_samples`` zeros through the chain,
     which yields every member's tail in turn. A chain takes no key: give the key
     to a member and call that member directly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import Chain, Compressor, Limiter
+    >>> x = 0.9 * np.sin(2 * np.pi * 440 * np.arange(48000) / 48000)
+    >>> chain = Chain([Compressor(threshold_db=-12.0, ratio=3.0), Limiter(ceiling_db=-3.0)])
+    >>> y = chain(x, 48000)
+    >>> y.shape, round(20 * np.log10(np.abs(y).max()), 1) <= -3.0  # aligned with x; under the ceiling
+    ((48000,), True)
     """
 
     def __init__(self, processors: Iterable[Processor]) -> None:

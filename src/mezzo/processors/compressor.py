@@ -282,7 +282,7 @@ class Compressor(DynamicsProcessor):
     (eq. 7). The branching form (not the decoupled one, eq. 17) keeps attack and
     release independent: after a step of the target gain, the gain covers
     ``1 - 1/e`` (63 %) of its way in dB in ``attack_ms`` (reduction growing) or
-    ``release_ms`` (shrinking), as DESIGN.md defines.
+    ``release_ms`` (shrinking), as every time constant in mezzo (:func:`time_constant_coef`).
 
     Comparison: pedalboard's ``Compressor`` (JUCE ``dsp::Compressor``) smooths the
     *linear* detector level with a ballistics filter whose coefficient is

@@ -45,6 +45,16 @@ class Expander(DynamicsProcessor):
     the gain is 0 dB at or above ``T`` and ``-range_db`` below. Smoothing is the
     branching detector of eq. 16 on the gain in dB; here "attack" is the gain
     *rising* (opening), "release" the gain falling.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import Expander
+    >>> t = np.arange(48000) / 48000
+    >>> x = np.sin(2 * np.pi * 440 * t) * np.where(t < 0.5, 0.5, 0.005)  # -6 dBFS, then -46 dBFS
+    >>> y = Expander(threshold_db=-30.0, ratio=2.0)(x, 48000)
+    >>> round(20 * np.log10(np.abs(y[40000:]).max() / 0.005))  # 16 dB under the threshold: 16 dB more
+    -16
     """
 
     PARAMS = EXPANDER_PARAMS

@@ -43,6 +43,15 @@ class Leveler(Processor):
     ``target - L`` dB, clamped to ``+/-range_db``, is smoothed by a one-pole in dB
     with time constant ``speed_ms``; while ``L < floor_lufs`` the gain is held.
     After a call the gain curve (dB, shape (channels, samples)) is in ``.gain_db``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import Leveler, loudness
+    >>> x = 0.05 * np.sin(2 * np.pi * 997 * np.arange(48000 * 20) / 48000)  # about -29 LUFS
+    >>> y = Leveler(target_lufs=-23.0, speed_ms=500.0)(x, 48000)
+    >>> round(loudness(y[48000 * 10 :], 48000).integrated_lufs)  # ridden up to the target
+    -23
     """
 
     PARAMS = LEVELER_PARAMS
