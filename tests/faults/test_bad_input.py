@@ -116,7 +116,7 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], int, str]] = {
     "bad --bit-depth": (None, ["master", G, "-o", "ROOT/o.wav", "--bit-depth", "12"], 2, "--bit-depth '12'"),
     "normalize -o and --out-dir": (None, ["normalize", G, "-o", "ROOT/o.wav", "--out-dir", "ROOT/emptydir"], 2,
                                    "give either -o OUT"),
-    "normalize --out-dir is a file": (None, ["normalize", G, "--out-dir", "ROOT/afile"], 1, "not an existing folder"),
+    "normalize --out-dir is a file": (None, ["normalize", G, "--out-dir", "ROOT/afile"], 1, "is a file, not a folder"),
     "report suffix": (None, ["report", G, "-o", "ROOT/r.pdf"], 2, "expected .html"),
     "report --compare missing": (None, ["report", G, "-o", "ROOT/r.html", "--compare", "ROOT/nope.wav"], 1,
                                  "no such file"),

@@ -109,7 +109,7 @@ def _outputs(inputs: list[Path], output: Path | None, out_dir: Path | None, *, c
     if create and not out_dir.exists():  # created, as batch and demo do
         out_dir.mkdir(parents=True)
     if not out_dir.is_dir():
-        raise AudioFileError(f"{str(out_dir)!r}: --out-dir is not a folder")
+        raise AudioFileError(f"{str(out_dir)!r}: --out-dir is a file, not a folder")
     names = [p.name for p in inputs]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -22,9 +22,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 from typing import Any
 
 _announced = False
+_LOCK = threading.RLock()
 
 
 class LazyKernel:
@@ -65,6 +67,11 @@ class LazyKernel:
 
 def _materialize(namespace: dict[str, Any]) -> None:
     """Replace every lazy kernel of ``namespace`` (and of the modules they come from) by its dispatcher."""
+    with _LOCK:  # two threads calling their first kernel at once make one dispatcher each, not two
+        _materialize_locked(namespace)
+
+
+def _materialize_locked(namespace: dict[str, Any]) -> None:
     pending, seen = [namespace], set()
     while pending:
         ns = pending.pop()
