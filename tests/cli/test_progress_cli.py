@@ -70,6 +70,8 @@ def test_every_command_takes_quiet() -> None:
     root = typer.main.get_command(app)
     missing = []
     for path in _commands(root):
+        if path == "studio":  # a server in the foreground (issue 17): no progress to silence
+            continue
         cmd = root
         for part in path.split():
             cmd = cmd.commands[part]
