@@ -85,3 +85,10 @@ SONE_DEFINITION_REL = 0.08
 #: the 85 ms analysis frames reaching into neighbouring cells and the 0.2 s level ramps of
 #: the test signals.
 BURIED_EDGE_S = 0.4
+
+# --- true-peak reference (tests/reference/true_peak.py; issue 13) -------------------------
+#: The reference reads closed forms (sines 0.1-0.47 fs at any phase, the sign(sinc)
+#: construction's analytic peak) within this, dB (issue 13's requirement for it).
+REFERENCE_CLOSED_FORM_DB = 0.005
+#: The limiter's promise: output true peak by the reference at most the ceiling plus this, dB.
+LIMITER_REFERENCE_DB = 0.1

@@ -1,0 +1,136 @@
+"""Independent true-peak reference: band-limited (sinc) interpolation of the whole signal.
+
+Test-suite only (numpy/scipy; never imports mezzo, and mezzo never imports it). It
+is the yardstick of every true-peak promise: the limiter's ceiling, the files that
+mastering writes, the meter's accuracy.
+
+Definition. A sampled signal ``x[0..N-1]``, silent before and after, stands for the
+band-limited function ``y(t) = sum_n x[n] sinc(t - n)`` (what an ideal DAC plays).
+Its true peak is ``max |y(t)|`` over all real ``t``, including the ringing before
+the first and after the last sample.
+
+Computation (:func:`reference_peak`):
+
+1. ``y(m + p / L)`` for every integer ``m`` from ``-S`` to ``N + S`` and every phase
+   ``p`` of ``L = 16``: a linear convolution of ``x`` with the exact, unwindowed
+   ``sinc(k + p / L)``, ``|k| <= S``, by FFT, in chunks of ``CHUNK_SAMPLES``
+   positions so that memory stays bounded. Signals up to ``EXACT_SAMPLES`` long use
+   ``S = N``: every sample is in every sum, so this is the definition's finite sum
+   up to float rounding. Longer signals use ``S = LONG_SUPPORT``; the terms left
+   out (samples farther than ``S``) add up like noise for audio, about
+   ``rms * sqrt(2 / (pi**2 S))``, 1.8e-3 of the rms for ``S = 2**16`` (white
+   noise, the worst case for audio: 0.003 dB at a crest factor of 4).
+2. Maximum: on that grid the largest value is within ``1 - cos(pi / (2 L))`` of the
+   true one (0.042 dB at L = 16 for content at Nyquist; Bernstein's inequality
+   ``|y''| <= pi**2 max|y|``). Every local maximum of ``|y|`` on the grid within
+   that margin of the largest is refined by a parabola through it and its two
+   neighbours; for band-limited ``y`` the parabola is off by about
+   ``(pi / L)**4 / 24`` of the peak at most (6e-5, 5e-4 dB); measured on sines up
+   to 0.47 fs: below 1e-4 dB.
+
+Checked against closed forms in ``tests/reference/test_true_peak_reference.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import fft as sfft
+
+#: grid oversampling (phases per sample)
+OVERSAMPLING = 16
+#: signals up to this many samples get the exact finite sum (S = N)
+EXACT_SAMPLES = 1 << 17
+#: support of the sinc for longer signals, samples each side
+LONG_SUPPORT = 1 << 16
+#: grid positions (input samples) per chunk of work
+CHUNK_SAMPLES = 1 << 17
+
+
+def sinc_sum(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``y(t) = sum_n x[n] sinc(t - n)`` evaluated directly, over every sample (slow, exact)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = np.arange(x.shape[0], dtype=np.float64)
+    return np.array([float(np.dot(x, np.sinc(ti - n))) for ti in np.atleast_1d(t)])
+
+
+@lru_cache(maxsize=4)
+def _phase_spectra(support: int, nfft: int, oversampling: int) -> np.ndarray:
+    """Spectra (length ``nfft``) of ``sinc(k + p / L)``, ``k = -S .. S``, for ``p = 1 .. L - 1``."""
+    k = np.arange(-support, support + 1, dtype=np.float64)
+    taps = np.sinc(k[None, :] + np.arange(1, oversampling)[:, None] / oversampling)
+    return sfft.rfft(taps, nfft, axis=1)
+
+
+def _chunk_grid(x: np.ndarray, a: int, b: int, support: int, oversampling: int) -> np.ndarray:
+    """``|y(m + p / L)|`` for ``m`` in ``[a, b)``, as a flat array in time order."""
+    n = x.shape[0]
+    lo, hi = a - support, b + support
+    seg = np.zeros(hi - lo)
+    s0, s1 = max(lo, 0), min(hi, n)
+    if s1 > s0:
+        seg[s0 - lo : s1 - lo] = x[s0:s1]
+    # linear convolution of seg with each phase's taps (2 S + 1 of them), by FFT;
+    # full[i] = sum_j seg[i - j] sinc(j - S + p / L), and i = 2 S + (m - a) gives
+    # sum_k x[m - k] sinc(k + p / L) = y(m + p / L)
+    nfft = sfft.next_fast_len(seg.shape[0] + 2 * support, real=True)
+    spec = sfft.rfft(seg, nfft)
+    full = sfft.irfft(_phase_spectra(support, nfft, oversampling) * spec, nfft, axis=1)
+    grid = np.empty((b - a, oversampling))
+    grid[:, 0] = seg[support : support + (b - a)]  # phase 0: the samples themselves
+    grid[:, 1:] = full[:, 2 * support : 2 * support + (b - a)].T
+    return np.abs(grid).reshape(-1)
+
+
+def reference_peak(x: np.ndarray, *, oversampling: int = OVERSAMPLING) -> tuple[float, float]:
+    """True peak of one channel: ``(max |y(t)|, the t of it in samples)``, linear.
+
+    See the module notes for the definition and its accuracy.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError("reference_peak takes one channel (1-D)")
+    n = x.shape[0]
+    if n == 0 or not np.any(x):
+        return 0.0, 0.0
+    support = max(n, 64) if n <= EXACT_SAMPLES else LONG_SUPPORT
+    margin = 1.0 - math.cos(math.pi / (2 * oversampling))
+    start, stop = -support, n + support
+    best, best_t = 0.0, 0.0
+    a = start
+    while a < stop:
+        b = min(a + CHUNK_SAMPLES, stop)
+        # one extra position on each side so that every local maximum has two neighbours
+        ea, eb = a - 1, b + 1
+        g = _chunk_grid(x, ea, eb, support, oversampling)
+        inner = slice(oversampling, g.shape[0] - oversampling)  # the positions of [a, b)
+        gi = g[inner]
+        top = float(gi.max())
+        if top / (1.0 - margin) > best:
+            idx = np.flatnonzero(gi >= top * (1.0 - margin)) + oversampling
+            left, mid, right = g[idx - 1], g[idx], g[idx + 1]
+            keep = (mid >= left) & (mid >= right)
+            idx, left, mid, right = idx[keep], left[keep], mid[keep], right[keep]
+            den = left - 2.0 * mid + right
+            off = np.where(den < 0.0, 0.5 * (left - right) / np.where(den < 0.0, den, -1.0), 0.0)
+            val = mid - 0.25 * (left - right) * off
+            k = int(np.argmax(val)) if val.shape[0] else -1
+            if k >= 0 and float(val[k]) > best:
+                best = float(val[k])
+                best_t = ea + (idx[k] + off[k]) / oversampling
+        a = b
+    return best, best_t
+
+
+def true_peak_reference(audio: np.ndarray) -> float:
+    """Largest reference true peak over the channels of ``audio`` (``(channels, samples)`` or 1-D), linear."""
+    a = np.atleast_2d(np.asarray(audio, dtype=np.float64))
+    return max(reference_peak(ch)[0] for ch in a)
+
+
+def true_peak_reference_db(audio: np.ndarray) -> float | None:
+    """:func:`true_peak_reference` in dB (``None`` for digital silence)."""
+    peak = true_peak_reference(audio)
+    return None if peak <= 0.0 else 20.0 * math.log10(peak)
