@@ -4,20 +4,33 @@ Test-suite only (numpy/scipy; never imports mezzo, and mezzo never imports it). 
 is the yardstick of every true-peak promise: the limiter's ceiling, the files that
 mastering writes, the meter's accuracy.
 
-Definition. A sampled signal ``x[0..N-1]``, silent before and after, stands for the
-band-limited function ``y(t) = sum_n x[n] sinc(t - n)`` (what an ideal DAC plays).
-Its true peak is ``max |y(t)|`` over all real ``t``, including the ringing before
-the first and after the last sample.
+Definition. A sampled signal ``x[0..N-1]``, silent before and after, stands for
+the function ``y(t) = sum_n x[n] K(t - n)``; its true peak is ``max |y(t)|`` over
+all real ``t``, including the ringing before the first and after the last sample.
+Two kernels:
+
+- ``"sinc"``: the ideal band-limited interpolation, ``K = sinc`` (what an ideal DAC
+  would play). Content held at or within a few hundredths of Nyquist makes this
+  reading grow without bound with the length of the content (the sinc's tail
+  decays as ``1 / t``: a tone at exactly fs/2 that starts abruptly and lasts ``T``
+  samples rings to ``(ln T + 1.96) / pi`` times its amplitude at its onset), so no
+  processor with a finite lookahead can bound it there.
+- ``"windowed"`` (the limiter's yardstick): the sinc, exact within ``FLAT = 40``
+  samples of the centre and tapered by a raised cosine to zero at ``HALF = 160``
+  (a long reconstruction filter, as every real one is finite). Its passband is
+  flat within 0.0022 dB up to 0.47 fs, so it reads sines there within
+  0.005 dB, and it reads the ``sign(sinc)`` worst case (64 samples) exactly.
 
 Computation (:func:`reference_peak`):
 
 1. ``y(m + p / L)`` for every integer ``m`` from ``-S`` to ``N + S`` and every phase
-   ``p`` of ``L = 16``: a linear convolution of ``x`` with the exact, unwindowed
-   ``sinc(k + p / L)``, ``|k| <= S``, by FFT, in chunks of ``CHUNK_SAMPLES``
-   positions so that memory stays bounded. Signals up to ``EXACT_SAMPLES`` long use
-   ``S = N``: every sample is in every sum, so this is the definition's finite sum
-   up to float rounding. Longer signals use ``S = LONG_SUPPORT``; the terms left
-   out (samples farther than ``S``) add up like noise for audio, about
+   ``p`` of ``L = 16``: a linear convolution of ``x`` with ``K(k + p / L)``,
+   ``|k| <= S``, by FFT, in chunks of ``CHUNK_SAMPLES`` positions so that memory
+   stays bounded. ``"windowed"``: ``S = HALF``, exact. ``"sinc"``: signals up to
+   ``EXACT_SAMPLES`` long use ``S = N``: every sample is in every sum, so this is
+   the definition's finite sum up to float rounding. Longer signals use ``S =
+   LONG_SUPPORT``; the terms left out (samples farther than ``S``) add up like
+   noise for audio, about
    ``rms * sqrt(2 / (pi**2 S))``, 1.8e-3 of the rms for ``S = 2**16`` (white
    noise, the worst case for audio: 0.003 dB at a crest factor of 4).
 2. Maximum: on that grid the largest value is within ``1 - cos(pi / (2 L))`` of the
@@ -47,24 +60,40 @@ EXACT_SAMPLES = 1 << 17
 LONG_SUPPORT = 1 << 16
 #: grid positions (input samples) per chunk of work
 CHUNK_SAMPLES = 1 << 17
+#: the windowed kernel: exact sinc within FLAT samples, raised-cosine taper to 0 at HALF
+FLAT = 40
+HALF = 160
+KERNELS = ("sinc", "windowed")
 
 
-def sinc_sum(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``y(t) = sum_n x[n] sinc(t - n)`` evaluated directly, over every sample (slow, exact)."""
+def kernel_value(u: np.ndarray, which: str) -> np.ndarray:
+    """The interpolation kernel ``K(u)`` (``u`` in samples) of ``which``."""
+    u = np.asarray(u, dtype=np.float64)
+    if which == "sinc":
+        return np.sinc(u)
+    a = np.abs(u)
+    taper = 0.5 + 0.5 * np.cos(np.pi * np.clip((a - FLAT) / (HALF - FLAT), 0.0, 1.0))
+    return np.sinc(u) * np.where(a >= HALF, 0.0, taper)
+
+
+def sinc_sum(x: np.ndarray, t: np.ndarray, which: str = "sinc") -> np.ndarray:
+    """``y(t) = sum_n x[n] K(t - n)`` evaluated directly, over every sample (slow, exact)."""
     x = np.asarray(x, dtype=np.float64)
     n = np.arange(x.shape[0], dtype=np.float64)
-    return np.array([float(np.dot(x, np.sinc(ti - n))) for ti in np.atleast_1d(t)])
+    return np.array([float(np.dot(x, kernel_value(ti - n, which))) for ti in np.atleast_1d(t)])
 
 
 @lru_cache(maxsize=4)
-def _phase_spectra(support: int, nfft: int, oversampling: int) -> np.ndarray:
-    """Spectra (length ``nfft``) of ``sinc(k + p / L)``, ``k = -S .. S``, for ``p = 1 .. L - 1``."""
+def _phase_spectra(support: int, nfft: int, oversampling: int, which: str) -> np.ndarray:
+    """Spectra (length ``nfft``) of ``K(k + p / L)``, ``k = -S .. S``, for ``p = 1 .. L - 1``."""
     k = np.arange(-support, support + 1, dtype=np.float64)
-    taps = np.sinc(k[None, :] + np.arange(1, oversampling)[:, None] / oversampling)
+    taps = kernel_value(k[None, :] + np.arange(1, oversampling)[:, None] / oversampling, which)
     return sfft.rfft(taps, nfft, axis=1)
 
 
-def _chunk_grid(x: np.ndarray, a: int, b: int, support: int, oversampling: int) -> np.ndarray:
+def _chunk_grid(
+    x: np.ndarray, a: int, b: int, support: int, oversampling: int, which: str = "sinc"
+) -> np.ndarray:
     """``|y(m + p / L)|`` for ``m`` in ``[a, b)``, as a flat array in time order."""
     n = x.shape[0]
     lo, hi = a - support, b + support
@@ -77,25 +106,31 @@ def _chunk_grid(x: np.ndarray, a: int, b: int, support: int, oversampling: int) 
     # sum_k x[m - k] sinc(k + p / L) = y(m + p / L)
     nfft = sfft.next_fast_len(seg.shape[0] + 2 * support, real=True)
     spec = sfft.rfft(seg, nfft)
-    full = sfft.irfft(_phase_spectra(support, nfft, oversampling) * spec, nfft, axis=1)
+    full = sfft.irfft(_phase_spectra(support, nfft, oversampling, which) * spec, nfft, axis=1)
     grid = np.empty((b - a, oversampling))
     grid[:, 0] = seg[support : support + (b - a)]  # phase 0: the samples themselves
     grid[:, 1:] = full[:, 2 * support : 2 * support + (b - a)].T
     return np.abs(grid).reshape(-1)
 
 
-def reference_peak(x: np.ndarray, *, oversampling: int = OVERSAMPLING) -> tuple[float, float]:
+def reference_peak(
+    x: np.ndarray, *, kernel: str = "windowed", oversampling: int = OVERSAMPLING
+) -> tuple[float, float]:
     """True peak of one channel: ``(max |y(t)|, the t of it in samples)``, linear.
 
-    See the module notes for the definition and its accuracy.
+    ``kernel`` is ``"sinc"`` or ``"windowed"``; see the module notes for the
+    definitions and the accuracy.
     """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel={kernel!r}: expected one of {KERNELS}")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError("reference_peak takes one channel (1-D)")
     n = x.shape[0]
     if n == 0 or not np.any(x):
         return 0.0, 0.0
-    support = max(n, 64) if n <= EXACT_SAMPLES else LONG_SUPPORT
+    exact = max(n, 64) if n <= EXACT_SAMPLES else LONG_SUPPORT
+    support = HALF if kernel == "windowed" else exact
     margin = 1.0 - math.cos(math.pi / (2 * oversampling))
     start, stop = -support, n + support
     best, best_t = 0.0, 0.0
@@ -104,7 +139,7 @@ def reference_peak(x: np.ndarray, *, oversampling: int = OVERSAMPLING) -> tuple[
         b = min(a + CHUNK_SAMPLES, stop)
         # one extra position on each side so that every local maximum has two neighbours
         ea, eb = a - 1, b + 1
-        g = _chunk_grid(x, ea, eb, support, oversampling)
+        g = _chunk_grid(x, ea, eb, support, oversampling, kernel)
         inner = slice(oversampling, g.shape[0] - oversampling)  # the positions of [a, b)
         gi = g[inner]
         top = float(gi.max())
@@ -124,13 +159,15 @@ def reference_peak(x: np.ndarray, *, oversampling: int = OVERSAMPLING) -> tuple[
     return best, best_t
 
 
-def true_peak_reference(audio: np.ndarray) -> float:
-    """Largest reference true peak over the channels of ``audio`` (``(channels, samples)`` or 1-D), linear."""
+def true_peak_reference(audio: np.ndarray, kernel: str = "windowed") -> float:
+    """Largest reference true peak over the channels of ``audio`` (``(channels, samples)``
+    or 1-D), linear; ``kernel`` as for :func:`reference_peak` (default: the limiter's
+    yardstick)."""
     a = np.atleast_2d(np.asarray(audio, dtype=np.float64))
-    return max(reference_peak(ch)[0] for ch in a)
+    return max(reference_peak(ch, kernel=kernel)[0] for ch in a)
 
 
-def true_peak_reference_db(audio: np.ndarray) -> float | None:
+def true_peak_reference_db(audio: np.ndarray, kernel: str = "windowed") -> float | None:
     """:func:`true_peak_reference` in dB (``None`` for digital silence)."""
-    peak = true_peak_reference(audio)
+    peak = true_peak_reference(audio, kernel)
     return None if peak <= 0.0 else 20.0 * math.log10(peak)
