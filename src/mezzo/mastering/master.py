@@ -69,7 +69,7 @@ class Levels:
     loudness_range_lu : float or None
         Loudness range (EBU Tech 3342), LU.
     true_peak_dbtp : float or None
-        True peak (BS.1770-4 Annex 2, 4x), dBTP.
+        True peak (:mod:`mezzo.meters.peak`: a BS.1770-4 Annex 2 meter, 16x), dBTP.
     sample_peak_dbfs : float or None
         Largest sample magnitude, dBFS.
     plr_db : float or None
