@@ -137,3 +137,23 @@ def test_lra_kept_side_by_side_with_ffmpeg_loudnorm(demo, tmp_path, capsys):
 
 def _db(x: float) -> float:
     return 20.0 * np.log10(x)
+
+
+def test_heavy_limiting_advice_names_a_target_that_needs_at_most_4_db():
+    """The advice is checked by mastering to it: the loudest target (to 0.1 LU) whose limiting
+    stays within 4 dB (issue 13: -12.9 LUFS mastered to -8 was told -26 LUFS)."""
+    import re
+
+    rng = np.random.default_rng(7)
+    x = signals.music_like("mixed", 20.0, 48000, rng)
+    x *= 10 ** ((-12.9 - loudness(x, 48000).integrated_lufs) / 20)
+    _, report = master(x, 48000, target_lufs=-8.0, ceiling_dbtp=-1.0)
+    advice = [w for w in report.warnings if "consider" in w]
+    assert advice, report.warnings
+    suggested = float(re.search(r"consider (-?[\d.]+) LUFS", advice[0]).group(1))
+    assert -14.5 < suggested < -8.0
+    _, at = master(x, 48000, target_lufs=suggested, ceiling_dbtp=-1.0)
+    assert at.limiter_max_reduction_db <= 4.0 + 0.1
+    assert abs(at.after.integrated_lufs - suggested) <= 0.1
+    _, above = master(x, 48000, target_lufs=suggested + 0.5, ceiling_dbtp=-1.0)
+    assert above.limiter_max_reduction_db > 4.0  # a louder target would need more

@@ -54,7 +54,7 @@ BLOCK_SAMPLES = 1 << 17
 #: The promise: the output's integrated loudness is within this of the target, LU.
 TOLERANCE_LU = 0.1
 #: Loudness the limiter is assumed to cost at the advised amount of limiting, LU.
-ADVICE_COST_LU = 0.2
+ADVICE_COST_LU = 0.1
 #: Lowest accepted target and ceiling.
 MIN_TARGET_LUFS = -70.0
 MIN_CEILING_DBTP = -60.0
@@ -554,18 +554,18 @@ def _run_files(
 
 
 def suggested_target_lufs(before: Levels, ceiling_dbtp: float, limiting_db: float) -> float | None:
-    """The loudest target (a multiple of 0.5 LUFS) that needs at most ``limiting_db`` of limiting.
+    """The loudest target (a multiple of 0.1 LUFS) that needs at most ``limiting_db`` of limiting.
 
     With a gain ``g`` the input's true peak becomes ``true_peak + g`` and the limiter
     takes ``true_peak + g - ceiling`` off the loudest peak; the loudness rises by ``g``
     less what limiting costs, which at a few dB of peak limiting is a small part of
-    that (0.2 LU is allowed for it). So the target is ``integrated + ceiling +
-    limiting_db - true_peak - 0.2``, rounded down. ``None`` for silence.
+    that (``ADVICE_COST_LU`` is allowed for it). So the target is ``integrated +
+    ceiling + limiting_db - true_peak - 0.1``, rounded down. ``None`` for silence.
     """
     if before.integrated_lufs is None or before.true_peak_dbtp is None:
         return None
     loudest = before.integrated_lufs + ceiling_dbtp + limiting_db - before.true_peak_dbtp - ADVICE_COST_LU
-    return math.floor(loudest * 2.0) / 2.0
+    return math.floor(loudest * 10.0 + 1e-9) / 10.0
 
 
 def _clock(seconds: float) -> str:
