@@ -12,7 +12,7 @@ under a ceiling, and report what they did (:class:`MasterReport`):
   ``docs/platforms.md``) and an optional ``glue`` mix-bus compressor before the limiter.
 
 The result is measured after processing and corrected until it lands within
-0.05 LU of the target (the promise is 0.1 LU) with the true peak at or under the
+0.08 LU of the target (the promise is 0.1 LU) with the true peak at or under the
 ceiling (see :func:`mezzo.mastering.engine.solve`). The file functions
 (:func:`master_file`, :func:`normalize_files`) stream: one pass measures, the next
 processes and writes while measuring what is written (after resampling with soxr
