@@ -105,7 +105,7 @@ def test_dry_run_writes_nothing_but_measures_the_encode(demo_wav, tmp_path):
 def test_missing_ffmpeg_is_a_one_line_error(demo_wav, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # no ffmpeg there
     with pytest.raises(AudioFileError, match="ffmpeg, which is not installed"):
-        encode(np.zeros((1, 100)), tmp_path / "x.mp3", sample_rate=48000)
+        encode(demo_wav, tmp_path / "x.mp3")
     code, _, err = run_main(capsys, "master", demo_wav, "-o", tmp_path / "y.mp3")
     assert code == 1
     assert "ffmpeg" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -113,12 +113,14 @@ def test_missing_ffmpeg_is_a_one_line_error(demo_wav, tmp_path, monkeypatch, cap
 
 def test_encode_is_atomic_and_refuses_what_it_should(tmp_path):
     x = 0.1 * np.random.default_rng(0).standard_normal((2, 4800))
+    wav = tmp_path / "x.wav"
+    sf.write(wav, x.T, 48000, subtype="FLOAT")
     out = tmp_path / "x.mp3"
-    assert encode(x, out, sample_rate=48000) == 256
+    assert encode(wav, out) == 256
     with pytest.raises(AudioFileError, match="already exists"):
-        encode(x, out, sample_rate=48000)
+        encode(wav, out)
     with pytest.raises(AudioFileError, match="not a lossy format"):
-        encode(x, tmp_path / "x.wav", sample_rate=48000)
+        encode(wav, tmp_path / "x.flac")
     with pytest.raises(AudioFileError, match="input"):
         encode(out, out, overwrite=True, inputs=[out])
-    assert sorted(os.listdir(tmp_path)) == ["x.mp3"]
+    assert sorted(os.listdir(tmp_path)) == ["x.mp3", "x.wav"]

@@ -1,18 +1,18 @@
 """Lossy outputs (MP3, Ogg Vorbis, Opus, AAC/M4A) encoded by the ``ffmpeg`` program.
 
-One function for every command that writes a lossy file::
-
-    encode(source, output, bitrate_kbps=None, overwrite=False, inputs=())
-
-``source`` is a WAV (or any file ffmpeg reads) or a float array ``(channels,
-samples)`` with its ``sample_rate``; the encoder is chosen by the output's
-extension (:data:`LOSSY_EXTENSIONS`); ``bitrate_kbps`` sets the bit rate
-(default :data:`DEFAULT_BITRATE_KBPS` for the codec; :func:`input_bitrate_kbps`
-reads a lossy input's, so an output can keep it). The file is written to a hidden
-temporary file in the output's folder and renamed over the output only when
-ffmpeg succeeded; on any error the temporary file is removed. Nothing goes
-through a shell. Without ``ffmpeg`` on the PATH, a one-line
-:class:`~mezzo.errors.AudioFileError` says to install it or to write WAV/FLAC.
+Every lossy output of mezzo goes through here: :func:`mezzo.io.open_writer` and
+:func:`mezzo.io.write` hand a ``.mp3``/``.ogg``/``.opus``/``.m4a``/``.aac`` path to
+:class:`mezzo.io.stream.EncodedWriter`, which collects the blocks in a float WAV
+scratch file and, when it is committed, runs :func:`encode_file` into the
+temporary file of an :class:`~mezzo.io.atomic.AtomicFile` (renamed over the
+output only when ffmpeg succeeded; removed on any error). :func:`encode` does the
+same for an existing file. The encoder is chosen by the output's extension
+(:data:`LOSSY_EXTENSIONS`); ``bitrate_kbps`` sets the bit rate (default: a lossy
+input's, :func:`input_bitrate_kbps`, else :data:`DEFAULT_BITRATE_KBPS` for the
+codec). Nothing goes through a shell. Without ``ffmpeg`` on the PATH, ``.mp3``,
+``.ogg`` and ``.opus`` fall back to libsndfile's encoders, and ``.m4a``/``.aac``
+get a one-line :class:`~mezzo.errors.AudioFileError` that says to install it or to
+write WAV/FLAC.
 
 Why ffmpeg and not libsndfile: libsndfile's MP3 writer has no bit-rate control
 and came out 0.23 LU louder and 1 dB hotter than its input in a test of the
@@ -28,23 +28,25 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
 from mezzo.errors import AudioFileError, ParameterError
+from mezzo.io.atomic import AtomicFile
 
 __all__ = [
     "DEFAULT_BITRATE_KBPS",
     "LOSSY_EXTENSIONS",
     "check_bitrate",
+    "check_lossy_output",
     "codec_of",
+    "default_bitrate_kbps",
     "encode",
+    "encode_file",
     "input_bitrate_kbps",
     "is_lossy",
     "require_ffmpeg",
+    "routes_to_ffmpeg",
 ]
 
 #: extension -> (ffmpeg encoder, ffmpeg muxer, codec name as ffprobe reports it)
@@ -56,6 +58,8 @@ LOSSY_EXTENSIONS: dict[str, tuple[str, str, str]] = {
     "m4a": ("aac", "ipod", "aac"),
     "aac": ("aac", "adts", "aac"),
 }
+#: lossy extensions libsndfile also writes (its encoders are the fallback without ffmpeg)
+LIBSNDFILE_LOSSY = frozenset({"mp3", "ogg", "oga", "opus"})
 #: bit rate per codec when neither the caller nor a lossy input says, kb/s (stereo)
 DEFAULT_BITRATE_KBPS: dict[str, float] = {"mp3": 256.0, "vorbis": 192.0, "opus": 160.0, "aac": 256.0}
 #: accepted bit rates, kb/s
@@ -133,34 +137,86 @@ def input_bitrate_kbps(path: str | os.PathLike[str]) -> float | None:
     return None if rate is None or rate <= 0 else rate / 1000.0
 
 
-def _temporary_beside(output: str, suffix: str) -> str:
-    folder = os.path.dirname(os.path.abspath(output)) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(output) + ".", suffix=suffix, dir=folder)
-    os.close(fd)
-    return tmp
+def routes_to_ffmpeg(path: str | os.PathLike[str]) -> bool:
+    """Whether an output at ``path`` is encoded by ffmpeg (:class:`mezzo.io.stream.EncodedWriter`).
+
+    Every lossy extension is, when ffmpeg is installed; without it, ``.mp3``, ``.ogg``
+    and ``.opus`` fall back to libsndfile's encoders, and ``.m4a``/``.aac`` are
+    refused by :func:`require_ffmpeg` with a one-line error.
+    """
+    ext = _extension(os.fspath(path))
+    if ext not in LOSSY_EXTENSIONS:
+        return False
+    return ext not in LIBSNDFILE_LOSSY or shutil.which("ffmpeg") is not None
+
+
+def default_bitrate_kbps(output: str | os.PathLike[str], like: str | os.PathLike[str] | None = None) -> float:
+    """The bit rate an output gets when none is asked for: a lossy ``like``'s, else the codec's default."""
+    rate = input_bitrate_kbps(like) if like is not None else None
+    if rate is not None:
+        return float(min(max(rate, MIN_BITRATE_KBPS), MAX_BITRATE_KBPS))
+    return DEFAULT_BITRATE_KBPS[codec_of(output)]
+
+
+def encode_file(source: str, target: str, *, output: str, bitrate_kbps: float, seconds: float | None = None) -> None:
+    """Run ffmpeg: encode the audio file ``source`` into the file ``target`` (replaced).
+
+    ``output`` is the path the user named (its extension chooses the codec; it is
+    the path the errors name); ``target`` is where ffmpeg writes (an
+    :class:`~mezzo.io.atomic.AtomicFile`'s temporary file). ``seconds`` (the
+    audio's duration) sets the time limit.
+    """
+    ext = _extension(output)
+    encoder, muxer, codec = LOSSY_EXTENSIONS[ext]
+    exe = require_ffmpeg(output)
+    cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "file:" + os.path.abspath(source),
+           "-vn", "-map_metadata", "-1", "-c:a", encoder, "-b:a", f"{bitrate_kbps:g}k"]
+    if codec == "opus":
+        cmd += ["-ar", "48000"]  # Opus runs at 48 kHz; ffmpeg resamples with soxr-quality defaults
+    cmd += ["-f", muxer, "file:" + os.path.abspath(target)]
+    minutes = max(1.0, (seconds or 0.0) / 60.0)
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, timeout=TIMEOUT_S_PER_MINUTE * minutes, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise AudioFileError(f"{output!r}: ffmpeg did not finish encoding in time — write WAV/FLAC") from None
+    if done.returncode != 0:
+        lines = [ln.strip() for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+        reason = lines[-1][:160] if lines else f"exit status {done.returncode}"
+        raise AudioFileError(f"{output!r}: ffmpeg could not encode it ({reason}) — check the output path, or write WAV/FLAC")
+
+
+def check_lossy_output(output: str | os.PathLike[str]) -> str:
+    """``output`` as a string, or a one-line error when its extension is not a lossy one :func:`encode` writes."""
+    out = os.fspath(output)
+    ext = _extension(out)
+    if ext not in LOSSY_EXTENSIONS:
+        raise AudioFileError(
+            f"{out!r}: .{ext or '(none)'} is not a lossy format mezzo encodes — use "
+            f"{', '.join('.' + e for e in LOSSY_EXTENSIONS)}"
+        )
+    return out
 
 
 def encode(
-    source: str | os.PathLike[str] | np.ndarray,
+    source: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
-    sample_rate: int | None = None,
     bitrate_kbps: float | None = None,
     overwrite: bool = False,
     inputs: Iterable[str | os.PathLike[str]] = (),
 ) -> float:
-    """Encode ``source`` into the lossy file ``output`` with ffmpeg, atomically.
+    """Encode the audio file ``source`` into the lossy file ``output`` with ffmpeg, atomically.
 
     Parameters
     ----------
-    source : path or ndarray
-        A file ffmpeg reads (e.g. a float WAV), or float audio ``(channels, samples)``
-        (1-D is mono) with ``sample_rate``.
+    source : path
+        A file ffmpeg reads (e.g. a float WAV). To encode samples, write them with
+        :func:`mezzo.io.write` or :func:`mezzo.io.open_writer` to a lossy path.
     output : path
         The lossy file; its extension chooses the codec (``.mp3`` LAME, ``.ogg``/``.oga``
         Vorbis, ``.opus`` Opus at 48 kHz, ``.m4a``/``.aac`` AAC).
-    sample_rate : int, Hz
-        Rate of an array ``source`` (ignored for files).
     bitrate_kbps : float, 6 to 512, optional
         Bit rate, kb/s (ffmpeg ``-b:a``; an average for the VBR codecs). Default:
         :data:`DEFAULT_BITRATE_KBPS` for the codec.
@@ -181,60 +237,23 @@ def encode(
         output that is an input, exists (without ``overwrite``) or is not lossy.
     ParameterError
         ``bitrate_kbps`` out of range.
+
+    Notes
+    -----
+    ffmpeg writes into the temporary file of a :class:`mezzo.io.atomic.AtomicFile`,
+    which is renamed over ``output`` only when it succeeded.
     """
-    from mezzo.io import check_output
+    out = check_lossy_output(output)
+    kbps = check_bitrate(bitrate_kbps) or DEFAULT_BITRATE_KBPS[codec_of(out)]
+    require_ffmpeg(out)
+    src = os.fspath(source)
+    seconds = None
+    with contextlib.suppress(Exception):
+        from mezzo.io.read import info
 
-    out = os.fspath(output)
-    ext = _extension(out)
-    if ext not in LOSSY_EXTENSIONS:
-        raise AudioFileError(
-            f"{out!r}: .{ext or '(none)'} is not a lossy format mezzo encodes — use "
-            f"{', '.join('.' + e for e in LOSSY_EXTENSIONS)}"
-        )
-    check_output(out, overwrite=overwrite, inputs=[os.fspath(p) for p in inputs])
-    encoder, muxer, codec = LOSSY_EXTENSIONS[ext]
-    kbps = check_bitrate(bitrate_kbps) or DEFAULT_BITRATE_KBPS[codec]
-    exe = require_ffmpeg(out)
-    wav = None
-    try:
-        if isinstance(source, np.ndarray):
-            from mezzo.io import write
-
-            if sample_rate is None:
-                raise ParameterError("sample_rate is required when source is an array")
-            wav = _temporary_beside(out, ".wav")
-            write(wav, source, sample_rate, subtype="FLOAT", overwrite=True)
-            src = wav
-        else:
-            src = os.fspath(source)
-        minutes = 1.0
-        with contextlib.suppress(Exception):
-            from mezzo.io import info
-
-            meta = info(src)
-            minutes = max(1.0, meta.frames / meta.sample_rate / 60.0)
-        tmp = _temporary_beside(out, "." + ext)
-        cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "file:" + os.path.abspath(src),
-               "-vn", "-map_metadata", "-1", "-c:a", encoder, "-b:a", f"{kbps:g}k"]
-        if codec == "opus":
-            cmd += ["-ar", "48000"]  # Opus runs at 48 kHz; ffmpeg resamples with soxr-quality defaults
-        cmd += ["-f", muxer, "file:" + tmp]
-        try:
-            done = subprocess.run(
-                cmd, capture_output=True, timeout=TIMEOUT_S_PER_MINUTE * minutes, check=False, stdin=subprocess.DEVNULL
-            )
-            if done.returncode != 0:
-                lines = [ln.strip() for ln in done.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-                reason = lines[-1][:160] if lines else f"exit status {done.returncode}"
-                raise AudioFileError(f"{out!r}: ffmpeg could not encode it ({reason}) — check the output path, or write WAV/FLAC")
-            os.replace(tmp, out)
-        except subprocess.TimeoutExpired:
-            raise AudioFileError(f"{out!r}: ffmpeg did not finish encoding in time — write WAV/FLAC") from None
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-    finally:
-        if wav is not None:
-            with contextlib.suppress(OSError):
-                os.remove(wav)
+        meta = info(src)
+        seconds = meta.frames / meta.sample_rate
+    with AtomicFile(out, overwrite=overwrite, inputs=[src, *inputs]) as target:
+        assert target.temporary is not None
+        encode_file(src, target.temporary, output=out, bitrate_kbps=kbps, seconds=seconds)
     return kbps

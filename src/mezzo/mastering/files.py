@@ -7,18 +7,15 @@ its checks are they renamed over their targets (:mod:`mezzo.io.atomic`: fsync, o
 regular file replaced, no replace without ``overwrite``). On any error the temporary
 files are removed: an output path is either untouched or complete.
 
-Lossy outputs (:class:`LossySink`: MP3, Vorbis, Opus, AAC) are rendered to a hidden
-float WAV, encoded by ffmpeg (:func:`mezzo.io.encode.encode`) at the end of the
-render into a hidden file, and that file is what the render measures (decoded):
+Lossy outputs (:class:`LossySink`: MP3, Vorbis, Opus, AAC) are rendered through
+:class:`mezzo.io.stream.EncodedWriter`: a hidden float WAV, encoded by ffmpeg at the
+end of the render into a hidden file, and that file is what the render measures (decoded):
 the loop corrects what the encoder changed, and the report gives the decoded
 file's figures.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from typing import Any
 
 import numpy as np
@@ -27,6 +24,7 @@ from mezzo.errors import ParameterError
 from mezzo.io import AudioWriter, check_output
 from mezzo.io import output_format as io_output_format
 from mezzo.io.read import file_error
+from mezzo.io.stream import EncodedWriter
 
 __all__ = ["BIT_DEPTHS", "FileSink", "LossySink", "MemorySink", "check_target", "output_format", "pcm_bits"]
 
@@ -112,88 +110,52 @@ class FileSink:
 
 
 class LossySink:
-    """A render's lossy output: floats to a hidden WAV, encoded by ffmpeg when the render ends.
+    """A render's lossy output: a :class:`mezzo.io.stream.EncodedWriter` per render.
 
-    :meth:`finish` encodes the render (``bitrate_kbps``) into a hidden file with the
-    target's extension beside it and returns that file's path, for the render to
-    measure; :meth:`commit` renames it over the target; :meth:`discard` removes the
+    :meth:`finish` encodes the render (``bitrate_kbps``, ffmpeg) into the writer's
+    hidden temporary file and returns its path, for the render to measure;
+    :meth:`commit` renames it over the target; :meth:`discard` removes the
     temporary files.
     """
 
-    def __init__(self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float) -> None:
+    def __init__(
+        self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float, *, overwrite: bool = False
+    ) -> None:
         self.path = path
+        self.overwrite = overwrite
         self.sample_rate = sample_rate
         self.channels = channels
         self.frames = frames
         self.bitrate_kbps = bitrate_kbps
-        self._writer: AudioWriter | None = None
-        self._wav: str | None = None
-        self._encoded: str | None = None
-
-    def _hidden(self, suffix: str) -> str:
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=suffix, dir=folder)
-        os.close(fd)
-        return tmp
+        self._writer: EncodedWriter | None = None
 
     def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
         """Append a ``(channels, n)`` float block to the render."""
         if self._writer is None:
-            self._wav = self._hidden(".wav")
-            self._writer = AudioWriter(
-                self._wav, self.sample_rate, self.channels, format="WAV", subtype="FLOAT", frames_hint=self.frames
-            )
+            self._writer = EncodedWriter(
+                self.path, self.sample_rate, self.channels, bitrate_kbps=self.bitrate_kbps,
+                frames_hint=self.frames, overwrite=self.overwrite,
+            )  # fmt: skip
         self._writer.write(values)
 
     def finish(self) -> str:
         """Encode the render; return the encoded (hidden) file to measure."""
-        from mezzo.io.encode import encode
-
-        if self._writer is None or self._wav is None:
+        if self._writer is None:
             raise file_error(self.path, "nothing was rendered", "report this as a bug")
-        writer, self._writer = self._writer, None
-        writer.commit()
-        self._remove_encoded()
-        self._encoded = self._hidden(os.path.splitext(self.path)[1])
-        try:
-            encode(self._wav, self._encoded, bitrate_kbps=self.bitrate_kbps, overwrite=True)
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(self._wav)
-            self._wav = None
-        return self._encoded
-
-    def _remove_encoded(self) -> None:
-        if self._encoded is not None:
-            with contextlib.suppress(OSError):
-                os.remove(self._encoded)
-            self._encoded = None
+        return self._writer.finish()
 
     def discard(self) -> None:
         """Remove the render's temporary files (if any)."""
         if self._writer is not None:
             self._writer.discard()
             self._writer = None
-        if self._wav is not None:
-            with contextlib.suppress(OSError):
-                os.remove(self._wav)
-            self._wav = None
-        self._remove_encoded()
 
     def commit(self) -> None:
-        """Rename the encoded file over the target (with the target's permissions if it exists,
-        else those of a new file: 0666 less the umask)."""
-        if self._encoded is None:
+        """Rename the encoded file over the target."""
+        if self._writer is None:
             raise file_error(self.path, "nothing was encoded", "report this as a bug")
-        try:
-            mode = os.stat(self.path).st_mode & 0o7777
-        except OSError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(self._encoded, mode)
-        os.replace(self._encoded, self.path)
-        self._encoded = None
+        writer, self._writer = self._writer, None
+        writer.commit()
 
 
 class MemorySink:

@@ -520,7 +520,7 @@ def _run_files(
         rate = out_rate or inf.sample_rate
         frames = math.ceil(inf.frames * rate / inf.sample_rate)
         if rate_kbps is not None:  # encoded and measured even in a dry run (then discarded)
-            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps)
+            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite)
             bits = None
         else:
             sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
