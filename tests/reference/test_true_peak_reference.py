@@ -16,6 +16,7 @@ import pytest
 from reference.true_peak import (
     EXACT_SAMPLES,
     KERNELS,
+    kernel_value,
     reference_peak,
     sinc_sum,
     true_peak_reference,
@@ -26,6 +27,12 @@ from tolerances import REFERENCE_CLOSED_FORM_DB
 
 def db(ratio: float) -> float:
     return 20.0 * math.log10(ratio)
+
+
+def sine_tolerance_db(kernel: str) -> float:
+    """How closely a kernel reads a sine's amplitude: the closed-form tolerance, or for the
+    Kaiser beta 5 instrument its own passband ripple (measured up to +0.012 dB at 0.46 fs)."""
+    return 0.015 if kernel == "kaiser5" else REFERENCE_CLOSED_FORM_DB
 
 
 def faded_sine(freq: float, phase: float, amplitude: float, n: int = 16000, fade: int = 3000) -> np.ndarray:
@@ -45,14 +52,14 @@ def test_sines_read_their_amplitude_at_any_phase(freq, kernel, rng):
         x = faded_sine(freq, phase, 0.7)
         peak, _ = reference_peak(x, kernel=kernel)
         err = db(peak / 0.7)
-        assert abs(err) <= REFERENCE_CLOSED_FORM_DB, f"{freq} fs, phase {phase:.3f}: {err:+.5f} dB"
+        assert abs(err) <= sine_tolerance_db(kernel), f"{freq} fs, phase {phase:.3f}: {err:+.5f} dB"
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_fs4_sine_at_45_degrees_reads_its_amplitude_not_its_samples(kernel):
     x = faded_sine(0.25, math.pi / 4, 1.0)
     assert float(np.abs(x).max()) == pytest.approx(math.sqrt(0.5), abs=1e-6)
-    assert abs(db(true_peak_reference(x, kernel))) <= REFERENCE_CLOSED_FORM_DB
+    assert abs(db(true_peak_reference(x, kernel))) <= sine_tolerance_db(kernel)
 
 
 def sign_sinc(half: int = 32) -> np.ndarray:
@@ -81,7 +88,8 @@ def test_lone_sample_reads_itself(kernel):
     x = np.zeros(3001)
     x[1500] = -0.8
     peak, where = reference_peak(x, kernel=kernel)
-    assert peak == pytest.approx(0.8, rel=1e-9)
+    # K(0) is 1, except for the Kaiser instruments' firwin scaling (1.0001)
+    assert peak == pytest.approx(0.8 * float(kernel_value(np.zeros(1), kernel)[0]), rel=1e-9)
     assert where == pytest.approx(1500.0, abs=1e-6)
 
 
@@ -133,3 +141,27 @@ def test_silence_and_channels():
     x = np.zeros((2, 500))
     x[1, 250] = 0.5
     assert true_peak_reference_db(x) == pytest.approx(db(0.5), abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["kaiser5", "kaiser8"])
+def test_kaiser_kernels_are_the_taps_scipy_builds(name):
+    """The issue's instrument, ``firwin(2049, 1/16, window=('kaiser', beta)) * 16``, tap for tap."""
+    from reference.true_peak import KAISER_BETAS, kaiser_taps, kernel_value
+
+    taps = kaiser_taps(KAISER_BETAS[name])
+    u = (np.arange(taps.shape[0]) - taps.shape[0] // 2) / 16.0
+    assert np.abs(kernel_value(u, name) - taps).max() <= 1e-12
+
+
+@pytest.mark.parametrize("name", ["kaiser5", "kaiser8"])
+def test_kaiser_reading_is_the_largest_upfirdn_value_refined(name, rng):
+    """The reading is at least scipy's ``upfirdn`` maximum and at most 0.042 dB (the 16x grid's
+    worst case between points) above it."""
+    from scipy.signal import upfirdn
+
+    from reference.true_peak import KAISER_BETAS, kaiser_taps
+
+    x = rng.standard_normal(4000) * 0.3
+    grid = float(np.abs(upfirdn(kaiser_taps(KAISER_BETAS[name]), x, 16)).max())
+    peak = reference_peak(x, kernel=name)[0]
+    assert grid * (1 - 1e-12) <= peak <= grid * 10 ** (0.042 / 20)

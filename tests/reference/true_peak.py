@@ -15,18 +15,26 @@ Two kernels:
   decays as ``1 / t``: a tone at exactly fs/2 that starts abruptly and lasts ``T``
   samples rings to ``(ln T + 1.96) / pi`` times its amplitude at its onset), so no
   processor with a finite lookahead can bound it there.
-- ``"windowed"`` (the limiter's yardstick): the sinc, exact within ``FLAT = 40``
+- ``"windowed"``: the sinc, exact within ``FLAT = 40``
   samples of the centre and tapered by a raised cosine to zero at ``HALF = 160``
   (a long reconstruction filter, as every real one is finite). Its passband is
   flat within 0.0023 dB up to 0.47 fs, so it reads sines there within
   0.005 dB, and it reads the ``sign(sinc)`` worst case (64 samples) exactly.
+  It is also mezzo's own definition (:mod:`mezzo.meters.peak`), so it is never
+  the only instrument a promise is tested with.
+- ``"kaiser5"``, ``"kaiser8"``: the instrument of issue 13, as a user would build it
+  with scipy: 16x interpolation by ``firwin(2 * 64 * 16 + 1, 1 / 16,
+  window=('kaiser', beta)) * 16`` (a Kaiser-windowed sinc with 64 input samples
+  each side, beta 5 or 8), i.e. ``K(u) = g sinc(u) I0(beta sqrt(1 - (u / 64)**2)) /
+  I0(beta)`` for ``|u| <= 64``, 0 beyond, with ``g`` firwin's unit-DC-gain scaling.
+  :func:`kaiser_taps` gives the taps from scipy itself (a self-check compares).
 
 Computation (:func:`reference_peak`):
 
 1. ``y(m + p / L)`` for every integer ``m`` from ``-S`` to ``N + S`` and every phase
    ``p`` of ``L = 16``: a linear convolution of ``x`` with ``K(k + p / L)``,
    ``|k| <= S``, by FFT, in chunks of ``CHUNK_SAMPLES`` positions so that memory
-   stays bounded. ``"windowed"``: ``S = HALF``, exact. ``"sinc"``: signals up to
+   stays bounded. ``"windowed"``: ``S = HALF``, exact; Kaiser: ``S = 64``, exact. ``"sinc"``: signals up to
    ``EXACT_SAMPLES`` long use ``S = N``: every sample is in every sum, so this is
    the definition's finite sum up to float rounding. Longer signals use ``S =
    LONG_SUPPORT``; the terms left out (samples farther than ``S``) add up like
@@ -63,7 +71,31 @@ CHUNK_SAMPLES = 1 << 17
 #: the windowed kernel: exact sinc within FLAT samples, raised-cosine taper to 0 at HALF
 FLAT = 40
 HALF = 160
-KERNELS = ("sinc", "windowed")
+#: the Kaiser instruments: input samples each side, and beta per kernel name
+KAISER_HALF = 64
+KAISER_BETAS = {"kaiser5": 5.0, "kaiser8": 8.0}
+KERNELS = ("sinc", "windowed", "kaiser5", "kaiser8")
+#: every instrument a limiter or mastering promise is measured with
+INSTRUMENTS = KERNELS
+
+
+@lru_cache(maxsize=4)
+def _kaiser_gain(beta: float) -> float:
+    """firwin's scaling: the 16x taps ``sinc(k / 16) w(k / 16)`` sum to 16 after it."""
+    u = np.arange(-KAISER_HALF * 16, KAISER_HALF * 16 + 1) / 16.0
+    return 16.0 / float(np.sum(np.sinc(u) * _kaiser_window(u, beta)))
+
+
+def _kaiser_window(u: np.ndarray, beta: float) -> np.ndarray:
+    r = np.clip(1.0 - (u / KAISER_HALF) ** 2, 0.0, None)
+    return np.where(np.abs(u) <= KAISER_HALF, np.i0(beta * np.sqrt(r)) / np.i0(beta), 0.0)
+
+
+def kaiser_taps(beta: float) -> np.ndarray:
+    """The issue's 16x filter built by scipy: ``firwin(2049, 1/16, window=('kaiser', beta)) * 16``."""
+    from scipy.signal import firwin
+
+    return firwin(2 * KAISER_HALF * 16 + 1, 1.0 / 16, window=("kaiser", beta)) * 16
 
 
 def kernel_value(u: np.ndarray, which: str) -> np.ndarray:
@@ -71,6 +103,9 @@ def kernel_value(u: np.ndarray, which: str) -> np.ndarray:
     u = np.asarray(u, dtype=np.float64)
     if which == "sinc":
         return np.sinc(u)
+    if which in KAISER_BETAS:
+        beta = KAISER_BETAS[which]
+        return _kaiser_gain(beta) * np.sinc(u) * _kaiser_window(u, beta)
     a = np.abs(u)
     taper = 0.5 + 0.5 * np.cos(np.pi * np.clip((a - FLAT) / (HALF - FLAT), 0.0, 1.0))
     return np.sinc(u) * np.where(a >= HALF, 0.0, taper)
@@ -108,7 +143,7 @@ def _chunk_grid(
     spec = sfft.rfft(seg, nfft)
     full = sfft.irfft(_phase_spectra(support, nfft, oversampling, which) * spec, nfft, axis=1)
     grid = np.empty((b - a, oversampling))
-    grid[:, 0] = seg[support : support + (b - a)]  # phase 0: the samples themselves
+    grid[:, 0] = seg[support : support + (b - a)] * float(kernel_value(np.zeros(1), which)[0])  # phase 0
     grid[:, 1:] = full[:, 2 * support : 2 * support + (b - a)].T
     return np.abs(grid).reshape(-1)
 
@@ -130,7 +165,7 @@ def reference_peak(
     if n == 0 or not np.any(x):
         return 0.0, 0.0
     exact = max(n, 64) if n <= EXACT_SAMPLES else LONG_SUPPORT
-    support = HALF if kernel == "windowed" else exact
+    support = {"windowed": HALF, "sinc": exact}.get(kernel, KAISER_HALF)
     margin = 1.0 - math.cos(math.pi / (2 * oversampling))
     start, stop = -support, n + support
     best, best_t = 0.0, 0.0
@@ -171,3 +206,15 @@ def true_peak_reference_db(audio: np.ndarray, kernel: str = "windowed") -> float
     """:func:`true_peak_reference` in dB (``None`` for digital silence)."""
     peak = true_peak_reference(audio, kernel)
     return None if peak <= 0.0 else 20.0 * math.log10(peak)
+
+
+def instrument_readings_db(audio: np.ndarray) -> dict[str, float | None]:
+    """:func:`true_peak_reference_db` by every instrument (:data:`INSTRUMENTS`)."""
+    return {kernel: true_peak_reference_db(audio, kernel) for kernel in INSTRUMENTS}
+
+
+def highest_reading_db(audio: np.ndarray) -> float | None:
+    """The highest true peak of ``audio`` by any instrument, dB (``None`` for silence): what a
+    promise "at most the ceiling + 0.1 dB" is checked against."""
+    readings = [v for v in instrument_readings_db(audio).values() if v is not None]
+    return max(readings) if readings else None
