@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mezzo.meters.peak import true_peak
 from mezzo.processors.limiter import Limiter
-from reference.true_peak import true_peak_reference
+from reference.true_peak import highest_reading_db
 from tolerances import LIMITER_REFERENCE_DB
 
 FS = 48000
@@ -121,7 +121,7 @@ def test_ceiling_holds(case):
     tp = true_peak(y, FS)
     assert tp is None or tp <= c
     if np.any(y):
-        assert 20 * math.log10(true_peak_reference(y)) <= c + LIMITER_REFERENCE_DB
+        assert highest_reading_db(y) <= c + LIMITER_REFERENCE_DB  # ideal, Kaiser beta 5/8, windowed
 
 
 @SETTINGS

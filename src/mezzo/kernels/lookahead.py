@@ -501,6 +501,7 @@ def _suffix_maxima(
     vch,
     vchx,
     suf_v,
+    suf_a,
     ycache,
     ytag,
     icache,
@@ -512,6 +513,7 @@ def _suffix_maxima(
     per-sample loop (which then keeps its values in registers)."""
     ring = hist.shape[1] // 2
     run = 0.0
+    ra = win - 1
     for o in range(win - 1, -1, -1):
         val = vh[g, prev + o]
         if val > run and val > ceiling and vflag[g, prev + o] == 0:
@@ -542,7 +544,9 @@ def _suffix_maxima(
             counters[C_REFINED] += 1
         if val > run:
             run = val
+            ra = o
         suf_v[g, o] = run
+        suf_a[g, o] = ra
 
 
 @kernel(float_division=True)
@@ -556,6 +560,8 @@ def _window_pass(
     detect_delay,
     accept,
     ceiling,
+    near_nyquist,
+    i0,
     win,
     hist,
     hist32,
@@ -568,6 +574,7 @@ def _window_pass(
     vch,
     vchx,
     suf_v,
+    suf_a,
     pre_v,
     pre_a,
     ycache,
@@ -576,7 +583,12 @@ def _window_pass(
     itag,
     counters,
 ):
-    """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``."""
+    """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``.
+
+    ``near_nyquist[g, i0 + t]`` (linear, >= 0) is added to the window maximum before it
+    becomes a gain (the spread of other long interpolators on content near Nyquist, see
+    the limiter's Notes); a window maximum is refined when it is above the ceiling less it.
+    """
     n_gain = sbuf.shape[0]
     ring = hist.shape[1] // 2
     ksize = itag.shape[1]
@@ -611,6 +623,7 @@ def _window_pass(
         pmax = preg[off - 1] if off > 0 else 0.0
         parg = prea[off - 1] if off > 0 else 0
         sufg = suf_v[g]
+        sufa = suf_a[g]
         sbg = sbuf[g]
         for t in range(m):
             cur = parity * win
@@ -618,6 +631,7 @@ def _window_pass(
             slot = cur + off
             hi = hig[t]
             ex = exg[t]
+            thr = ceiling - near_nyquist[g, i0 + t]
             if off == 0:
                 # the previous block is complete: its suffix maxima, refining each record
                 _suffix_maxima(
@@ -629,7 +643,7 @@ def _window_pass(
                     n_ch,
                     detect_delay,
                     accept,
-                    ceiling,
+                    thr,
                     hist,
                     hist32,
                     half_t,
@@ -641,6 +655,7 @@ def _window_pass(
                     vch,
                     vchx,
                     suf_v,
+                    suf_a,
                     ycache,
                     ytag,
                     icache,
@@ -657,18 +672,60 @@ def _window_pass(
             preg[off] = pmax
             prea[off] = parg
             sm = sufg[off + 1] if off < win - 1 else 0.0
-            # the window maximum is max(prefix, suffix); the suffix maxima are final,
-            # the prefix maximum is refined when it is the window maximum
+            # the window maximum is max(prefix, suffix); either is refined when it is the
+            # window maximum above the threshold and still a bound (the threshold moves with
+            # the near-Nyquist term, so a suffix maximum kept as a bound may need it later)
             while True:
-                mx = pmax
-                arg = parg
-                if not ((mx > sm) & (mx > ceiling) & (vfg[cur + arg] == 0)):
+                while True:
+                    mx = pmax
+                    arg = parg
+                    if not ((mx > sm) & (mx > thr) & (vfg[cur + arg] == 0)):
+                        break
+                    a_idx = index - off + arg
+                    aslot = cur + arg
+                    val = _refine(
+                        g,
+                        a_idx,
+                        n_gain,
+                        n_ch,
+                        detect_delay,
+                        accept,
+                        hist,
+                        hist32,
+                        ring,
+                        half_t,
+                        s2p,
+                        s2m,
+                        zbuf,
+                        vch,
+                        vchx,
+                        ycache,
+                        ytag,
+                        icache,
+                        itag,
+                        counters,
+                    )
+                    vhg[aslot] = val
+                    vfg[aslot] = 1
+                    counters[C_REFINED] += 1
+                    # the prefix maxima from the refined sample on
+                    for o in range(arg, off + 1):
+                        if o == 0 or vhg[cur + o] > preg[o - 1]:
+                            preg[o] = vhg[cur + o]
+                            prea[o] = o
+                        else:
+                            preg[o] = preg[o - 1]
+                            prea[o] = prea[o - 1]
+                    pmax = preg[off]
+                    parg = prea[off]
+                # then the suffix maximum, the same way (it was refined against an earlier
+                # threshold when its block completed)
+                sa = sufa[off + 1] if off < win - 1 else 0
+                if not ((off < win - 1) & (sm >= pmax) & (sm > thr) & (vfg[prev + sa] == 0)):
                     break
-                a_idx = index - off + arg
-                aslot = cur + arg
                 val = _refine(
                     g,
-                    a_idx,
+                    index - off - win + sa,
                     n_gain,
                     n_ch,
                     detect_delay,
@@ -688,19 +745,18 @@ def _window_pass(
                     itag,
                     counters,
                 )
-                vhg[aslot] = val
-                vfg[aslot] = 1
+                vhg[prev + sa] = val
+                vfg[prev + sa] = 1
                 counters[C_REFINED] += 1
-                # the prefix maxima from the refined sample on
-                for o in range(arg, off + 1):
-                    if o == 0 or vhg[cur + o] > preg[o - 1]:
-                        preg[o] = vhg[cur + o]
-                        prea[o] = o
-                    else:
-                        preg[o] = preg[o - 1]
-                        prea[o] = prea[o - 1]
-                pmax = preg[off]
-                parg = prea[off]
+                run = sufg[sa + 1] if sa < win - 1 else 0.0
+                ra = sufa[sa + 1] if sa < win - 1 else sa
+                for o in range(sa, -1, -1):
+                    if vhg[prev + o] > run:
+                        run = vhg[prev + o]
+                        ra = o
+                    sufg[o] = run
+                    sufa[o] = ra
+                sm = sufg[off + 1]
             sbg[t] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
             off += 1
             if off == win:
@@ -710,7 +766,7 @@ def _window_pass(
         # the gain each window maximum needs, in one vectorised loop (a division in the
         # loop above would sit on its critical path); exactly 1.0 at or below the ceiling
         for t in range(m):
-            sbg[t] = min(1.0, ceiling / sbg[t])
+            sbg[t] = min(1.0, ceiling / (sbg[t] + near_nyquist[g, i0 + t]))
         new_off = off
         new_parity = parity
     counters[C_VH_OFF] = new_off
@@ -865,6 +921,7 @@ def limiter_block(
     accept,
     detect_delay,
     ceiling,
+    near_nyquist,
     win,
     ramp,
     hold_samples,
@@ -883,6 +940,7 @@ def limiter_block(
     vch,
     vchx,
     suf_v,
+    suf_a,
     pre_v,
     pre_a,
     box_buf,
@@ -910,7 +968,8 @@ def limiter_block(
     largest ``|r0| + |r1|``; see the module notes); accept (>= 1): an upper
     bound within this factor of the lower bound is kept as the detected peak;
     detect_delay ``D = H + 3`` (0 for sample peak); ceiling (linear, margin
-    applied); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
+    applied); near_nyquist (G, n) float64, linear, >= 0: added to each window maximum
+    before it becomes a gain (zeros for none); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
     ``exp(-1/(tau fs))``; latency (samples).
 
     State (after reset)
@@ -924,7 +983,7 @@ def limiter_block(
     power of two ``>= win + CHUNK + 8`` (0 / -2**62); vh (G, 2 win) float64 upper
     bound or final peak per detected sample of the current and previous van Herk
     block (0), vflag (G, 2 win) int8 final (1); vch (C, K) / vchx (C, K) the
-    same per channel, by key ``% K`` (0 / 1); suf_v (G, win) float64 suffix maxima
+    same per channel, by key ``% K`` (0 / 1); suf_v (G, win) float64 suffix maxima, suf_a (G, win) int64 their offsets
     of the previous block (0); pre_v (G, win) float64 / pre_a (G, win) int64
     prefix maxima of the current block (bounds or final values) and their offsets
     (0); rel_db (G,) ``V`` in dB (0); box_buf (G, ramp + 1) float64 (1.0),
@@ -1036,6 +1095,8 @@ def limiter_block(
             detect_delay,
             accept,
             ceiling,
+            near_nyquist,
+            i0,
             win,
             hist,
             hist32,
@@ -1048,6 +1109,7 @@ def limiter_block(
             vch,
             vchx,
             suf_v,
+            suf_a,
             pre_v,
             pre_a,
             ycache,

@@ -53,8 +53,10 @@ __all__ = [
 BLOCK_SAMPLES = 1 << 17
 #: The promise: the output's integrated loudness is within this of the target, LU.
 TOLERANCE_LU = 0.1
-#: Loudness the limiter is assumed to cost at the advised amount of limiting, LU.
-ADVICE_COST_LU = 0.1
+#: Loudness the limiter is assumed to cost at the advised amount of limiting, LU, with the
+#: limiter's headroom for content near Nyquist (up to a few tenths of a dB on bright,
+#: noisy material; see mezzo.processors.limiter.NEAR_NYQUIST_WEIGHT).
+ADVICE_COST_LU = 0.35
 #: Lowest accepted target and ceiling.
 MIN_TARGET_LUFS = -70.0
 MIN_CEILING_DBTP = -60.0
@@ -559,7 +561,8 @@ def suggested_target_lufs(before: Levels, ceiling_dbtp: float, limiting_db: floa
     With a gain ``g`` the input's true peak becomes ``true_peak + g`` and the limiter
     takes ``true_peak + g - ceiling`` off the loudest peak; the loudness rises by ``g``
     less what limiting costs, which at a few dB of peak limiting is a small part of
-    that (``ADVICE_COST_LU`` is allowed for it). So the target is ``integrated +
+    that (``ADVICE_COST_LU`` is allowed for it, and for the limiter's headroom near
+    Nyquist). So the target is ``integrated +
     ceiling + limiting_db - true_peak - 0.1``, rounded down. ``None`` for silence.
     """
     if before.integrated_lufs is None or before.true_peak_dbtp is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,6 +17,8 @@ from mezzo.units import ms_to_samples
 #: detection delay, samples: the kernel's reach (mezzo.meters.peak.KERNEL_HALF, 160) plus
 #: the stage 2's (3 half-sample values); a test checks it against the kernel
 DETECT_DELAY = 163
+#: samples either side of a detected peak that its interpolated value depends on (the kernel's half)
+KERNEL_REACH = 160
 #: with true_peak, the gain is at its value for a peak (or lower) from PRE_HOLD_SAMPLES
 #: before it to POST_HOLD_SAMPLES after it: over the kernel's main lobes, so the output's
 #: interpolated peak is the gain times the input's (content near Nyquist needs ~100)
@@ -25,11 +28,27 @@ POST_HOLD_SAMPLES = 128
 #: the interpolated output ring (Gibbs) over the ceiling
 MIN_RAMP_SAMPLES = 32
 #: the limiter aims this far below the ceiling, dB: covers the 16x grid's reading of a peak
-#: between its points (at most 0.042 dB), the gain's own movement near a peak, and how far
-#: other long interpolators read full-band content above the definition's kernel (on dense
-#: noise the ideal sinc and 16x Kaiser-windowed sincs of 64 samples each side read up to
-#: 0.17 dB above it: content near Nyquist has a long memory that every finite filter cuts)
+#: between its points (at most 0.042 dB), the gain's own movement near a peak, and what the
+#: near-Nyquist term below leaves of the spread between long interpolators
 DETECTION_MARGIN_DB = 0.1
+#: content near Nyquist: long interpolators (the ideal sinc, Kaiser-windowed sincs of 64
+#: samples each side, mezzo's kernel) agree within 0.005 dB below NEAR_NYQUIST_STOP_FS and
+#: differ above, where a signal's reconstruction depends on samples far away. The limiter
+#: tracks the envelope of the band above NEAR_NYQUIST_EDGE_FS (the signal shifted by fs/2,
+#: ``(-1)**n x[n]``, low-passed by an order-6 elliptic filter: 0.5 dB ripple, 60 dB down at
+#: the stop edge) and adds NEAR_NYQUIST_WEIGHT times its largest magnitude around a peak to
+#: the detected peak: the extra headroom those readings need (see Notes)
+NEAR_NYQUIST_EDGE_FS = 0.465
+NEAR_NYQUIST_STOP_FS = 0.45
+NEAR_NYQUIST_WEIGHT = 0.14
+#: closer still to Nyquist the spread grows (the ideal reading of an abrupt onset at
+#: ``fs / 2 - f`` gathers about ``1 / f`` samples): the band above NEAR_NYQUIST_CLOSE_FS
+#: (order-4 elliptic, 40 dB down below NEAR_NYQUIST_CLOSE_STOP_FS) adds this weight more
+NEAR_NYQUIST_CLOSE_FS = 0.4975
+NEAR_NYQUIST_CLOSE_STOP_FS = 0.495
+NEAR_NYQUIST_CLOSE_WEIGHT = 0.15
+#: the envelope's window reaches this many samples past the detector's span (filter delay)
+NEAR_NYQUIST_SLACK = 64
 #: a detected sample whose cheap upper bound is within this factor (0.043 dB) of its
 #: lower bound keeps the upper bound instead of the exact peak (see Notes)
 ACCEPT_FACTOR = 1.005
@@ -128,14 +147,36 @@ class Limiter(Processor):
     -2 dB, releases 10 to 500 ms, 44.1 and 48 kHz, mono and stereo):
 
     - no output sample is above the ceiling;
-    - the output's true peak is at most the ceiling plus 0.1 dB, measured by an
-      independent reference (the test suite's, by FFT with refinement between
-      grid points) of the definition of :mod:`mezzo.meters.peak`: ``y(t) = sum_n
-      x[n] K(t - n)`` with ``K`` the sinc, exact within 40 samples and tapered by a
-      raised cosine to zero at 160 (flat within 0.0023 dB up to 0.47 fs). The
-      worst measured on the grid is 0.07 dB *below* the ceiling;
+    - the output's true peak is at most the ceiling plus 0.1 dB by each of four
+      independent instruments (the test suite's, by FFT on a 16x grid refined
+      between grid points): the ideal band-limited interpolation (the exact sinc
+      sum over the whole signal), a 16x Kaiser-windowed sinc of 64 input samples
+      each side at beta 5 and at beta 8 (``scipy.signal.firwin(2049, 1/16,
+      window=('kaiser', beta)) * 16``), and the kernel ``K`` of mezzo's definition
+      (:mod:`mezzo.meters.peak`: ``y(t) = sum_n x[n] K(t - n)``, ``K`` the sinc,
+      exact within 40 samples and tapered by a raised cosine to zero at 160; flat
+      within 0.0023 dB up to 0.47 fs). One exception, for the ideal reading only:
+      content held at exactly fs/2 that starts abruptly, which it reads without
+      bound (``A (ln T + 1.96) / pi`` at the onset of ``T`` samples of ``A cos(pi n)``);
     - mezzo's meter (:func:`mezzo.meters.peak.true_peak`, the same definition on
       a 16x grid) reads the output at most at the ceiling.
+
+    Near Nyquist. Long interpolators agree within 0.005 dB on content below
+    0.45 fs and disagree above it, where a reconstruction depends on samples far
+    away (the sinc's tail there alternates in sign and decays only as ``1 / t``): on
+    noise limited 20 dB over the ceiling, or at the abrupt onset of a 0.49 fs sine,
+    the ideal and the Kaiser instruments read up to 0.4 dB above ``K``, and up to
+    1 dB at a 0.499 fs onset. So the limiter adds to each window's detected peak
+    ``NEAR_NYQUIST_WEIGHT`` (0.14) times the largest magnitude, over the samples
+    that window's peaks depend on, of the envelope of the band above 0.465 fs (the
+    signal shifted by fs/2, ``(-1)**n x[n]``, low-passed by an order-6 elliptic
+    filter, 60 dB down below 0.45 fs), plus ``NEAR_NYQUIST_CLOSE_WEIGHT`` (0.15)
+    times that of the band above 0.4975 fs (the ideal reading of an abrupt onset at
+    ``fs / 2 - f`` gathers about ``1 / f`` samples, so it grows closest to
+    Nyquist): headroom only where there is such
+    content (bright noise, hard clipping, tones near Nyquist), none on music
+    without it. It is causal and computed per block before the kernel, so the
+    output still does not depend on the block splits.
 
     Detection. With ``true_peak`` the detected peak of sample ``j`` is the largest
     of ``|x[j - 1]|``, ``|x[j]|``, ``|x[j + 1]|`` and the magnitudes of the 15
@@ -169,15 +210,14 @@ class Limiter(Processor):
     detected peak is ``|x[j]|``. Linked channels use the largest detected peak
     over the channels.
 
-    Required gain: ``r[j] = min(1, c / peak[j])`` with ``c`` the ceiling lowered by
+    Required gain: ``r[j] = min(1, c / (peak[j] + e))`` (``e`` the near-Nyquist term
+    of the window) with ``c`` the ceiling lowered by
     the detection margin of 0.1 dB (``DETECTION_MARGIN_DB``): the margin covers
     the 16x grid's reading of a peak between two of its points (at most 0.042 dB
     low, content at Nyquist), the movement of the gain near a peak, and the
-    spread between long interpolators on full-band content (on noise limited by
-    10 dB, the ideal sinc and 16x Kaiser-windowed sincs with 64 samples each side
-    read up to 0.17 dB above ``K``; with this margin, at most 0.08 dB above the
-    ceiling). With the kept bounds the limiter aims between 0.1 and 0.143 dB below
-    the ceiling.
+    rest of the spread between long interpolators that the near-Nyquist term
+    leaves. With the kept bounds the limiter aims between 0.1 and 0.143 dB below
+    the ceiling (by ``K``), lower where there is content near Nyquist.
 
     Lookahead, attack, hold, release. Let ``L`` be the latency in samples, ``A``
     the ramp length in samples, ``D = 163`` the detector's delay (the kernel's 160
@@ -264,6 +304,8 @@ class Limiter(Processor):
 
         self._half, self._s2p, self._s2m, self._q_near, self._q_far, self._c_bound = true_peak_filters()
         self._ceiling = 10.0 ** ((v["ceiling_db"] - DETECTION_MARGIN_DB) / 20.0)
+        self._nn_sos = near_nyquist_filter(NEAR_NYQUIST_EDGE_FS, NEAR_NYQUIST_STOP_FS, 60.0)
+        self._nn_sos2 = near_nyquist_filter(NEAR_NYQUIST_CLOSE_FS, NEAR_NYQUIST_CLOSE_STOP_FS, 40.0)
         self._hold = ms_to_samples(v["hold_ms"], fs)
         self._release = time_constant_coef(v["release_ms"], fs)
         # a parameter change mid-stream that resizes the state starts from a clean state
@@ -297,6 +339,7 @@ class Limiter(Processor):
         self._vch = np.zeros((c, cache))
         self._vchx = np.ones((c, cache), dtype=np.int8)
         self._suf_v = np.zeros((g, win))
+        self._suf_a = np.zeros((g, win), dtype=np.int64)
         self._pre_v = np.zeros((g, win))
         self._pre_a = np.zeros((g, win), dtype=np.int64)
         self._box = np.ones((g, z["ramp"] + 1))
@@ -306,7 +349,36 @@ class Limiter(Processor):
         self._hold_state = np.zeros(g, dtype=np.int64)
         self._delay = np.zeros((c, max(z["latency"], 1)))
         self._counters = np.zeros(8, dtype=np.int64)
+        self._nn_zi = np.zeros((self._nn_sos.shape[0], c, 2))
+        self._nn_zi2 = np.zeros((self._nn_sos2.shape[0], c, 2))
+        self._nn_parity = 0
+        span = z["delay"] + win + KERNEL_REACH + NEAR_NYQUIST_SLACK
+        self._nn_hist = np.zeros((g, span - 1))
         self._layout = self._state_layout()
+
+    def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
+        """Per gain channel and sample: the largest weighted near-Nyquist envelope (NEAR_NYQUIST_*)
+        over the samples the window maximum's peaks depend on (causal; the same values
+        whatever the block splits). Zeros without ``true_peak``."""
+        from scipy.ndimage import maximum_filter1d
+        from scipy.signal import sosfilt
+
+        c, n = x.shape
+        if not self._values["true_peak"] or n == 0:
+            return np.zeros((g, n))
+        sign = 1.0 - 2.0 * ((np.arange(n) + self._nn_parity) & 1)
+        shifted, self._nn_zi = sosfilt(self._nn_sos, np.asarray(x, dtype=np.float64) * sign, axis=-1, zi=self._nn_zi)
+        close, self._nn_zi2 = sosfilt(self._nn_sos2, shifted, axis=-1, zi=self._nn_zi2)
+        self._nn_parity = (self._nn_parity + n) & 1
+        env = NEAR_NYQUIST_WEIGHT * np.abs(shifted) + NEAR_NYQUIST_CLOSE_WEIGHT * np.abs(close)
+        if g == 1 and c > 1:
+            env = env.max(axis=0, keepdims=True)
+        span = self._nn_hist.shape[1] + 1
+        full = np.concatenate([self._nn_hist, env], axis=1)
+        self._nn_hist = full[:, -(span - 1) :]
+        # causal sliding maximum: sample k gets the maximum of full[k - span + 1 .. k]
+        top = maximum_filter1d(full, size=span, axis=1, origin=(span - 1) // 2)
+        return top[:, span - 1 :]
 
     def _process(
         self, x: np.ndarray, key: np.ndarray | None, record: bool
@@ -333,6 +405,7 @@ class Limiter(Processor):
             ACCEPT_FACTOR,
             z["delay"],
             self._ceiling,
+            self._near_nyquist(x, g),
             z["win_min"],
             z["ramp"],
             self._hold,
@@ -351,6 +424,7 @@ class Limiter(Processor):
             self._vch,
             self._vchx,
             self._suf_v,
+            self._suf_a,
             self._pre_v,
             self._pre_a,
             self._box,
@@ -364,6 +438,16 @@ class Limiter(Processor):
         if record and g != c:
             gain = np.repeat(gain, c, axis=0)
         return out, (gain if record else None)
+
+
+@lru_cache(maxsize=2)
+def near_nyquist_filter(edge_fs: float, stop_fs: float, stop_db: float) -> np.ndarray:
+    """An elliptic low-pass (second-order sections) applied to ``(-1)**n x[n]``: it keeps the band
+    of ``x`` above ``edge_fs`` (0.5 dB ripple) and takes ``stop_db`` off below ``stop_fs`` (fractions of fs)."""
+    from scipy.signal import ellip, ellipord
+
+    order, edge = ellipord(2 * (0.5 - edge_fs), 2 * (0.5 - stop_fs), 0.5, stop_db)
+    return ellip(order, 0.5, stop_db, edge, output="sos")
 
 
 def limit(audio: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
