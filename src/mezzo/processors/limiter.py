@@ -32,23 +32,24 @@ MIN_RAMP_SAMPLES = 32
 #: near-Nyquist term below leaves of the spread between long interpolators
 DETECTION_MARGIN_DB = 0.1
 #: content near Nyquist: long interpolators (the ideal sinc, Kaiser-windowed sincs of 64
-#: samples each side, mezzo's kernel) agree within 0.005 dB below NEAR_NYQUIST_STOP_FS and
+#: samples each side, mezzo's kernel) agree within 0.005 dB below 0.45 fs and
 #: differ above, where a signal's reconstruction depends on samples far away. The limiter
 #: tracks the envelope of the band above NEAR_NYQUIST_EDGE_FS (the signal shifted by fs/2,
-#: ``(-1)**n x[n]``, low-passed by an order-6 elliptic filter: 0.5 dB ripple, 60 dB down at
-#: the stop edge) and adds NEAR_NYQUIST_WEIGHT times its largest magnitude around a peak to
+#: ``(-1)**n x[n]``, low-passed by an order-4 elliptic filter: 0.5 dB ripple, 40 dB down
+#: below 0.44 fs) and adds NEAR_NYQUIST_WEIGHT times its largest magnitude around a peak to
 #: the detected peak: the extra headroom those readings need (see Notes)
 NEAR_NYQUIST_EDGE_FS = 0.465
-NEAR_NYQUIST_STOP_FS = 0.45
 NEAR_NYQUIST_WEIGHT = 0.14
 #: closer still to Nyquist the spread grows (the ideal reading of an abrupt onset at
 #: ``fs / 2 - f`` gathers about ``1 / f`` samples): the band above NEAR_NYQUIST_CLOSE_FS
-#: (order-4 elliptic, 40 dB down below NEAR_NYQUIST_CLOSE_STOP_FS) adds this weight more
+#: (a second-order elliptic after the first: -9 dB at 0.495 fs, -24 dB at 0.49 fs) adds
+#: this weight more
 NEAR_NYQUIST_CLOSE_FS = 0.4975
-NEAR_NYQUIST_CLOSE_STOP_FS = 0.495
 NEAR_NYQUIST_CLOSE_WEIGHT = 0.15
 #: the envelope's window reaches this many samples past the detector's span (filter delay)
 NEAR_NYQUIST_SLACK = 64
+#: tile of the envelope's sliding maximum, samples (mezzo.kernels.near_nyquist.TILE)
+NN_TILE = 16
 #: a detected sample whose cheap upper bound is within this factor (0.043 dB) of its
 #: lower bound keeps the upper bound instead of the exact peak (see Notes)
 ACCEPT_FACTOR = 1.005
@@ -169,8 +170,8 @@ class Limiter(Processor):
     1 dB at a 0.499 fs onset. So the limiter adds to each window's detected peak
     ``NEAR_NYQUIST_WEIGHT`` (0.14) times the largest magnitude, over the samples
     that window's peaks depend on, of the envelope of the band above 0.465 fs (the
-    signal shifted by fs/2, ``(-1)**n x[n]``, low-passed by an order-6 elliptic
-    filter, 60 dB down below 0.45 fs), plus ``NEAR_NYQUIST_CLOSE_WEIGHT`` (0.15)
+    signal shifted by fs/2, ``(-1)**n x[n]``, low-passed by an order-4 elliptic
+    filter, 40 dB down below 0.44 fs), plus ``NEAR_NYQUIST_CLOSE_WEIGHT`` (0.15)
     times that of the band above 0.4975 fs (the ideal reading of an abrupt onset at
     ``fs / 2 - f`` gathers about ``1 / f`` samples, so it grows closest to
     Nyquist): headroom only where there is such
@@ -304,8 +305,8 @@ class Limiter(Processor):
 
         self._half, self._s2p, self._s2m, self._q_near, self._q_far, self._c_bound = true_peak_filters()
         self._ceiling = 10.0 ** ((v["ceiling_db"] - DETECTION_MARGIN_DB) / 20.0)
-        self._nn_sos = near_nyquist_filter(NEAR_NYQUIST_EDGE_FS, NEAR_NYQUIST_STOP_FS, 60.0)
-        self._nn_sos2 = near_nyquist_filter(NEAR_NYQUIST_CLOSE_FS, NEAR_NYQUIST_CLOSE_STOP_FS, 40.0)
+        self._nn_sos = near_nyquist_filter(NEAR_NYQUIST_EDGE_FS, 4, 40.0)
+        self._nn_sos2 = near_nyquist_filter(NEAR_NYQUIST_CLOSE_FS, 2, 30.0)
         self._hold = ms_to_samples(v["hold_ms"], fs)
         self._release = time_constant_coef(v["release_ms"], fs)
         # a parameter change mid-stream that resizes the state starts from a clean state
@@ -351,34 +352,29 @@ class Limiter(Processor):
         self._counters = np.zeros(8, dtype=np.int64)
         self._nn_zi = np.zeros((self._nn_sos.shape[0], c, 2))
         self._nn_zi2 = np.zeros((self._nn_sos2.shape[0], c, 2))
-        self._nn_parity = 0
-        span = z["delay"] + win + KERNEL_REACH + NEAR_NYQUIST_SLACK
-        self._nn_hist = np.zeros((g, span - 1))
+        self._nn_index = 0
+        self._nn_span = z["delay"] + win + KERNEL_REACH + NEAR_NYQUIST_SLACK
+        cap = 1 << int(self._nn_span // NN_TILE + 2).bit_length()
+        self._nn_tiles = np.zeros((g, cap))
+        self._nn_tile_max = np.zeros(g)
         self._layout = self._state_layout()
 
     def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
         """Per gain channel and sample: the largest weighted near-Nyquist envelope (NEAR_NYQUIST_*)
         over the samples the window maximum's peaks depend on (causal; the same values
         whatever the block splits). Zeros without ``true_peak``."""
-        from scipy.ndimage import maximum_filter1d
-        from scipy.signal import sosfilt
+        from mezzo.kernels.near_nyquist import near_nyquist_envelope
 
-        c, n = x.shape
+        n = x.shape[1]
+        out = np.zeros((g, n))
         if not self._values["true_peak"] or n == 0:
-            return np.zeros((g, n))
-        sign = 1.0 - 2.0 * ((np.arange(n) + self._nn_parity) & 1)
-        shifted, self._nn_zi = sosfilt(self._nn_sos, np.asarray(x, dtype=np.float64) * sign, axis=-1, zi=self._nn_zi)
-        close, self._nn_zi2 = sosfilt(self._nn_sos2, shifted, axis=-1, zi=self._nn_zi2)
-        self._nn_parity = (self._nn_parity + n) & 1
-        env = NEAR_NYQUIST_WEIGHT * np.abs(shifted) + NEAR_NYQUIST_CLOSE_WEIGHT * np.abs(close)
-        if g == 1 and c > 1:
-            env = env.max(axis=0, keepdims=True)
-        span = self._nn_hist.shape[1] + 1
-        full = np.concatenate([self._nn_hist, env], axis=1)
-        self._nn_hist = full[:, -(span - 1) :]
-        # causal sliding maximum: sample k gets the maximum of full[k - span + 1 .. k]
-        top = maximum_filter1d(full, size=span, axis=1, origin=(span - 1) // 2)
-        return top[:, span - 1 :]
+            return out
+        near_nyquist_envelope(
+            x, self._nn_index, self._nn_sos, self._nn_sos2, NEAR_NYQUIST_WEIGHT, NEAR_NYQUIST_CLOSE_WEIGHT,
+            self._nn_zi, self._nn_zi2, self._nn_span, self._nn_tiles, self._nn_tile_max, np.empty(x.shape), out,
+        )  # fmt: skip
+        self._nn_index += n
+        return out
 
     def _process(
         self, x: np.ndarray, key: np.ndarray | None, record: bool
@@ -441,13 +437,13 @@ class Limiter(Processor):
 
 
 @lru_cache(maxsize=2)
-def near_nyquist_filter(edge_fs: float, stop_fs: float, stop_db: float) -> np.ndarray:
+def near_nyquist_filter(edge_fs: float, order: int, stop_db: float) -> np.ndarray:
     """An elliptic low-pass (second-order sections) applied to ``(-1)**n x[n]``: it keeps the band
-    of ``x`` above ``edge_fs`` (0.5 dB ripple) and takes ``stop_db`` off below ``stop_fs`` (fractions of fs)."""
-    from scipy.signal import ellip, ellipord
+    of ``x`` above ``edge_fs`` (a fraction of fs; 0.5 dB ripple) and takes at least ``stop_db``
+    off its stop band (order 4 at 0.465 fs: below 0.44 fs)."""
+    from scipy.signal import ellip
 
-    order, edge = ellipord(2 * (0.5 - edge_fs), 2 * (0.5 - stop_fs), 0.5, stop_db)
-    return ellip(order, 0.5, stop_db, edge, output="sos")
+    return ellip(order, 0.5, stop_db, 2 * (0.5 - edge_fs), output="sos")
 
 
 def limit(audio: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
