@@ -262,7 +262,7 @@ class DynamicRangeMeter:
         times = np.asarray(loudness.short_term_times_s, dtype=np.float64)
         peaks = self.chunk_true_peaks()
         if self._chunk_pos > round(self._chunk_index * PSR_CHUNK_S * self.sample_rate):
-            peaks = np.append(peaks, self._chunk_peak.max())
+            peaks = np.append(peaks, self._tp.peaks().max())  # the unfinished piece (since the last take)
         ok = np.isfinite(st) & (st > -70.0)
         if not ok.any() or peaks.size == 0:
             return None, None
