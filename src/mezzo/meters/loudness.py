@@ -112,7 +112,7 @@ class LoudnessMeter:
     hop_s : float, 0.01 to 10, multiple of 0.01
         Spacing of the momentary and short-term series in seconds.
     true_peak : bool
-        Measure true peak (4x oversampled); ``False`` saves time.
+        Measure true peak (:mod:`mezzo.meters.peak`, 16x); ``False`` saves time.
 
     Examples
     --------
