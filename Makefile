@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.installed-bench-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-fast demo bench lint ffmpeg chromium soundfonts game-music clean clean-cache
+.PHONY: setup test test-fast demo bench lint ffmpeg chromium soundfonts game-music music clean clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -77,6 +77,16 @@ game-music:
 	      singularity-music hyperrogue-music >/dev/null) \
 	      || echo "the game soundtracks could not be installed: the real-recording checks will be skipped"; \
 	  else echo "no apt-get as root: the real-recording checks will be skipped"; fi; }
+
+## music: optional real music for the true-peak and mastering checks (game soundtracks from
+## Debian: Endgame: Singularity (electronic/orchestral), Drascula (adventure), Frets on Fire
+## songs by Muldjord (rock)); `tests/real_music.py` and the tests that need them skip without
+MUSIC_PACKAGES := singularity-music drascula-music fretsonfire-songs-muldjord
+music:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(MUSIC_PACKAGES) >/dev/null) \
+	    || echo "the music packages could not be installed: the real-music checks will be skipped"; \
+	else echo "no apt-get as root: the real-music checks will be skipped"; fi
 
 clean-cache:
 	find src -name '__pycache__' -type d -prune -exec rm -rf {} +

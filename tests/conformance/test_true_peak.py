@@ -17,9 +17,13 @@ import pytest
 
 import signals as sg
 from reference import naive_bs1770 as naive
+from reference.true_peak import reference_peak
 from tolerances import (
+    ANNEX2_LOW_FREQUENCY_OVER_DB,
     EBU3341_TRUE_PEAK_ABOVE_DB,
     EBU3341_TRUE_PEAK_BELOW_DB,
+    METER_REFERENCE_ABOVE_DB,
+    METER_REFERENCE_BELOW_DB,
     SINE_TRUE_PEAK_DB,
 )
 
@@ -112,15 +116,19 @@ def test_true_peak_never_below_sample_peak(kind, rng):
     assert res.true_peak_dbtp == pytest.approx(max(res.channel_true_peak_dbtp), abs=1e-9)
 
 
-def test_true_peak_close_to_annex2_on_music(rng):
-    """The Annex 2 interpolator is an example; any >= 4x interpolator lands near it."""
-    audio = sg.music_like("mixed", 10.0, FS, rng)
-    res = lm.loudness(audio, FS)
-    for ch in range(audio.shape[0]):
-        ref = max(
-            20.0 * math.log10(naive.annex2_true_peak(audio[ch])), res.channel_sample_peak_dbfs[ch]
-        )
-        got = res.channel_true_peak_dbtp[ch]
-        assert ref - EBU3341_TRUE_PEAK_BELOW_DB <= got <= ref + EBU3341_TRUE_PEAK_ABOVE_DB, (
-            f"channel {ch}: {got:.3f} dBTP, Annex 2 reference {ref:.3f}"
-        )
+def test_true_peak_follows_the_reference_on_music(rng):
+    """mezzo's true peak is the windowed-sinc definition read on a 16x grid: on music-like
+    signals it is within the grid's reach below the independent reference (which refines
+    between grid points) and never above it by more than its float32 sums; the BS.1770-4
+    Annex 2 example filter, a minimum design, reads lower (up to 0.5 dB here)."""
+    for kind in sg.MUSIC_KINDS:
+        audio = sg.music_like(kind, 10.0, FS, rng)
+        res = lm.loudness(audio, FS)
+        for ch in range(audio.shape[0]):
+            ref = 20.0 * math.log10(reference_peak(audio[ch])[0])
+            got = res.channel_true_peak_dbtp[ch]
+            assert ref - METER_REFERENCE_BELOW_DB <= got <= ref + METER_REFERENCE_ABOVE_DB, (
+                f"{kind} channel {ch}: {got:.4f} dBTP, reference {ref:.4f}"
+            )
+            annex2 = 20.0 * math.log10(naive.annex2_true_peak(audio[ch]))
+            assert got >= annex2 - ANNEX2_LOW_FREQUENCY_OVER_DB

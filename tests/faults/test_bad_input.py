@@ -97,7 +97,7 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], int, str]] = {
     "output is a folder": (None, ["compress", G, "-o", "ROOT/emptydir", "--overwrite"], 1, "is a folder"),
     "output .xyz": (None, ["compress", G, "-o", "ROOT/o.xyz"], 1, "the extension .xyz names no audio format"),
     "output without extension": (None, ["master", G, "-o", "ROOT/o"], 1, "has no extension"),
-    "output .m4a without an encoder": (None, ["compress", G, "-o", "ROOT/o.m4a"], 1, ".m4a files cannot be written"),
+    "output .wma without an encoder": (None, ["compress", G, "-o", "ROOT/o.wma"], 1, ".wma files cannot be written"),
     "output to /dev/null": (None, ["dynamics", G, "-o", "/dev/null", "--overwrite", "-m", "0:p"], 1,
                             "is a character device, not a regular file"),
     "parameter out of range": (None, ["compress", G, "-o", "ROOT/o.wav", "--threshold-db", "50"], 2,

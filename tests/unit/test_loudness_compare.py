@@ -28,10 +28,12 @@ import numpy as np
 import pytest
 
 import signals as sg
-from reference import naive_bs1770 as naive
+from reference.true_peak import true_peak_reference_db
 from tolerances import (
     FFMPEG_LU,
     FFMPEG_TRUE_PEAK_DB,
+    METER_REFERENCE_ABOVE_DB,
+    METER_REFERENCE_BELOW_DB,
     PYEBUR128_LRA_LU,
     PYEBUR128_LU,
     PYEBUR128_TRUE_PEAK_DB,
@@ -108,14 +110,16 @@ def test_integrated_and_true_peak_vs_pyebur128(kind, fs):
         f"{kind} {fs} Hz: I mezzo {res.integrated_lufs:.4f}, libebur128 {integrated:.4f}"
     )
     for ch, (got, want) in enumerate(zip(res.channel_true_peak_dbtp, tps, strict=True)):
-        # libebur128's short interpolator can under-read content near Nyquist (drums at
-        # 44.1 kHz: libebur128 -1.000, Annex 2 -0.621, 16x reference -0.669 dBTP), so the
-        # allowed span reaches from libebur128 to a 16x long-filter reference.
-        ref = 20.0 * math.log10(naive.oversampled_true_peak(music(kind, fs)[ch]))
-        lo = min(want, ref) - PYEBUR128_TRUE_PEAK_DB
-        hi = max(want, ref) + PYEBUR128_TRUE_PEAK_DB
-        assert lo <= got <= hi, (
-            f"{kind} {fs} Hz channel {ch}: TP mezzo {got:.3f}, libebur128 {want:.3f}, 16x reference {ref:.3f}"
+        # libebur128's short interpolator under-reads content near Nyquist (noise bursts:
+        # drums at 48 kHz read -0.83 dBTP by libebur128, -0.18 by mezzo and by the
+        # independent reference, -0.15 by the ideal sinc): it may read lower than mezzo,
+        # not higher; mezzo follows the reference.
+        ref = true_peak_reference_db(music(kind, fs)[ch])
+        assert ref - METER_REFERENCE_BELOW_DB <= got <= ref + METER_REFERENCE_ABOVE_DB, (
+            f"{kind} {fs} Hz channel {ch}: TP mezzo {got:.3f}, reference {ref:.3f}"
+        )
+        assert want <= got + PYEBUR128_TRUE_PEAK_DB, (
+            f"{kind} {fs} Hz channel {ch}: TP mezzo {got:.3f} below libebur128 {want:.3f}"
         )
 
 
@@ -209,7 +213,10 @@ def test_vs_ffmpeg_ebur128(kind, fs, tmp_path):
     assert abs(res.integrated_lufs - ff["integrated_lufs"]) <= FFMPEG_LU, (
         f"{kind} {fs} Hz: I mezzo {res.integrated_lufs:.3f}, ffmpeg {ff['integrated_lufs']}"
     )
-    assert abs(res.true_peak_dbtp - ff["true_peak_dbtp"]) <= FFMPEG_TRUE_PEAK_DB, (
+    # ffmpeg (libswresample to 192 kHz) under-reads noise bursts near Nyquist by up to
+    # 0.5 dB here (mezzo follows the independent reference, test above): it may read lower
+    # than mezzo, not higher
+    assert ff["true_peak_dbtp"] <= res.true_peak_dbtp + FFMPEG_TRUE_PEAK_DB, (
         f"{kind} {fs} Hz: TP mezzo {res.true_peak_dbtp:.3f}, ffmpeg {ff['true_peak_dbtp']}"
     )
     if (kind, fs) in STEADY_SECTION_CASES or kind in ("two_sections", "steps"):

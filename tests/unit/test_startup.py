@@ -66,7 +66,9 @@ def test_whole_signal_meter_refuses_to_stream_on() -> None:
     meter.update(np.zeros((1, 10)))
 
 
-def test_loudness_only_on_a_short_file_loads_no_numba(tmp_path) -> None:
+def test_loudness_only_on_a_short_file_loads_no_plotting_or_rhythm(tmp_path) -> None:
+    # numba and scipy do load: the true peak keeps its one definition (the windowed-sinc
+    # kernel of mezzo.meters.peak, issue 13), which no short numpy filter reproduces.
     path = tmp_path / "short.wav"
     sf.write(path, _signal(48000, 6.0).T, 48000)
     code = (
@@ -74,7 +76,7 @@ def test_loudness_only_on_a_short_file_loads_no_numba(tmp_path) -> None:
         "from mezzo.cli.app import main\n"
         f"try:\n    main(['analyze', {str(path)!r}, '--json', '--loudness-only'])\n"
         "except SystemExit as e:\n    assert not e.code, e.code\n"
-        "heavy = sorted(m for m in ('numba', 'scipy', 'matplotlib', 'librosa') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('matplotlib', 'librosa', 'dask') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

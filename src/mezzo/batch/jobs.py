@@ -278,7 +278,7 @@ def master_task(task: Task) -> list[dict[str, Any]]:
         def render() -> list[Any]:
             return normalize_files(
                 task.paths, task.outputs, target_lufs=opts["target_lufs"], ceiling_dbtp=opts["ceiling_dbtp"],
-                limit=opts.get("limit", True), album=True, overwrite=True,
+                limit=opts.get("limit", True), album=True, overwrite=True, bitrate_kbps=opts.get("bitrate_kbps"),
             )
 
         rows = _album_task(task, render)
@@ -291,7 +291,7 @@ def master_task(task: Task) -> list[dict[str, Any]]:
         report = master_file(
             path, output, preset=opts.get("preset"), target_lufs=opts["target_lufs"],
             ceiling_dbtp=opts["ceiling_dbtp"], glue=opts.get("glue", False), limit=opts.get("limit", True),
-            overwrite=True,
+            bitrate_kbps=opts.get("bitrate_kbps"), overwrite=True,
         )
         return _report_row(report, path)
 
@@ -340,13 +340,18 @@ def _check_normalize(options: Mapping[str, Any], *, album: bool) -> dict[str, An
 
 
 def _check_master(options: Mapping[str, Any], *, album: bool) -> dict[str, Any]:
-    unknown = set(options) - {"preset", "target_lufs", "ceiling_dbtp", "glue", "limit"}
+    from mezzo.io.encode import check_bitrate
+
+    unknown = set(options) - {"preset", "target_lufs", "ceiling_dbtp", "glue", "limit", "bitrate_kbps"}
     if unknown:
-        raise ParameterError(f"master takes preset, target_lufs, ceiling_dbtp, glue and limit, not {sorted(unknown)!r}")
+        raise ParameterError(
+            f"master takes preset, target_lufs, ceiling_dbtp, glue, limit and bitrate_kbps, not {sorted(unknown)!r}"
+        )
     glue = bool(options.get("glue", False))
     if album and glue:
         raise ParameterError("glue=True cannot be combined with album=True yet: master the album without glue")
-    return {**_targets(options, "spotify"), "glue": glue, "limit": bool(options.get("limit", True))}
+    return {**_targets(options, "spotify"), "glue": glue, "limit": bool(options.get("limit", True)),
+            "bitrate_kbps": check_bitrate(options.get("bitrate_kbps"))}
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,6 +222,9 @@ def master(
     ceiling_dbtp: float | None = CEILING,
     glue: bool = typer.Option(False, "--glue", help="Mix-bus glue compressor before the limiter (not with --album)."),
     no_limit: bool = NO_LIMIT,
+    bitrate_kbps: float | None = typer.Option(None, "--bitrate-kbps", help="Bit rate of lossy outputs (MP3, "
+                                              "Ogg, Opus, AAC), kb/s. Default: each input's (lossy), else the "
+                                              "codec's default.", show_default=False),
     album: bool = ALBUM,
     workers: int | None = WORKERS,
     scheduler: str | None = SCHEDULER,
@@ -233,7 +236,7 @@ def master(
 ) -> None:
     """Master every file to a platform preset or target (outputs in --out-dir)."""
     options = {"preset": preset, "target_lufs": target_lufs, "ceiling_dbtp": ceiling_dbtp, "glue": glue,
-               "limit": not no_limit}
+               "limit": not no_limit, "bitrate_kbps": bitrate_kbps}
     _run("master", roots, out_dir=out_dir, workers=workers, scheduler=scheduler, results=results, force=force,
          album=album, options=options, json_output=json_output, quiet=quiet,
          dry_run=dry_run)

@@ -19,6 +19,8 @@ RATE_HELP = "Output sample rate, Hz (resampled with soxr before limiting). Defau
 DEPTH_HELP = "Output bit depth: 16 or 24 (integer PCM with TPDF dither) or 32f (float). Default: the input's."
 JSON_HELP = "Print the report as JSON on stdout (an object for one file, a list for several)."
 DRY_HELP = "Measure and process, report what would happen, write nothing."
+BITRATE_HELP = ("Bit rate of lossy outputs (.mp3, .ogg, .opus, .m4a, .aac: encoded by ffmpeg), kb/s. "
+                "Default: the input's when it is lossy, else 256 (MP3, AAC), 192 (Vorbis), 160 (Opus).")
 
 
 def _list_presets(value: bool) -> None:
@@ -46,6 +48,7 @@ def normalize(
     album: bool = typer.Option(False, "--album", help="One gain for all inputs (album loudness), keeping their relative loudness."),
     sample_rate: int | None = typer.Option(None, "--sample-rate", help=RATE_HELP, show_default=False),
     bit_depth: str | None = typer.Option(None, "--bit-depth", help=DEPTH_HELP, show_default=False),
+    bitrate_kbps: float | None = typer.Option(None, "--bitrate-kbps", help=BITRATE_HELP, show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files (never an input)."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
@@ -62,7 +65,7 @@ def normalize(
         reports = normalize_files(
             [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
             limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
-            overwrite=overwrite, dry_run=dry_run,
+            bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run,
         )
     _show(reports, json_output=json_output, album=album)
 
@@ -77,6 +80,7 @@ def master(
     no_limit: bool = typer.Option(False, "--no-limit", help="Never limit: lower the gain instead."),
     sample_rate: int | None = typer.Option(None, "--sample-rate", help=RATE_HELP, show_default=False),
     bit_depth: str | None = typer.Option(None, "--bit-depth", help=DEPTH_HELP, show_default=False),
+    bitrate_kbps: float | None = typer.Option(None, "--bitrate-kbps", help=BITRATE_HELP, show_default=False),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file (never the input)."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_HELP),
@@ -90,7 +94,8 @@ def master(
         bar.phase("measuring, processing and writing")
         report = master_file(
             str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
-            limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, overwrite=overwrite,
+            limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
+            overwrite=overwrite,
             dry_run=dry_run,
         )
     _show([report], json_output=json_output, album=False)
@@ -149,7 +154,10 @@ def _show(reports: list[Any], *, json_output: bool, album: bool) -> None:
                 f"{r.limited_time_s:.1f} s limited", highlight=False,
             )
         rate = f"{r.output_sample_rate} Hz" + (f" (from {r.sample_rate} Hz)" if r.output_sample_rate != r.sample_rate else "")
-        console.print(f"output: {r.output_subtype or 'float'}, {rate}{', TPDF dither' if r.dither else ''}", highlight=False)
+        coding = r.output_subtype or "float"
+        if r.output_bitrate_kbps is not None:
+            coding += f" {r.output_bitrate_kbps:g} kb/s (figures after: the decoded file)"
+        console.print(f"output: {coding}, {rate}{', TPDF dither' if r.dither else ''}", highlight=False)
     if album and reports and reports[0].album_integrated_lufs is not None:
         console.print(f"album: {reports[0].album_integrated_lufs:.2f} LUFS, gain {reports[0].gain_db:+.2f} dB", highlight=False)
 

@@ -12,6 +12,10 @@ forced with ``format='WAV'`` in the API). The encoding follows the container:
   container (an MP3 input gives PCM in a ``.wav``);
 - else the container's default: 24-bit PCM for WAV, W64, RF64, AIFF, CAF and
   FLAC, Vorbis for ``.ogg``, Opus for ``.opus``, MPEG layer III for ``.mp3``.
+
+Lossy outputs (``.mp3``, ``.ogg``, ``.opus``, and ``.m4a``/``.aac``, which
+libsndfile cannot write: ``('M4A', 'AAC')`` and ``('AAC', 'AAC')`` here) are
+encoded by ffmpeg when it is installed (:mod:`mezzo.io.encode`).
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ WRITABLE_EXTENSIONS = {
 }
 
 #: Extensions of formats only an encoder such as ffmpeg's writes (not libsndfile).
-LOSSY_ONLY_EXTENSIONS = frozenset({"m4a", "aac", "mp4", "m4b", "wma", "ac3", "webm", "mka"})
+LOSSY_ONLY_EXTENSIONS = frozenset({"mp4", "m4b", "wma", "ac3", "webm", "mka"})
+
+#: Extensions only ffmpeg encodes (:mod:`mezzo.io.encode`), and the (format, subtype) they name.
+ENCODED_ONLY = {"m4a": ("M4A", "AAC"), "aac": ("AAC", "AAC")}
 
 #: Default subtype per format when neither ``subtype`` nor ``like`` decides it.
 DEFAULT_SUBTYPES = {
@@ -82,7 +89,7 @@ def _extension(path: str) -> str:
 
 
 def _writable_list() -> str:
-    return ".wav, .flac, .aiff, .ogg, .opus, .mp3, .w64, .rf64 or .caf"
+    return ".wav, .flac, .aiff, .ogg, .opus, .mp3, .m4a, .aac, .w64, .rf64 or .caf"
 
 
 def format_from_extension(path: str) -> str:
@@ -157,6 +164,9 @@ def output_format(
             allowed = ", ".join(sorted(formats))
             raise ParameterError(f"format={format!r} is not supported: expected one of {allowed}")
     else:
+        encoded = ENCODED_ONLY.get(_extension(p))
+        if encoded is not None and subtype is None:
+            return encoded
         fmt = format_from_extension(p)
     if subtype is not None:
         sub = str(subtype).upper()

@@ -18,11 +18,12 @@ import soundfile as sf
 
 from mezzo._validate import MAX_CHANNELS, check_range, check_sample_rate
 from mezzo.errors import AudioInputError, ParameterError
+from mezzo.io import encode
 from mezzo.io.atomic import AtomicFile, CommitOnExit, check_target
 from mezzo.io.common import PathLike, file_error, libsndfile_detail
 from mezzo.io.formats import container, output_format
 
-__all__ = ["AudioWriter", "check_output", "open_writer"]
+__all__ = ["AudioWriter", "EncodedWriter", "check_output", "open_writer"]
 
 #: Sample types a block may have: floats (full scale ±1.0) or integer words
 #: already quantised (full scale of the integer type, left-justified).
@@ -63,6 +64,7 @@ def open_writer(
     overwrite: bool = False,
     inputs: Iterable[PathLike] = (),
     frames_hint: int | None = None,
+    bitrate_kbps: float | None = None,
 ) -> AudioWriter:
     """Open an audio file for writing block by block; nothing appears at ``path`` before commit.
 
@@ -80,12 +82,18 @@ def open_writer(
     frames_hint : int, >= 0, optional
         Expected samples per channel. A WAV whose data would pass the 4 GiB
         RIFF limit is written as RF64; without a hint, a WAV stays WAV.
+    bitrate_kbps : float, 6 to 512, optional
+        Bit rate of a lossy output encoded by ffmpeg, kb/s. Default: a lossy
+        ``like``'s bit rate, else the codec's default
+        (:data:`mezzo.io.encode.DEFAULT_BITRATE_KBPS`).
 
     Returns
     -------
     AudioWriter
         Use it as a context manager: a clean exit commits, an exception
-        discards.
+        discards. For ``.mp3``, ``.ogg``, ``.opus``, ``.m4a`` and ``.aac``
+        (without ``format``/``subtype``) an :class:`EncodedWriter`: ffmpeg
+        encodes the blocks on commit (see :mod:`mezzo.io.encode`).
 
     Raises
     ------
@@ -108,6 +116,11 @@ def open_writer(
     sample_rate = check_sample_rate(sample_rate)
     channels = _check_channels(channels)
     check_target(path, overwrite=overwrite, inputs=inputs)
+    if format is None and subtype is None and encode.routes_to_ffmpeg(path):
+        kbps = encode.check_bitrate(bitrate_kbps) or encode.default_bitrate_kbps(path, like)
+        return EncodedWriter(
+            path, sample_rate, channels, bitrate_kbps=kbps, frames_hint=frames_hint, overwrite=overwrite
+        )
     fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
     return AudioWriter(
         path, sample_rate, channels, format=fmt, subtype=sub, frames_hint=frames_hint, overwrite=overwrite,
@@ -357,6 +370,115 @@ class AudioWriter(CommitOnExit):
             " — check the format, subtype, sample rate and channel count"
         )
         raise self._file.failure(exc, fallback) from None
+
+
+class EncodedWriter(AudioWriter):
+    """A lossy file (MP3, Vorbis, Opus, AAC) written block by block and encoded by ffmpeg.
+
+    The blocks go, as floats, to a scratch WAV: the temporary file of an
+    :class:`~mezzo.io.atomic.AtomicFile` beside the output, never committed.
+    :meth:`finish` encodes it (:func:`mezzo.io.encode.encode_file`) into the
+    temporary file of a second AtomicFile and returns that file's path, so a
+    caller can decode and measure what will be committed (mastering does);
+    :meth:`commit` finishes if needed and renames the encoded file over the
+    output. On any error, on :meth:`discard` and on garbage collection both
+    temporary files are removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final output path; its extension chooses the codec.
+    sample_rate : int, Hz
+        Rate of the blocks (Opus is encoded at 48 kHz; ffmpeg resamples).
+    channels : int, 1 … 64
+        Channel count of every block.
+    bitrate_kbps : float, 6 to 512
+        Bit rate, kb/s (an average for the VBR codecs).
+    frames_hint : int, >= 0, optional
+        Expected samples per channel (a scratch past 4 GiB is RF64).
+    overwrite : bool
+        Replace an existing file on commit.
+
+    Attributes
+    ----------
+    format, subtype : str
+        What the output holds, as :func:`mezzo.io.output_format` names it
+        (``'MP3'``/``'MPEG_LAYER_III'``, ``'OGG'``/``'VORBIS'``, ``'OGG'``/``'OPUS'``,
+        ``'M4A'``/``'AAC'``, ``'AAC'``/``'AAC'``).
+    bitrate_kbps : float
+        The bit rate asked of the encoder, kb/s.
+    """
+
+    def __init__(
+        self,
+        path: PathLike,
+        sample_rate: int,
+        channels: int,
+        *,
+        bitrate_kbps: float,
+        frames_hint: int | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        out = encode.check_lossy_output(path)
+        kbps = encode.check_bitrate(bitrate_kbps)
+        if kbps is None:
+            raise ParameterError("bitrate_kbps is required: expected 6 to 512 kb/s")
+        encode.require_ffmpeg(out)
+        self.bitrate_kbps = kbps
+        self._overwrite = bool(overwrite)
+        self._encoded: AtomicFile | None = None
+        super().__init__(
+            out, sample_rate, channels, format="WAV", subtype="FLOAT", frames_hint=frames_hint, overwrite=True
+        )
+        self.format, self.subtype = output_format(out)
+
+    @property
+    def state(self) -> str:
+        """``'open'``, ``'committed'`` or ``'discarded'``."""
+        return self._file.state if self._encoded is None else self._encoded.state
+
+    def finish(self) -> str:
+        """Encode what was written; return the encoded temporary file (committed by :meth:`commit`)."""
+        if self._encoded is not None:
+            if self._encoded.temporary is None:
+                raise file_error(self.path, f"writer is {self.state}", "open a new writer with mezzo.io.open_writer")
+            return self._encoded.temporary
+        if self._handle is None or self._file.temporary is None:
+            raise file_error(self.path, f"writer is {self.state}", "open a new writer with mezzo.io.open_writer")
+        if self.frames_written == 0:
+            self.discard()
+            raise file_error(self.path, "no samples were written", "write at least one block before commit")
+        try:
+            self._handle.close()  # the scratch WAV's final header
+        except BaseException as exc:
+            self._fail(exc)
+        self._handle = None
+        try:
+            self._encoded = AtomicFile(self.path, overwrite=self._overwrite, checked=True)
+            assert self._encoded.temporary is not None
+            encode.encode_file(
+                self._file.temporary, self._encoded.temporary, output=self.path,
+                bitrate_kbps=self.bitrate_kbps, seconds=self.frames_written / self.sample_rate,
+            )  # fmt: skip
+        except BaseException:
+            self.discard()
+            raise
+        finally:
+            self._file.discard()
+        return self._encoded.temporary
+
+    def commit(self) -> None:
+        """Encode (if :meth:`finish` was not called) and rename the encoded file over :attr:`path`."""
+        self.finish()
+        assert self._encoded is not None
+        self._encoded.commit()
+
+    def discard(self) -> None:
+        """Remove the scratch and the encoded temporary files; the output stays as it was."""
+        super().discard()
+        encoded = getattr(self, "_encoded", None)
+        if encoded is not None:
+            encoded.discard()
 
 
 def _check_channels(channels: Any) -> int:

@@ -31,6 +31,7 @@ def write(
     subtype: str | None = None,
     overwrite: bool = False,
     inputs: Iterable[PathLike] = (),
+    bitrate_kbps: float | None = None,
 ) -> None:
     """Write audio to a file atomically.
 
@@ -62,6 +63,10 @@ def write(
         replaced, even with ``overwrite=True``.
     inputs : iterable of str or os.PathLike
         Paths this output must not replace (the files the audio came from).
+    bitrate_kbps : float, 6 to 512, optional
+        Bit rate of a lossy output (``.mp3``, ``.ogg``, ``.opus``, ``.m4a``,
+        ``.aac``), which ffmpeg encodes (:mod:`mezzo.io.encode`), kb/s. Default:
+        a lossy ``like``'s, else the codec's default.
 
     Raises
     ------
@@ -96,7 +101,7 @@ def write(
     channels, frames = data.shape
     with open_writer(
         path, sample_rate, channels, like=like, format=format, subtype=subtype,
-        overwrite=overwrite, inputs=inputs, frames_hint=frames,
+        overwrite=overwrite, inputs=inputs, frames_hint=frames, bitrate_kbps=bitrate_kbps,
     ) as writer:  # fmt: skip
         for start in range(0, frames, WRITE_CHUNK_FRAMES):
             writer.write(data[:, start : start + WRITE_CHUNK_FRAMES])

@@ -7,35 +7,44 @@ kernel each (small functions keep the compiled loops in registers); the small
 helpers of the detection are inlined into them (a call with many array
 arguments costs more than the work of a helper).
 
+Detection interpolates with the kernel ``K`` of the limiter's Notes (a sinc,
+flat-windowed over 40 samples each side and tapered to zero at ``H = 160``), in
+two stages: the half-sample values ``Y[j] = y(j + 1/2) = sum_k K(k + 1/2)
+(x[j - k] + x[j + 1 + k])`` (``H`` folded taps), then the 2x sequence ``x[j],
+Y[j], x[j + 1], ...`` interpolated to 16x by a short windowed sinc (12 taps at
+the 2x rate: the 2x sequence holds the band below a quarter of its rate, so a
+short filter is exact to 1e-4 of the signal). Intervals are keyed by the index
+of their newest input: interval ``(j, j + 1)`` has key ``a = j + D``, ``D = H +
+3`` (its 14 stage-2 values read ``Y[j - 3 .. j + 3]``; ``Y`` of key ``a`` reads
+inputs up to ``x[a - 3]``).
+
 1. **Detection bound**, per channel, of sample ``j = i - D`` (``i`` the newest
-   input, ``D`` the half-length of the long interpolator; 0 for sample peak).
-   The detected peak of ``j`` is ``peak[j] = max(|x[j-1]|, |x[j]|, |x[j+1]|,
-   I[j - 1], I[j])`` where ``I[j]`` is the largest magnitude of the values
-   strictly between samples ``j`` and ``j + 1`` of three interpolators (the 15
-   fractional phases of a long 16x one, the 15 of a short 16x one and the 4 of
-   BS.1770-4 Annex 2). Every phase ``h`` splits exactly as ``h = q * [1, -2, 1]
-   + r0 d[x[j + 1]] + r1 d[x[j]]``, so ``I[j] <= c_bound max(|x[j]|, |x[j+1]|)
-   + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i-1] + x[i-2]``; the
-   weighted sum is a 39-tap filter on ``|d2|``, vectorised over the chunk; a
-   block maximum of ``|d2|`` instead is several times looser on bright music,
-   and each loose bound above the window's maximum costs a refinement). That
-   bound is kept as final
-   when it is within ``accept`` of ``max(|x[j-1]|, |x[j]|, |x[j+1]|)``.
+   input; 0 for sample peak). The detected peak of ``j`` is ``peak[j] =
+   max(|x[j-1]|, |x[j]|, |x[j+1]|, I[j - 1], I[j])`` where ``I[j]`` is the largest
+   magnitude of the 15 interpolated values strictly between samples ``j`` and
+   ``j + 1``. Every phase ``h`` of ``K`` splits exactly as ``h = q * [1, -2, 1] + r0
+   d[x[j + 1]] + r1 d[x[j]]``, so ``I[j] <= c_bound max(|x[j]|, |x[j+1]|) +
+   sum_k q_near[k] |d2[j + 20 - k]| + q_far max|d2|`` (``d2[i] = x[i] - 2 x[i-1] +
+   x[i-2]``; 39 near taps weighted one by one, vectorised over the chunk, the
+   other 279 bounded by their sum times the largest ``|d2|`` of their span).
+   That bound is kept as final when it is within ``accept`` of ``max(|x[j-1]|,
+   |x[j]|, |x[j+1]|)``.
 2. **Window maximum**, per gain channel: ``S[i] = min(1, c / M[i])`` with
    ``M[i]`` the maximum of the detected peaks over the last ``win`` samples, by
    the van Herk / Gil-Werman algorithm (suffix maxima of the previous block of
    ``win`` samples, prefix maxima of the current one). Values are bounds or
    final values. Suffix maxima above the ceiling are refined when a block is
    complete; the prefix maximum is refined while it is the window's maximum
-   and above the ceiling. Refining means: the Annex 2 values give a better
+   and above the ceiling. Refining means: the half-sample values give a better
    lower bound (a bound within ``accept`` of it is kept), else the exact peak
-   (``I`` of one interval at a time; after a chunk where at least
-   ``1 / DENSE_FRACTION`` of the samples needed it, those of the next chunk's
-   stretches of bounds above the ceiling, vectorised). Channels of a linked group are refined in the order of
-   their lower bounds, largest first: another channel's bound at or below the
-   exact peak found needs no exact peak. So ``M[i]`` is the exact maximum or a bound at
-   most ``accept`` above it, never below, and the same whatever the block
-   splits (every ``I`` is the same sums in the same order, however computed).
+   (``I`` of one interval at a time; after a chunk where at least ``1 /
+   DENSE_FRACTION`` of the samples needed it, those of the next chunk's
+   stretches of bounds above the ceiling, vectorised). Channels of a linked
+   group are refined in the order of their lower bounds, largest first:
+   another channel's bound at or below the exact peak found needs no exact
+   peak. So ``M[i]`` is the exact maximum or a bound at most ``accept`` above
+   it, never below, and the same whatever the block splits (every value is the
+   same sums in the same order, however computed).
 3. **Hold and release**: ``V`` falls instantly to ``S``; it rises towards it by
    a one-pole in dB (after ``hold`` samples), never above it. **Ramp**: the
    gain is the moving average of ``V`` over ``ramp + 1`` samples (at most
@@ -51,6 +60,7 @@ import math
 import numpy as np
 
 from mezzo.kernels._jit import kernel
+from mezzo.kernels.true_peak import half_value, interval_maxima, stage2_max
 
 #: samples per pass of the block loop
 CHUNK = 256
@@ -65,151 +75,82 @@ TINY = 1e-300
 #: the weighted sum of the bound is computed in float32 (twice the lanes): a sum of 39
 #: non-negative terms, each rounded, is within 3e-6 of the exact one; this covers it
 WSUM_SLACK = 1.0 + 1e-5
-#: relative slack on the bound (covers float rounding of the bound and of the exact sums)
-BOUND_SLACK = 1e-9
+#: relative slack on the bound: covers float rounding and the stage-2 interpolation's
+#: departure from the kernel (at most 1.3e-4 of the signal's peak on full-band noise)
+BOUND_SLACK = 1e-3
+#: near taps of the bound (weighted one by one) reach this far after ``x[j]``
+NEAR_AHEAD = 20
+#: the far span of the bound's second differences: newest indices ``[j - FAR_BACK, j + H]``
+FAR_BACK = 157
+#: values of the 2x sequence around one interval read by the stage 2 (see _exact_interval)
+S2_TAPS = 12
+
+# counter slots (``counters`` is an int64 array of 8)
+#: samples processed so far (the index of the next input)
+C_INDEX = 0
+#: position in the delay line
+C_DELAY_POS = 1
+#: offset in the current van Herk block of the window maximum
+C_VH_OFF = 2
+#: which half of ``vh`` holds the current van Herk block (0 or 1)
+C_VH_PARITY = 3
+#: refinements (statistic)
+C_REFINED = 4
+#: ``index % R`` (position of the next input in the history ring)
+C_RING_POS = 5
+#: ``index % (ramp + 1)`` (position in the ramp's moving average)
+C_BOX_POS = 6
+#: refinements that needed exact peaks (statistic; steers the dense prefill)
+C_EXACT = 7
 
 
 @kernel(inline=True)
-def _fir15(taps, h, start):
-    """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 15 phases ``p`` (unrolled: independent sums)."""
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    a4 = 0.0
-    a5 = 0.0
-    a6 = 0.0
-    a7 = 0.0
-    a8 = 0.0
-    a9 = 0.0
-    a10 = 0.0
-    a11 = 0.0
-    a12 = 0.0
-    a13 = 0.0
-    a14 = 0.0
-    for k in range(taps.shape[0]):
-        v = h[start - k]
-        a0 += taps[k, 0] * v
-        a1 += taps[k, 1] * v
-        a2 += taps[k, 2] * v
-        a3 += taps[k, 3] * v
-        a4 += taps[k, 4] * v
-        a5 += taps[k, 5] * v
-        a6 += taps[k, 6] * v
-        a7 += taps[k, 7] * v
-        a8 += taps[k, 8] * v
-        a9 += taps[k, 9] * v
-        a10 += taps[k, 10] * v
-        a11 += taps[k, 11] * v
-        a12 += taps[k, 12] * v
-        a13 += taps[k, 13] * v
-        a14 += taps[k, 14] * v
-    return max(
-        abs(a0),
-        abs(a1),
-        abs(a2),
-        abs(a3),
-        abs(a4),
-        abs(a5),
-        abs(a6),
-        abs(a7),
-        abs(a8),
-        abs(a9),
-        abs(a10),
-        abs(a11),
-        abs(a12),
-        abs(a13),
-        abs(a14),
-    )
-
-
-@kernel(inline=True)
-def _fir4(taps, h, start):
-    """Largest ``|sum_k taps[k, p] * h[start - k]|`` over the 4 phases ``p``."""
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    for k in range(taps.shape[0]):
-        v = h[start - k]
-        a0 += taps[k, 0] * v
-        a1 += taps[k, 1] * v
-        a2 += taps[k, 2] * v
-        a3 += taps[k, 3] * v
-    return max(abs(a0), abs(a1), abs(a2), abs(a3))
-
-
-@kernel(inline=True)
-def _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag):
-    """BS.1770-4 Annex 2 ``I`` of the interval whose newest input is ``x[a]`` (cached): a lower bound."""
-    size = atag.shape[1]
-    slot = a & (size - 1)
-    if atag[c, slot] == a:
-        return acache[c, slot]
-    val = _fir4(annex_t, hist[c], (a & (ring - 1)) + ring - annex_off)
-    acache[c, slot] = val
-    atag[c, slot] = a
+def _half_value(key, c, hist32, ring, half_t, ycache, ytag):
+    """Half-sample value ``Y[j]`` (``j = key - D``, newest input ``x[key - 3]``), cached (float32 sums)."""
+    size = ytag.shape[1]
+    slot = key & (size - 1)
+    if ytag[c, slot] == key:
+        return ycache[c, slot]
+    n_half = half_t.shape[0]
+    p = (key - 3 - n_half) & (ring - 1)  # x[j], with room for x[j - H + 1 .. j + H]
+    if p < n_half:
+        p += ring
+    val = float(half_value(hist32[c], p, half_t))
+    ycache[c, slot] = val
+    ytag[c, slot] = key
     return val
 
 
 @kernel(inline=True)
-def _exact_interval(
-    a, c, hist, ring, long_t, short_t, short_off, annex_t, annex_off, acache, atag, icache, itag
-):
-    """Exact ``I`` of the interval whose newest input is ``x[a]`` (cached per channel).
-
-    ``x[a]`` sits at ``hist[c, a % ring + ring]``; the long taps start there, the
-    short ones ``short_off`` and the Annex 2 ones ``annex_off`` samples earlier.
-    """
-    size = itag.shape[1]
-    slot = a & (size - 1)
-    if itag[c, slot] == a:
-        return icache[c, slot]
-    h = hist[c]
-    pos = (a & (ring - 1)) + ring
-    val = _fir15(long_t, h, pos)
-    val = max(val, _fir15(short_t, h, pos - short_off))
-    val = max(val, _annex_interval(a, c, hist, ring, annex_t, annex_off, acache, atag))
-    icache[c, slot] = val
-    itag[c, slot] = a
-    return val
+def _half_abs(key, c, hist32, ring, half_t, ycache, ytag):
+    """``|Y|`` of interval key ``key``: a lower bound of its peak."""
+    return abs(_half_value(key, c, hist32, ring, half_t, ycache, ytag))
 
 
 @kernel
-def _fir_run(taps, h, start, m, acc, best):
-    """``best[t] = max(best[t], max_p |sum_k taps[k, p] * h[start + t - k]|)`` for t < m.
+def _exact_interval(key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag):
+    """Exact ``I`` of the interval of key ``key`` (cached per channel): the largest magnitude
+    of ``Y[j]`` and of the 14 stage-2 values (7 in each half of the interval).
 
-    The same sums, in the same order, as :func:`_fir15` / :func:`_fir4` (so the
-    results are bit-identical), vectorised over ``t``.
+    ``zbuf`` (13,) float32 scratch gets the 2x sequence ``Y[j-3], x[j-2], Y[j-2], ..., x[j+3], Y[j+3]``.
     """
-    n_taps = taps.shape[0]
-    for p in range(taps.shape[1]):
-        for t in range(m):
-            acc[t] = 0.0
-        k = 0
-        # four taps per sweep, added one after the other: the same order as one by one
-        while k + 4 <= n_taps:
-            w0 = taps[k, p]
-            w1 = taps[k + 1, p]
-            w2 = taps[k + 2, p]
-            w3 = taps[k + 3, p]
-            h0 = h[start - k : start - k + m]
-            h1 = h[start - k - 1 : start - k - 1 + m]
-            h2 = h[start - k - 2 : start - k - 2 + m]
-            h3 = h[start - k - 3 : start - k - 3 + m]
-            for t in range(m):
-                acc[t] = (((acc[t] + w0 * h0[t]) + w1 * h1[t]) + w2 * h2[t]) + w3 * h3[t]
-            k += 4
-        while k < n_taps:
-            w = taps[k, p]
-            hs = h[start - k : start - k + m]
-            for t in range(m):
-                acc[t] += w * hs[t]
-            k += 1
-        for t in range(m):
-            a = abs(acc[t])
-            if a > best[t]:
-                best[t] = a
+    size = itag.shape[1]
+    slot = key & (size - 1)
+    if itag[c, slot] == key:
+        return icache[c, slot]
+    h = hist32[c]
+    px = (key - detect_delay) & (ring - 1)  # x[j], with room for x[j - 2 .. j + 3]
+    if px < 2:
+        px += ring
+    for u in range(7):
+        zbuf[2 * u] = _half_value(key - 3 + u, c, hist32, ring, half_t, ycache, ytag)
+    for u in range(6):
+        zbuf[2 * u + 1] = h[px - 2 + u]
+    best = max(abs(zbuf[6]), stage2_max(zbuf, 0, s2p, s2m), stage2_max(zbuf, 1, s2p, s2m))
+    val = float(best)
+    icache[c, slot] = val
+    itag[c, slot] = key
+    return val
 
 
 @kernel
@@ -217,37 +158,41 @@ def _exact_batch(
     first,
     m,
     c,
-    hist,
+    detect_delay,
+    hist32,
     ring,
-    long_t,
-    short_t,
-    short_off,
-    annex_t,
-    annex_off,
-    acache,
-    atag,
+    half_t,
+    s2p,
+    s2m,
+    ycache,
+    ytag,
     icache,
     itag,
-    acc,
+    yb,
+    sbuf,
+    dbuf,
     best,
 ):
-    """Exact ``I`` (and its Annex 2 part) of the ``m`` intervals whose newest inputs are
-    ``x[first .. first + m - 1]``, into the caches (dense content: faster than one by one)."""
-    h = hist[c]
-    start = (first & (ring - 1)) + ring
-    if start + m > 2 * ring:  # keep the run inside the doubled ring
-        start -= ring
-    n_long = long_t.shape[1] - 1  # the last column is padding
-    for t in range(m):
-        best[t] = 0.0
-    _fir_run(annex_t, h, start - annex_off, m, acc, best)
+    """Exact ``I`` of the ``m`` intervals of keys ``first .. first + m - 1`` and the
+    half-sample values they read, into the caches (dense content: vectorised over the
+    run by :func:`~mezzo.kernels.true_peak.interval_maxima`, the same sums in the same
+    order as :func:`_exact_interval`, so bit-identical).
+
+    Scratch: ``yb`` >= m + 6, ``sbuf``, ``dbuf`` and ``best`` >= m.
+    """
+    n_half = half_t.shape[0]
+    # position of x[first - D] such that every read stays inside the doubled ring
+    bx = ((first - detect_delay) & (ring - 1)) + ring
+    if bx + m + n_half + 8 > 2 * ring:
+        bx -= ring
+    interval_maxima(hist32[c], bx, m, half_t, s2p, s2m, yb, sbuf, dbuf, best)
+    ysz = ytag.shape[1]
+    for u in range(m + 6):
+        key = first - 3 + u
+        slot = key & (ysz - 1)
+        ycache[c, slot] = yb[u]
+        ytag[c, slot] = key
     size = itag.shape[1]
-    for t in range(m):
-        slot = (first + t) & (size - 1)
-        acache[c, slot] = best[t]
-        atag[c, slot] = first + t
-    _fir_run(long_t[:, :n_long], h, start, m, acc, best)
-    _fir_run(short_t[:, :n_long], h, start - short_off, m, acc, best)
     for t in range(m):
         slot = (first + t) & (size - 1)
         icache[c, slot] = best[t]
@@ -261,6 +206,50 @@ def _three_samples(hist, c, p):
 
 
 @kernel(inline=True)
+def _final_value(
+    a_idx, c, bound, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag, counters
+):
+    """Final detected value of sample ``a_idx`` of channel ``c`` whose upper bound is ``bound``.
+
+    The bound is kept when it is within ``accept`` of the lower bound ``max`` of the
+    samples ``j - 1 .. j + 1`` and the half-sample values of the intervals on each
+    side (so it is at most ``accept`` above the exact peak); otherwise the exact peak.
+    """
+    three = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
+    lo = max(three, _half_abs(a_idx - 1, c, hist32, ring, half_t, ycache, ytag))
+    lo = max(lo, _half_abs(a_idx, c, hist32, ring, half_t, ycache, ytag))
+    if bound <= accept * lo:
+        return bound
+    counters[C_EXACT] += 1
+    e0 = _exact_interval(a_idx - 1, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag)
+    e1 = _exact_interval(a_idx, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag)
+    return max(three, e0, e1)
+
+
+@kernel
+def _finalize(
+    first, m, c, ceiling, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, vch, vchx, ycache,
+    ytag, icache, itag, counters,
+):
+    """Final values of the samples of keys ``first .. first + m - 1`` of channel ``c`` whose
+    bounds are above the ceiling, after :func:`_exact_batch` (every value it needs is
+    cached: the decision of :func:`_final_value`, read from the caches)."""
+    kmask = vch.shape[1] - 1
+    for a_idx in range(first, first + m):
+        slot = a_idx & kmask
+        bound = vch[c, slot]
+        if vchx[c, slot] == 0 and bound > ceiling:
+            prev = (a_idx - 1) & kmask
+            three = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
+            lo = max(three, abs(ycache[c, prev]), abs(ycache[c, slot]))
+            if bound > accept * lo:
+                counters[C_EXACT] += 1
+                bound = max(three, icache[c, prev], icache[c, slot])
+            vch[c, slot] = bound
+            vchx[c, slot] = 1
+
+
+@kernel(inline=True)
 def _refine(
     g,
     a_idx,
@@ -269,56 +258,36 @@ def _refine(
     detect_delay,
     accept,
     hist,
+    hist32,
     ring,
-    long_t,
-    short_t,
-    short_off,
-    annex_t,
-    annex_off,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
     vch,
     vchx,
-    acache,
-    atag,
+    ycache,
+    ytag,
     icache,
     itag,
     counters,
 ):
-    """Final value of detected sample ``a_idx`` of gain channel ``g``.
+    """Final value of detected sample ``a_idx`` of gain channel ``g``: the largest final
+    value (:func:`_final_value`) over the group's channels.
 
-    First the cheap lower bound (the sample and the Annex 2 values of its two
-    intervals): when the upper bound is at most ``accept`` times it, the upper
-    bound is kept (at most ``accept`` above the exact peak); otherwise the exact
-    peak of each channel whose bound can still raise the maximum (the channel
-    with the largest lower bound first). ``vch``/``vchx`` are the per-channel
-    bounds and flags by input index (``a_idx % K``).
+    A channel whose bound is at or below the largest final value found so far cannot
+    raise it and is left as it is (the channel with the largest bound goes first).
+    ``vch``/``vchx`` are the per-channel bounds or final values and their flags, by
+    key (``a_idx % K``).
     """
     c_lo = 0 if n_gain == 1 else g
     c_hi = n_ch if n_gain == 1 else g + 1
     cslot = a_idx & (vch.shape[1] - 1)
-    hi = 0.0
-    lo = -1.0
     c_first = c_lo
-    for c in range(c_lo, c_hi):
-        hc = vch[c, cslot]
-        if hc > hi:
-            hi = hc
-        if vchx[c, cslot] == 1:
-            val = hc
-        else:
-            val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
-            val = max(
-                val, _annex_interval(a_idx - 1, c, hist, ring, annex_t, annex_off, acache, atag)
-            )
-            val = max(val, _annex_interval(a_idx, c, hist, ring, annex_t, annex_off, acache, atag))
-        if val > lo:
-            lo = val
+    for c in range(c_lo + 1, c_hi):
+        if vch[c, cslot] > vch[c_first, cslot]:
             c_first = c
-    if hi <= accept * lo:
-        return hi
-    counters[7] += 1
     best = 0.0
-    # the channel with the largest lower bound first: its exact peak is the likeliest
-    # maximum, and another channel's bound at or below it needs no exact peak
     for i in range(c_lo - 1, c_hi):
         c = c_first if i < c_lo else i
         if i >= c_lo and c == c_first:
@@ -329,38 +298,10 @@ def _refine(
         elif hc <= best:
             continue
         else:
-            val = _three_samples(hist, c, ((a_idx - detect_delay + 1) & (ring - 1)) + ring)
-            e0 = _exact_interval(
-                a_idx - 1,
-                c,
-                hist,
-                ring,
-                long_t,
-                short_t,
-                short_off,
-                annex_t,
-                annex_off,
-                acache,
-                atag,
-                icache,
-                itag,
+            val = _final_value(
+                a_idx, c, hc, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag,
+                icache, itag, counters,
             )
-            e1 = _exact_interval(
-                a_idx,
-                c,
-                hist,
-                ring,
-                long_t,
-                short_t,
-                short_off,
-                annex_t,
-                annex_off,
-                acache,
-                atag,
-                icache,
-                itag,
-            )
-            val = max(val, e0, e1)
             vch[c, cslot] = val
             vchx[c, cslot] = 1
         if val > best:
@@ -375,38 +316,49 @@ def _bounds_pass(
     m,
     true_peak,
     hist,
+    hist32,
     d2hist,
     r0,
     index0,
     detect_delay,
     c_bound,
-    q_bound,
+    q_near,
+    q_far,
     accept,
     ub_prev,
     vch,
     vchx,
     wsum,
     ubuf,
+    fbuf,
 ):
     """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample.
 
-    The bound of the interval whose newest input is ``x[i]`` is ``c_bound max(|x[j]|,
-    |x[j + 1]|) + sum_k q_bound[k] |d2[i - k]|`` (``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]``).
-    Every loop runs over a stretch where neither ring wraps, on slices, so that it
-    vectorises; ``wsum`` and ``ubuf`` are scratch of ``>= m`` and ``>= m + 1``. The
-    weighted sum is float32 (``d2hist``, ``q_bound`` and ``wsum``: twice the lanes);
-    ``WSUM_SLACK`` covers its rounding.
+    The bound of the interval of key ``i`` (interval ``(j, j + 1)``, ``j = i - D``) is
+    ``c_bound max(|x[j]|, |x[j + 1]|) + sum_k q_near[k] |d2[j + 20 - k]| + q_far F[i]``
+    with ``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]`` and ``F[i]`` the largest ``|d2|`` with
+    newest index in ``[j - 157, j + 160]``. Every loop runs over a stretch where neither
+    ring wraps, on slices, so that it vectorises; ``wsum``, ``ubuf``, ``fbuf`` are
+    scratch of ``>= m``, ``>= m + 1``, ``>= m``. The weighted sum is float32
+    (``d2hist``, ``q_near`` and ``wsum``: twice the lanes); ``WSUM_SLACK`` covers its
+    rounding.
     """
     n_ch = x.shape[0]
     ring = hist.shape[1] // 2
     ksize = vch.shape[1]
     slack = 1.0 + BOUND_SLACK
-    n_q = q_bound.shape[0]
+    n_q = q_near.shape[0]
+    near_shift = detect_delay - NEAR_AHEAD  # d2 of key i's first near tap: newest index i - shift
+    far_lo = detect_delay + FAR_BACK  # the far span: newest indices [i - far_lo, i - far_hi]
+    far_hi = 3  # newest: j + H = i - 3 (D = H + 3)
+    span = far_lo - far_hi + 1
     for c in range(n_ch):
         h = hist[c]
+        h32 = hist32[c]
         dh = d2hist[c]
         xc = x[c]
-        # 1. store the inputs (and the magnitudes of their second differences), both halves
+        # 1. store the inputs (float64 and float32, and the magnitudes of their second
+        # differences), both halves
         t = 0
         while t < m:
             r = (r0 + t) % ring
@@ -419,6 +371,12 @@ def _bounds_pass(
                 hl[u] = v
                 hu[u] = v
             if true_peak:
+                gl = h32[r : r + seg]
+                gu = h32[r + ring : r + ring + seg]
+                for u in range(seg):
+                    v32 = np.float32(xs[u])
+                    gl[u] = v32
+                    gu[u] = v32
                 h1 = h[r + ring - 1 : r + ring - 1 + seg]
                 h2 = h[r + ring - 2 : r + ring - 2 + seg]
                 dl = dh[r : r + seg]
@@ -429,31 +387,59 @@ def _bounds_pass(
                     du[u] = d
             t += seg
         if true_peak:
-            # 2. the weighted sums of |d2| over the filters' support, four taps per sweep
-            # added one after the other (the same order for every sample, whatever the chunk)
+            # position of x[i0's index] such that the chunk's reads are contiguous
             start = r0 + ring if r0 + m <= ring else r0
+            # 2. the weighted sums of |d2| over the near taps, four taps per sweep added
+            # one after the other (the same order for every sample, whatever the chunk)
             for t in range(m):
                 wsum[t] = np.float32(0.0)
+            base = start - near_shift
             k = 0
             while k + 4 <= n_q:
-                w0 = q_bound[k]
-                w1 = q_bound[k + 1]
-                w2 = q_bound[k + 2]
-                w3 = q_bound[k + 3]
-                s0 = dh[start - k : start - k + m]
-                s1 = dh[start - k - 1 : start - k - 1 + m]
-                s2 = dh[start - k - 2 : start - k - 2 + m]
-                s3 = dh[start - k - 3 : start - k - 3 + m]
+                w0 = q_near[k]
+                w1 = q_near[k + 1]
+                w2 = q_near[k + 2]
+                w3 = q_near[k + 3]
+                s0 = dh[base - k : base - k + m]
+                s1 = dh[base - k - 1 : base - k - 1 + m]
+                s2 = dh[base - k - 2 : base - k - 2 + m]
+                s3 = dh[base - k - 3 : base - k - 3 + m]
                 for t in range(m):
                     wsum[t] = (((wsum[t] + w0 * s0[t]) + w1 * s1[t]) + w2 * s2[t]) + w3 * s3[t]
                 k += 4
             while k < n_q:
-                w0 = q_bound[k]
-                s0 = dh[start - k : start - k + m]
+                w0 = q_near[k]
+                s0 = dh[base - k : base - k + m]
                 for t in range(m):
                     wsum[t] += w0 * s0[t]
                 k += 1
-        # 3. per detected sample ``j = i - D``: the bound and whether it is final
+            # 3. the far maxima F[t] over [e_t - span + 1, e_t], e_t = start - far_hi + t:
+            # every window holds the core [e_{m-1} - span + 1, e_0], a suffix of the
+            # stretch before it and a prefix of the stretch after it (exact maxima, so
+            # the same whatever the chunk)
+            e0 = start - far_hi
+            core_lo = e0 + m - span
+            core = np.float32(0.0)
+            for p in range(core_lo, e0 + 1):
+                if dh[p] > core:
+                    core = dh[p]
+            for t in range(m):
+                fbuf[t] = core
+            run = np.float32(0.0)
+            for t in range(m - 2, -1, -1):  # left stretch [e0 - span + 1, core_lo - 1], suffixes
+                v = dh[e0 - span + 1 + t]
+                if v > run:
+                    run = v
+                if run > fbuf[t]:
+                    fbuf[t] = run
+            run = np.float32(0.0)
+            for t in range(1, m):  # right stretch [e0 + 1, e0 + m - 1], prefixes
+                v = dh[e0 + t]
+                if v > run:
+                    run = v
+                if run > fbuf[t]:
+                    fbuf[t] = run
+        # 4. per detected sample ``j = i - D``: the bound and whether it is final
         vc = vch[c]
         vxc = vchx[c]
         ubuf[0] = ub_prev[c]  # the bound of the interval before the chunk's first
@@ -470,10 +456,12 @@ def _bounds_pass(
                 a0 = h[pj - 1 : pj - 1 + seg]
                 a2 = h[pj + 1 : pj + 1 + seg]
                 ws = wsum[t : t + seg]
+                fs = fbuf[t : t + seg]
                 up = ubuf[t : t + seg]
                 un = ubuf[t + 1 : t + 1 + seg]
                 for u in range(seg):
-                    un[u] = (c_bound * max(abs(a1[u]), abs(a2[u])) + ws[u] * WSUM_SLACK) * slack
+                    far = q_far * float(fs[u])
+                    un[u] = (c_bound * max(abs(a1[u]), abs(a2[u])) + (ws[u] + far) * WSUM_SLACK) * slack
                 for u in range(seg):
                     near = max(abs(a1[u]), abs(a2[u]))
                     # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
@@ -503,16 +491,19 @@ def _suffix_maxima(
     accept,
     ceiling,
     hist,
-    long_t,
-    short_t,
-    annex_t,
+    hist32,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
     vh,
     vflag,
     vch,
     vchx,
     suf_v,
-    acache,
-    atag,
+    suf_a,
+    ycache,
+    ytag,
     icache,
     itag,
     counters,
@@ -521,9 +512,8 @@ def _suffix_maxima(
     refining each record above the ceiling; once per block, so kept out of the
     per-sample loop (which then keeps its values in registers)."""
     ring = hist.shape[1] // 2
-    short_off = detect_delay - short_t.shape[0] // 2
-    annex_off = detect_delay - 6
     run = 0.0
+    ra = win - 1
     for o in range(win - 1, -1, -1):
         val = vh[g, prev + o]
         if val > run and val > ceiling and vflag[g, prev + o] == 0:
@@ -535,26 +525,28 @@ def _suffix_maxima(
                 detect_delay,
                 accept,
                 hist,
+                hist32,
                 ring,
-                long_t,
-                short_t,
-                short_off,
-                annex_t,
-                annex_off,
+                half_t,
+                s2p,
+                s2m,
+                zbuf,
                 vch,
                 vchx,
-                acache,
-                atag,
+                ycache,
+                ytag,
                 icache,
                 itag,
                 counters,
             )
             vh[g, prev + o] = val
             vflag[g, prev + o] = 1
-            counters[4] += 1
+            counters[C_REFINED] += 1
         if val > run:
             run = val
+            ra = o
         suf_v[g, o] = run
+        suf_a[g, o] = ra
 
 
 @kernel(float_division=True)
@@ -568,41 +560,49 @@ def _window_pass(
     detect_delay,
     accept,
     ceiling,
+    near_nyquist,
+    i0,
     win,
     hist,
-    long_t,
-    short_t,
-    annex_t,
+    hist32,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
     vh,
     vflag,
     vch,
     vchx,
     suf_v,
+    suf_a,
     pre_v,
     pre_a,
-    acache,
-    atag,
+    ycache,
+    ytag,
     icache,
     itag,
     counters,
 ):
-    """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``."""
+    """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``.
+
+    ``near_nyquist[g, i0 + t]`` (linear, >= 0) is added to the window maximum before it
+    becomes a gain (the spread of other long interpolators on content near Nyquist, see
+    the limiter's Notes); a window maximum is refined when it is above the ceiling less it.
+    """
     n_gain = sbuf.shape[0]
     ring = hist.shape[1] // 2
-    short_off = detect_delay - short_t.shape[0] // 2
-    annex_off = detect_delay - 6
     ksize = itag.shape[1]
     # --- pass 2, per gain channel: sliding maximum of the detected peaks -> s ---
     # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
     # is a suffix of the previous block and a prefix of the current one. A sample is
     # refined (its bound replaced by its final value) when it would become a prefix
     # maximum or a suffix maximum above the ceiling, so both maxima are final values.
-    new_off = counters[2]
-    new_parity = counters[3]
+    new_off = counters[C_VH_OFF]
+    new_parity = counters[C_VH_PARITY]
     for g in range(n_gain):
         index = index0
-        off = counters[2]
-        parity = counters[3]
+        off = counters[C_VH_OFF]
+        parity = counters[C_VH_PARITY]
         c_lo = 0 if n_gain == 1 else g
         c_hi = n_ch if n_gain == 1 else g + 1
         # the group's bound: the largest over its channels (final if that channel's is)
@@ -623,6 +623,7 @@ def _window_pass(
         pmax = preg[off - 1] if off > 0 else 0.0
         parg = prea[off - 1] if off > 0 else 0
         sufg = suf_v[g]
+        sufa = suf_a[g]
         sbg = sbuf[g]
         for t in range(m):
             cur = parity * win
@@ -630,6 +631,7 @@ def _window_pass(
             slot = cur + off
             hi = hig[t]
             ex = exg[t]
+            thr = ceiling - near_nyquist[g, i0 + t]
             if off == 0:
                 # the previous block is complete: its suffix maxima, refining each record
                 _suffix_maxima(
@@ -641,18 +643,21 @@ def _window_pass(
                     n_ch,
                     detect_delay,
                     accept,
-                    ceiling,
+                    thr,
                     hist,
-                    long_t,
-                    short_t,
-                    annex_t,
+                    hist32,
+                    half_t,
+                    s2p,
+                    s2m,
+                    zbuf,
                     vh,
                     vflag,
                     vch,
                     vchx,
                     suf_v,
-                    acache,
-                    atag,
+                    suf_a,
+                    ycache,
+                    ytag,
                     icache,
                     itag,
                     counters,
@@ -667,54 +672,17 @@ def _window_pass(
             preg[off] = pmax
             prea[off] = parg
             sm = sufg[off + 1] if off < win - 1 else 0.0
-            # the window maximum is max(prefix, suffix); the suffix maxima are final,
-            # the prefix maximum is refined when it is the window maximum
+            # the window maximum is max(prefix, suffix); either is refined when it is the
+            # window maximum above the threshold and still a bound (the threshold moves with
+            # the near-Nyquist term, so a suffix maximum kept as a bound may need it later)
             while True:
-                mx = pmax
-                arg = parg
-                if not ((mx > sm) & (mx > ceiling) & (vfg[cur + arg] == 0)):
-                    break
-                a_idx = index - off + arg
-                aslot = cur + arg
-                # the same decision as _refine, taken here when every value it needs is
-                # cached (dense content): measured 30 % faster on loud noise than _refine's
-                # general path (no per-channel ordering, no writes of per-channel flags)
-                lo = 0.0
-                cached = True
-                kslot = a_idx & (ksize - 1)
-                kprev = (a_idx - 1) & (ksize - 1)
-                p1 = ((a_idx - detect_delay + 1) & (ring - 1)) + ring
-                for c in range(c_lo, c_hi):
-                    if vchx[c, kslot] == 1:
-                        val = vch[c, kslot]
-                    elif atag[c, kslot] == a_idx and atag[c, kprev] == a_idx - 1:
-                        val = max(_three_samples(hist, c, p1), acache[c, kprev], acache[c, kslot])
-                    else:
-                        cached = False
+                while True:
+                    mx = pmax
+                    arg = parg
+                    if not ((mx > sm) & (mx > thr) & (vfg[cur + arg] == 0)):
                         break
-                    if val > lo:
-                        lo = val
-                if cached:
-                    val = mx
-                    if mx > accept * lo:
-                        counters[7] += 1
-                        lo = 0.0
-                        for c in range(c_lo, c_hi):
-                            if vchx[c, kslot] == 1:
-                                v2 = vch[c, kslot]
-                            elif itag[c, kslot] == a_idx and itag[c, kprev] == a_idx - 1:
-                                v2 = max(
-                                    _three_samples(hist, c, p1),
-                                    icache[c, kprev],
-                                    icache[c, kslot],
-                                )
-                            else:
-                                cached = False
-                                break
-                            if v2 > lo:
-                                lo = v2
-                        val = lo
-                if not cached:
+                    a_idx = index - off + arg
+                    aslot = cur + arg
                     val = _refine(
                         g,
                         a_idx,
@@ -723,33 +691,72 @@ def _window_pass(
                         detect_delay,
                         accept,
                         hist,
+                        hist32,
                         ring,
-                        long_t,
-                        short_t,
-                        short_off,
-                        annex_t,
-                        annex_off,
+                        half_t,
+                        s2p,
+                        s2m,
+                        zbuf,
                         vch,
                         vchx,
-                        acache,
-                        atag,
+                        ycache,
+                        ytag,
                         icache,
                         itag,
                         counters,
                     )
-                vhg[aslot] = val
-                vfg[aslot] = 1
-                counters[4] += 1
-                # the prefix maxima from the refined sample on
-                for o in range(arg, off + 1):
-                    if o == 0 or vhg[cur + o] > preg[o - 1]:
-                        preg[o] = vhg[cur + o]
-                        prea[o] = o
-                    else:
-                        preg[o] = preg[o - 1]
-                        prea[o] = prea[o - 1]
-                pmax = preg[off]
-                parg = prea[off]
+                    vhg[aslot] = val
+                    vfg[aslot] = 1
+                    counters[C_REFINED] += 1
+                    # the prefix maxima from the refined sample on
+                    for o in range(arg, off + 1):
+                        if o == 0 or vhg[cur + o] > preg[o - 1]:
+                            preg[o] = vhg[cur + o]
+                            prea[o] = o
+                        else:
+                            preg[o] = preg[o - 1]
+                            prea[o] = prea[o - 1]
+                    pmax = preg[off]
+                    parg = prea[off]
+                # then the suffix maximum, the same way (it was refined against an earlier
+                # threshold when its block completed)
+                sa = sufa[off + 1] if off < win - 1 else 0
+                if not ((off < win - 1) & (sm >= pmax) & (sm > thr) & (vfg[prev + sa] == 0)):
+                    break
+                val = _refine(
+                    g,
+                    index - off - win + sa,
+                    n_gain,
+                    n_ch,
+                    detect_delay,
+                    accept,
+                    hist,
+                    hist32,
+                    ring,
+                    half_t,
+                    s2p,
+                    s2m,
+                    zbuf,
+                    vch,
+                    vchx,
+                    ycache,
+                    ytag,
+                    icache,
+                    itag,
+                    counters,
+                )
+                vhg[prev + sa] = val
+                vfg[prev + sa] = 1
+                counters[C_REFINED] += 1
+                run = sufg[sa + 1] if sa < win - 1 else 0.0
+                ra = sufa[sa + 1] if sa < win - 1 else sa
+                for o in range(sa, -1, -1):
+                    if vhg[prev + o] > run:
+                        run = vhg[prev + o]
+                        ra = o
+                    sufg[o] = run
+                    sufa[o] = ra
+                sm = sufg[off + 1]
             sbg[t] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
             off += 1
             if off == win:
@@ -759,11 +766,11 @@ def _window_pass(
         # the gain each window maximum needs, in one vectorised loop (a division in the
         # loop above would sit on its critical path); exactly 1.0 at or below the ceiling
         for t in range(m):
-            sbg[t] = min(1.0, ceiling / sbg[t])
+            sbg[t] = min(1.0, ceiling / (sbg[t] + near_nyquist[g, i0 + t]))
         new_off = off
         new_parity = parity
-    counters[2] = new_off
-    counters[3] = new_parity
+    counters[C_VH_OFF] = new_off
+    counters[C_VH_PARITY] = new_parity
 
 
 @kernel
@@ -795,7 +802,7 @@ def _gain_pass(
     last_v = 1.0
     inv_len = 1.0 / box_len
     for g in range(n_gain):
-        bpos = counters[6]
+        bpos = counters[C_BOX_POS]
         cur_db = rel_db[g]
         hold = hold_state[g]
         low = box_low[g]
@@ -879,7 +886,7 @@ def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
                 oc[t] = float(xc[t]) * gr[t]
             continue
         dc = delay_buf[c]
-        pos = counters[1]
+        pos = counters[C_DELAY_POS]
         t = 0
         while t < m:
             # a run without wrapping of the delay line
@@ -905,24 +912,27 @@ def limiter_block(
     gain_out,
     record_gain,
     true_peak,
-    long_t,
-    short_t,
-    annex_t,
-    q_bound,
+    half_t,
+    s2p,
+    s2m,
+    q_near,
+    q_far,
     c_bound,
     accept,
     detect_delay,
     ceiling,
+    near_nyquist,
     win,
     ramp,
     hold_samples,
     release_coef,
     latency,
     hist,
+    hist32,
     d2hist,
     ub_prev,
-    acache,
-    atag,
+    ycache,
+    ytag,
     icache,
     itag,
     vh,
@@ -930,6 +940,7 @@ def limiter_block(
     vch,
     vchx,
     suf_v,
+    suf_a,
     pre_v,
     pre_a,
     box_buf,
@@ -946,40 +957,41 @@ def limiter_block(
     ------
     x : (C, n) float32/float64 audio in; out : (C, n) like ``x``.
     gain_out : (G, n) float64 when ``record_gain`` else (G, 0): applied gain, dB.
-    ``G`` is 1 (linked) or C. long_t : (2D+1, 16) float64, the long interpolator's
-    15 phases as columns, tap k multiplies ``x[j + D - k]``; short_t : (2H+1, 16),
-    tap k multiplies ``x[j + H - k]``; annex_t : (12, 4) (BS.1770-4 Annex 2), tap
-    k multiplies ``x[j + 6 - k]``.
+    ``G`` is 1 (linked) or C. half_t : (H,) float64, ``K(k + 1/2)`` for ``k < H``;
+    s2p (6, 4), s2m (6, 3) float32: the stage-2 interpolator folded on its symmetry
+    (see :mod:`mezzo.kernels.true_peak`); half_t is float32 too.
 
     Scalars
     -------
-    q_bound (2D - 1,), c_bound: the bound's constants (``max|q[k]|`` over the
-    phases and the largest ``|r0| + |r1|``, see the module notes); accept (>= 1): an upper bound within
-    this factor of the Annex 2 lower bound is kept as the detected peak;
-    detect_delay ``D`` (0 for sample peak); ceiling (linear, margin applied);
-    win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
+    q_near (39,) float32, q_far, c_bound: the bound's constants (``max|q[k]|``
+    over the phases for the near taps, the largest sum of the other ``|q|``, the
+    largest ``|r0| + |r1|``; see the module notes); accept (>= 1): an upper
+    bound within this factor of the lower bound is kept as the detected peak;
+    detect_delay ``D = H + 3`` (0 for sample peak); ceiling (linear, margin
+    applied); near_nyquist (G, n) float64, linear, >= 0: added to each window maximum
+    before it becomes a gain (zeros for none); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
     ``exp(-1/(tau fs))``; latency (samples).
 
     State (after reset)
     -------------------
     hist (C, 2R) float64 doubled ring of the inputs, ``x[m]`` at ``m % R`` and
-    ``m % R + R``, ``R`` a power of two ``>= win + 2D + CHUNK + 2`` (zeros); d2hist (C, 2R) the
-    same for ``|d2|`` (0); ub_prev (C,)
-    bound of the previous interval (0); acache/icache (C, K) float64, atag/itag
-    (C, K) int64: Annex 2 and exact ``I`` by the index of their newest input,
-    ``K`` a power of two ``>= win + CHUNK + 2`` (0 / -2**62); vh (G, 2 win) float64 upper bound or final
-    peak per detected sample of the current and previous van Herk block (0),
-    vflag (G, 2 win) int8 final (1); vch (C, K) / vchx (C, K) the same per
-    channel, by input index ``% K`` (0 / 1); suf_v (G, win) float64 suffix maxima of the previous
-    block (0); pre_v (G, win) float64 / pre_a (G, win) int64 prefix maxima of the
-    current block (bounds or final values) and their offsets (0); rel_db (G,) ``V``
-    in dB (0); box_buf (G, ramp + 1) float64 (1.0), box_sum (G,) (ramp + 1),
-    box_low (G,) int64 count of box entries below 1 (0); hold_state (G,) int64
-    (0); delay_buf (C, max(latency, 1)) float64 (0); counters (8,) int64:
-    samples processed, delay-line position, offset in the van Herk block, parity
-    of that block, refinements, ``index % R``, ``index % (ramp + 1)``, exact
-    refinements (0; the refinement counts are statistics that also steer the
-    dense prefill: they change how much work is done, never the output).
+    ``m % R + R``, ``R`` a power of two ``>= max(win + 2D + CHUNK + 8, 1024)``
+    (zeros); hist32 (C, 2R) float32 the same (0); d2hist (C, 2R) float32 the same
+    for ``|d2|`` (0); ub_prev (C,)
+    bound of the previous interval (0); ycache/icache (C, K) float64, ytag/itag
+    (C, K) int64: half-sample values ``Y`` and exact ``I`` by interval key, ``K`` a
+    power of two ``>= win + CHUNK + 8`` (0 / -2**62); vh (G, 2 win) float64 upper
+    bound or final peak per detected sample of the current and previous van Herk
+    block (0), vflag (G, 2 win) int8 final (1); vch (C, K) / vchx (C, K) the
+    same per channel, by key ``% K`` (0 / 1); suf_v (G, win) float64 suffix maxima, suf_a (G, win) int64 their offsets
+    of the previous block (0); pre_v (G, win) float64 / pre_a (G, win) int64
+    prefix maxima of the current block (bounds or final values) and their offsets
+    (0); rel_db (G,) ``V`` in dB (0); box_buf (G, ramp + 1) float64 (1.0),
+    box_sum (G,) (ramp + 1), box_low (G,) int64 count of box entries below 1 (0);
+    hold_state (G,) int64 (0); delay_buf (C, max(latency, 1)) float64 (0);
+    counters (8,) int64, slots ``C_*`` (0; the refinement counts are statistics
+    that also steer the dense prefill: they change how much work is done, never
+    the output).
     """
     n_ch = x.shape[0]
     n = x.shape[1]
@@ -991,38 +1003,44 @@ def limiter_block(
     hig = np.empty(chunk)
     exg = np.empty(chunk, dtype=np.int8)
     gbuf = np.empty((n_gain, chunk))
-    runacc = np.empty(chunk + 1)
+    yb = np.empty(chunk + 8, dtype=np.float32)
+    zbuf = np.empty(S2_TAPS + 1, dtype=np.float32)
+    runs = np.empty((12, chunk + 2), dtype=np.float32)
+    rund = np.empty(chunk + 2, dtype=np.float32)
+    runbest = np.empty(chunk + 2, dtype=np.float32)
+    fbuf = np.empty(chunk, dtype=np.float32)
     wsum = np.empty(chunk, dtype=np.float32)
     ubuf = np.empty(chunk + 1)
-    runbest = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1
-    short_off = detect_delay - short_t.shape[0] // 2
-    annex_off = detect_delay - 6
     dense = False
     i0 = 0
     while i0 < n:
         m = min(chunk, n - i0)
-        index0 = counters[0]
-        r0 = counters[5]
+        index0 = counters[C_INDEX]
+        r0 = counters[C_RING_POS]
         _bounds_pass(
             x,
             i0,
             m,
             true_peak,
             hist,
+            hist32,
             d2hist,
             r0,
             index0,
             detect_delay,
             c_bound,
-            q_bound,
+            q_near,
+            q_far,
             accept,
             ub_prev,
             vch,
             vchx,
             wsum,
             ubuf,
+            fbuf,
         )
+        exact_before = counters[C_EXACT]
         if true_peak and dense:
             # dense content (many windows needed exact peaks in the last chunk): the exact
             # peaks of the intervals next to this chunk's samples whose bound is above the
@@ -1046,21 +1064,27 @@ def limiter_block(
                             index0 + start - 1,
                             last - start + 2,
                             c,
-                            hist,
+                            detect_delay,
+                            hist32,
                             ring,
-                            long_t,
-                            short_t,
-                            short_off,
-                            annex_t,
-                            annex_off,
-                            acache,
-                            atag,
+                            half_t,
+                            s2p,
+                            s2m,
+                            ycache,
+                            ytag,
                             icache,
                             itag,
-                            runacc,
+                            yb,
+                            runs,
+                            rund,
                             runbest,
                         )
-        exact_before = counters[7]
+                        # every sample of the stretch gets its final value now (all cached):
+                        # the window pass then has nothing to refine there
+                        _finalize(
+                            index0 + start, last - start + 1, c, ceiling, detect_delay, accept, hist, hist32,
+                            ring, half_t, s2p, s2m, zbuf, vch, vchx, ycache, ytag, icache, itag, counters,
+                        )
         _window_pass(
             m,
             index0,
@@ -1071,25 +1095,30 @@ def limiter_block(
             detect_delay,
             accept,
             ceiling,
+            near_nyquist,
+            i0,
             win,
             hist,
-            long_t,
-            short_t,
-            annex_t,
+            hist32,
+            half_t,
+            s2p,
+            s2m,
+            zbuf,
             vh,
             vflag,
             vch,
             vchx,
             suf_v,
+            suf_a,
             pre_v,
             pre_a,
-            acache,
-            atag,
+            ycache,
+            ytag,
             icache,
             itag,
             counters,
         )
-        dense = (counters[7] - exact_before) * DENSE_FRACTION >= m
+        dense = (counters[C_EXACT] - exact_before) * DENSE_FRACTION >= m
         _gain_pass(
             m,
             i0,
@@ -1110,8 +1139,8 @@ def limiter_block(
         _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters)
         # --- advance the counters ---
         if latency > 0:
-            counters[1] = (counters[1] + m) % latency
-        counters[0] = index0 + m
-        counters[5] = (r0 + m) % ring
-        counters[6] = (counters[6] + m) % box_len
+            counters[C_DELAY_POS] = (counters[C_DELAY_POS] + m) % latency
+        counters[C_INDEX] = index0 + m
+        counters[C_RING_POS] = (r0 + m) % ring
+        counters[C_BOX_POS] = (counters[C_BOX_POS] + m) % box_len
         i0 += m

@@ -24,8 +24,11 @@ from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 
-#: The loop stops when the output is within this of the target, LU (the promise is 0.1).
-AIM_LU = 0.05
+#: The loop stops when the output is within this of the target, LU (the promise is 0.1; the
+#: rest covers the spread between BS.1770 meters, a few hundredths).
+AIM_LU = 0.08
+#: Smallest slope of the output loudness against the gain assumed by the loop.
+MIN_SLOPE = 0.1
 #: Largest number of renders before the loop gives up (and says so).
 MAX_RENDERS = 6
 #: Pure gain is used only if the predicted true peak stays this far under the ceiling, dB:
@@ -40,6 +43,11 @@ MAX_EXTRA_GAIN_DB = 12.0
 HEAVY_LIMITING_DB = 4.0
 #: Gain reduction below this does not count as "limiting" in the time statistics, dB.
 LIMITED_THRESHOLD_DB = 0.1
+#: Sections compared between a render and its decoded lossy file, samples (85 ms at 48 kHz).
+SECTION_SAMPLES = 4096
+#: Only sections of the decoded file within this of the ceiling count in the encoder's rise
+#: (an encoder can raise quieter parts a lot, but they stay under the ceiling), dB.
+ENCODER_GAP_RANGE_DB = 1.0
 #: soxr quality recipe for sample-rate conversion.
 RESAMPLE_QUALITY = "VHQ"
 
@@ -52,6 +60,9 @@ class Sink(Protocol):
 
     def discard(self) -> None:
         """Forget everything written (a new render follows)."""
+
+    # A sink may also have ``finish() -> str``: called when a render ends, it returns a
+    # file (an encoded lossy output) that the render measures instead of its samples.
 
 
 @dataclass
@@ -94,11 +105,16 @@ class Rendered:
 
     meter: LoudnessMeter
     result: LoudnessResult
+    #: largest rise of a section's true peak from the render to the decoded file (lossy), dB
+    encoder_gap_db: float
     max_reduction_db: float
     mean_reduction_db: float
     limited_s: float
     max_reduction_time_s: float | None
     output_sample_rate: int
+    #: energy (sum of squares) of the limiter's output, and of its samples under limiting
+    energy: float = 0.0
+    limited_energy: float = 0.0
 
 
 @dataclass
@@ -146,6 +162,8 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
     quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
     meter = LoudnessMeter(out_rate, channels)
     stats = _ReductionStats(out_rate)
+    lossy = item.sink is not None and hasattr(item.sink, "finish")
+    sections = _SectionPeaks(channels) if lossy else None
     skip = latency  # the limiter's first `latency` output samples are its delay line
     if item.sink is not None:
         item.sink.discard()
@@ -160,11 +178,13 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         if block.shape[1] == 0:
             return
         if gain_db is not None:
-            stats.update(gain_db[0])
+            stats.update(gain_db[0], block)
         words = None
         if quantizer is not None:
             block, words = quantizer.process(block)
         meter.update(block)
+        if sections is not None:
+            sections.update(block)
         if item.sink is not None:
             item.sink.write(block, words)
 
@@ -187,15 +207,83 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
     if limiter is not None:
         out, gain_db = limiter.flush(return_gain=True)
         emit(out, gain_db)
+    gap = 0.0
+    if sections is not None:  # measure what was encoded, decoded, and how far it rose over the render
+        decoded = _SectionPeaks(channels)
+        meter = measure_file(item.sink.finish(), decoded)
+        gap = sections.rise_to(decoded, settings.ceiling_dbtp - ENCODER_GAP_RANGE_DB)
     return Rendered(
         meter=meter,
         result=meter.result(),
+        encoder_gap_db=gap,
         max_reduction_db=stats.max_db,
         mean_reduction_db=stats.mean_db,
         limited_s=stats.limited / out_rate,
         max_reduction_time_s=stats.max_time_s,
         output_sample_rate=out_rate,
+        energy=stats.energy,
+        limited_energy=stats.limited_energy,
     )
+
+
+def measure_file(path: str, sections: _SectionPeaks | None = None) -> LoudnessMeter:
+    """A :class:`LoudnessMeter` that has measured the file ``path`` (decoded, block by block);
+    ``sections`` also gets its true peaks by section."""
+    from mezzo import io
+
+    meter = None
+    with io.blocks(path, 1 << 17) as reader:
+        for block in reader:
+            if meter is None:
+                meter = LoudnessMeter(reader.info.sample_rate, block.shape[0])
+            meter.update(block)
+            if sections is not None:
+                sections.update(block)
+    if meter is None:  # pragma: no cover - an encoder always writes some audio
+        raise RuntimeError(f"{path!r}: the encoded file holds no audio")
+    return meter
+
+
+class _SectionPeaks:
+    """True peak of every section of ``SECTION_SAMPLES`` (mezzo's meter), to compare two versions."""
+
+    def __init__(self, channels: int) -> None:
+        from mezzo.meters.peak import TruePeakMeter
+
+        self._meter = TruePeakMeter(channels)
+        self._pending = 0
+        self.peaks: list[float] = []
+
+    def update(self, block: np.ndarray) -> None:
+        start = 0
+        n = block.shape[1]
+        while start < n:
+            take = min(n - start, SECTION_SAMPLES - self._pending)
+            self._meter.update(block[:, start : start + take].T)
+            self._pending += take
+            start += take
+            if self._pending == SECTION_SAMPLES:
+                self.peaks.append(float(self._meter.take().max()))
+                self._pending = 0
+
+    def rise_to(self, other: _SectionPeaks, floor_db: float) -> float:
+        """Largest ``other`` peak over this one's (the larger of the section and its two
+        neighbours: encoders delay and smear by a few ms), dB, over the sections of
+        ``other`` above ``floor_db``; 0 when none rose."""
+        mine = np.asarray(self.peaks)
+        theirs = np.asarray(other.peaks)
+        n = min(mine.shape[0], theirs.shape[0])
+        if n == 0:
+            return 0.0
+        near = mine[:n].copy()
+        near[1:] = np.maximum(near[1:], mine[: n - 1])
+        near[:-1] = np.maximum(near[:-1], mine[1:n])
+        loud = theirs[:n] >= 10.0 ** (floor_db / 20.0)
+        if not np.any(loud):
+            return 0.0
+        with np.errstate(divide="ignore"):
+            rise = 20.0 * np.log10(theirs[:n][loud] / np.maximum(near[loud], 1e-12))
+        return max(0.0, float(rise.max()))
 
 
 class _ReductionStats:
@@ -208,10 +296,15 @@ class _ReductionStats:
         self.count = 0
         self.limited = 0
         self.max_index: int | None = None
+        self.energy = 0.0
+        self.limited_energy = 0.0
 
-    def update(self, gain_db: np.ndarray) -> None:
+    def update(self, gain_db: np.ndarray, block: np.ndarray) -> None:
         if gain_db.size == 0:
             return
+        power = np.einsum("ij,ij->j", block, block, dtype=np.float64)
+        self.energy += float(power.sum())
+        self.limited_energy += float(power[gain_db < -LIMITED_THRESHOLD_DB].sum())
         reduction = -gain_db
         i = int(np.argmax(reduction))
         if reduction[i] > self.max_db:
@@ -301,11 +394,24 @@ def solve(
         if out_i is None or out_tp is None:
             break
         over = out_tp - ceiling
+        err = target - out_i
         if over > 0.0:
+            # an encoder can raise a peak that was below the rendered maximum: the gap between
+            # the rendered and the decoded true peak is headroom the limiter must leave
+            gap = max([over] + [r.encoder_gap_db for r in rendered])
             if mode == "gain" and settings.limit:
+                # resampling, dither or an encoder put the peaks over: limit, with that as headroom
                 mode = "limit"
+                lim_ceiling = ceiling - gap - OVERSHOOT_STEP_DB
             elif mode == "limit":
-                lim_ceiling -= over + OVERSHOOT_STEP_DB
+                lowered = lim_ceiling - (min(lim_ceiling - over, ceiling - gap) - OVERSHOOT_STEP_DB)
+                lim_ceiling -= lowered
+                # the loudness against the gain changes with the limiter's ceiling: start afresh,
+                # and correct in the same render this render's loudness error and what the lower
+                # ceiling will take (the limited passages lose about that much)
+                history.clear()
+                share = 1.0 - _slope([], rendered)
+                gain = min(gain + (err + lowered * share) / (1.0 - share), nominal + MAX_EXTRA_GAIN_DB)
             else:
                 gain -= over + OVERSHOOT_STEP_DB
                 if mode == "gain":
@@ -362,11 +468,12 @@ def _slope(history: list[tuple[float, float]], rendered: list[Rendered]) -> floa
         (g0, i0), (g1, i1) = history[-2], history[-1]
         if abs(g1 - g0) > 1e-6:
             return float(np.clip((i1 - i0) / (g1 - g0), 0.1, 1.0))
-    # First step: unlimited time rises with the gain, limited time hardly does.
-    duration = sum(r.result.duration_s for r in rendered)
-    limited = sum(r.limited_s for r in rendered)
-    share = limited / duration if duration > 0 else 0.0
-    return float(np.clip(1.0 - share, 0.25, 1.0))
+    # First step: unlimited passages rise with the gain, limited ones hardly do (the limiter
+    # holds their peaks): the slope is the share of the output's energy outside limiting.
+    total = sum(r.energy for r in rendered)
+    limited = sum(r.limited_energy for r in rendered)
+    share = limited / total if total > 0 else 0.0
+    return float(np.clip(1.0 - share, MIN_SLOPE, 1.0))
 
 
 def array_blocks(audio: np.ndarray, block_samples: int) -> Callable[[], Iterator[np.ndarray]]:

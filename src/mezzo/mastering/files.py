@@ -6,6 +6,12 @@ next one starts a new temporary file; only when every output of a job has passed
 its checks are they renamed over their targets (:mod:`mezzo.io.atomic`: fsync, only a
 regular file replaced, no replace without ``overwrite``). On any error the temporary
 files are removed: an output path is either untouched or complete.
+
+Lossy outputs (:class:`LossySink`: MP3, Vorbis, Opus, AAC) are rendered through
+:class:`mezzo.io.stream.EncodedWriter`: a hidden float WAV, encoded by ffmpeg at the
+end of the render into a hidden file, and that file is what the render measures (decoded):
+the loop corrects what the encoder changed, and the report gives the decoded
+file's figures.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from mezzo.errors import ParameterError
 from mezzo.io import AudioWriter, check_output
 from mezzo.io import output_format as io_output_format
 from mezzo.io.read import file_error
+from mezzo.io.stream import EncodedWriter
 
-__all__ = ["BIT_DEPTHS", "FileSink", "MemorySink", "check_target", "output_format", "pcm_bits"]
+__all__ = ["BIT_DEPTHS", "FileSink", "LossySink", "MemorySink", "check_target", "output_format", "pcm_bits"]
 
 #: ``bit_depth`` choices and the subtype each one writes.
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
@@ -98,6 +105,55 @@ class FileSink:
         """Flush the temporary file to disk and rename it over the target."""
         if self._writer is None:
             raise file_error(self.path, "nothing was rendered", "report this as a bug")
+        writer, self._writer = self._writer, None
+        writer.commit()
+
+
+class LossySink:
+    """A render's lossy output: a :class:`mezzo.io.stream.EncodedWriter` per render.
+
+    :meth:`finish` encodes the render (``bitrate_kbps``, ffmpeg) into the writer's
+    hidden temporary file and returns its path, for the render to measure;
+    :meth:`commit` renames it over the target; :meth:`discard` removes the
+    temporary files.
+    """
+
+    def __init__(
+        self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float, *, overwrite: bool = False
+    ) -> None:
+        self.path = path
+        self.overwrite = overwrite
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.frames = frames
+        self.bitrate_kbps = bitrate_kbps
+        self._writer: EncodedWriter | None = None
+
+    def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
+        """Append a ``(channels, n)`` float block to the render."""
+        if self._writer is None:
+            self._writer = EncodedWriter(
+                self.path, self.sample_rate, self.channels, bitrate_kbps=self.bitrate_kbps,
+                frames_hint=self.frames, overwrite=self.overwrite,
+            )  # fmt: skip
+        self._writer.write(values)
+
+    def finish(self) -> str:
+        """Encode the render; return the encoded (hidden) file to measure."""
+        if self._writer is None:
+            raise file_error(self.path, "nothing was rendered", "report this as a bug")
+        return self._writer.finish()
+
+    def discard(self) -> None:
+        """Remove the render's temporary files (if any)."""
+        if self._writer is not None:
+            self._writer.discard()
+            self._writer = None
+
+    def commit(self) -> None:
+        """Rename the encoded file over the target."""
+        if self._writer is None:
+            raise file_error(self.path, "nothing was encoded", "report this as a bug")
         writer, self._writer = self._writer, None
         writer.commit()
 

@@ -12,7 +12,7 @@ under a ceiling, and report what they did (:class:`MasterReport`):
   ``docs/platforms.md``) and an optional ``glue`` mix-bus compressor before the limiter.
 
 The result is measured after processing and corrected until it lands within
-0.05 LU of the target (the promise is 0.1 LU) with the true peak at or under the
+0.08 LU of the target (the promise is 0.1 LU) with the true peak at or under the
 ceiling (see :func:`mezzo.mastering.engine.solve`). The file functions
 (:func:`master_file`, :func:`normalize_files`) stream: one pass measures, the next
 processes and writes while measuring what is written (after resampling with soxr
@@ -53,6 +53,10 @@ __all__ = [
 BLOCK_SAMPLES = 1 << 17
 #: The promise: the output's integrated loudness is within this of the target, LU.
 TOLERANCE_LU = 0.1
+#: Loudness the limiter is assumed to cost at the advised amount of limiting, LU, with the
+#: limiter's headroom for content near Nyquist (up to a few tenths of a dB on bright,
+#: noisy material; see mezzo.processors.limiter.NEAR_NYQUIST_WEIGHT).
+ADVICE_COST_LU = 0.35
 #: Lowest accepted target and ceiling.
 MIN_TARGET_LUFS = -70.0
 MIN_CEILING_DBTP = -60.0
@@ -69,7 +73,7 @@ class Levels:
     loudness_range_lu : float or None
         Loudness range (EBU Tech 3342), LU.
     true_peak_dbtp : float or None
-        True peak (BS.1770-4 Annex 2, 4x), dBTP.
+        True peak (:mod:`mezzo.meters.peak`: a BS.1770-4 Annex 2 meter, 16x), dBTP.
     sample_peak_dbfs : float or None
         Largest sample magnitude, dBFS.
     plr_db : float or None
@@ -141,8 +145,11 @@ class MasterReport:
     sample_rate, output_sample_rate : int
         Input and output sample rates, Hz.
     output_subtype : str or None
-        Written encoding (``'PCM_16'``, ``'PCM_24'``, ``'FLOAT'``...); ``None`` for arrays
-        returned as floats.
+        Written encoding (``'PCM_16'``, ``'PCM_24'``, ``'FLOAT'``..., or the lossy codec:
+        ``'MP3'``, ``'VORBIS'``, ``'OPUS'``, ``'AAC'``); ``None`` for arrays returned as floats.
+    output_bitrate_kbps : float or None
+        Bit rate a lossy output was encoded at, kb/s (``None`` for PCM and arrays). Its
+        ``after`` figures are those of the decoded file.
     dither : bool
         Whether TPDF dither was added (reduction to integer PCM).
     album_integrated_lufs : float or None
@@ -175,6 +182,7 @@ class MasterReport:
     sample_rate: int
     output_sample_rate: int
     output_subtype: str | None
+    output_bitrate_kbps: float | None
     dither: bool
     album_integrated_lufs: float | None
     dry_run: bool
@@ -378,6 +386,7 @@ def master_file(
     limit: bool = True,
     output_sample_rate: int | None = None,
     bit_depth: int | str | None = None,
+    bitrate_kbps: float | None = None,
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
@@ -387,6 +396,13 @@ def master_file(
     The output has the input's format, subtype and rate unless its extension,
     ``bit_depth`` or ``output_sample_rate`` say otherwise; integer PCM gets TPDF
     dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
+
+    Lossy outputs (``.mp3``, ``.ogg``, ``.opus``, ``.m4a``, ``.aac``) are encoded by
+    ffmpeg at ``bitrate_kbps`` (6 to 512 kb/s; default: the input's bit rate when the
+    input is lossy, else 256 for MP3 and AAC, 192 for Vorbis, 160 for Opus). The
+    encoded file is decoded and measured, and the job corrects for what the encoder
+    changed (a render with the encoder's overshoot as extra headroom); the report's
+    ``after`` is the decoded file, and ``target_reached`` is false if it still misses.
 
     Raises
     ------
@@ -399,8 +415,8 @@ def master_file(
     preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
     return _run_files(
         [os.fspath(input)], [os.fspath(output)], preset, target, ceiling, limit=bool(limit), glue=bool(glue),
-        album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, overwrite=overwrite,
-        dry_run=dry_run, seed=seed,
+        album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
+        overwrite=overwrite, dry_run=dry_run, seed=seed,
     )[0]
 
 
@@ -414,6 +430,7 @@ def normalize_files(
     album: bool = False,
     output_sample_rate: int | None = None,
     bit_depth: int | str | None = None,
+    bitrate_kbps: float | None = None,
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
@@ -431,7 +448,7 @@ def normalize_files(
         each file is limited only if its own peaks need it.
     target_lufs, ceiling_dbtp, limit, output_sample_rate, bit_depth, seed
         As for :func:`normalize`.
-    overwrite, dry_run
+    bitrate_kbps, overwrite, dry_run
         As for :func:`master_file`.
     """
     target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
@@ -443,33 +460,46 @@ def normalize_files(
         raise ParameterError("inputs is empty: give at least one file")
     return _run_files(
         ins, outs, None, target, ceiling, limit=bool(limit), glue=False, album=bool(album),
-        output_sample_rate=output_sample_rate, bit_depth=bit_depth, overwrite=overwrite, dry_run=dry_run,
-        seed=seed,
+        output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps, overwrite=overwrite,
+        dry_run=dry_run, seed=seed,
     )
 
 
 def _run_files(
     inputs: list[str], outputs: list[str], preset: str | None, target: float, ceiling: float, *,
-    limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, overwrite: bool,
-    dry_run: bool, seed: int,
+    limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, bitrate_kbps: Any,
+    overwrite: bool, dry_run: bool, seed: int,
 ) -> list[MasterReport]:
     from mezzo import io
+    from mezzo.io import encode
     from mezzo.mastering import files
     from mezzo.meters.loudness import LoudnessMeter
 
     out_rate = _check_output_rate(output_sample_rate)
     depth = files.check_bit_depth(bit_depth)
+    kbps = encode.check_bitrate(bitrate_kbps)
     # Check everything before touching anything.
     infos = [io.info(p) for p in inputs]
     seen: set[str] = set()
-    formats = []
+    formats: list[tuple[str, str]] = []
+    bitrates: list[float | None] = []
     for inp, out in zip(inputs, outputs, strict=True):
         key = os.path.realpath(out)
         if key in seen:
             raise AudioFileError(f"{out!r}: is the output of two inputs — give each input its own output")
         seen.add(key)
         files.check_target(out, overwrite=overwrite, inputs=inputs)
-        formats.append(files.output_format(out, inp, depth))
+        if encode.is_lossy(out):
+            if depth is not None:
+                raise ParameterError(f"bit_depth={bit_depth!r} applies to PCM outputs, not {out!r}: leave it out")
+            codec = encode.codec_of(out)
+            formats.append(("LOSSY", codec.upper()))
+            bitrates.append(kbps or encode.input_bitrate_kbps(inp) or encode.DEFAULT_BITRATE_KBPS[codec])
+        else:
+            formats.append(files.output_format(out, inp, depth))
+            bitrates.append(None)
+    if any(b is not None for b in bitrates):
+        encode.require_ffmpeg(next(o for o, b in zip(outputs, bitrates, strict=True) if b is not None))
 
     def source(path: str):
         def gen():
@@ -487,12 +517,18 @@ def _run_files(
         before.append(meter)
 
     items, sinks = [], []
-    for inf, out, (fmt, sub) in zip(infos, outputs, formats, strict=True):
+    sink: Any
+    for inf, out, (fmt, sub), rate_kbps in zip(infos, outputs, formats, bitrates, strict=True):
         rate = out_rate or inf.sample_rate
         frames = math.ceil(inf.frames * rate / inf.sample_rate)
-        sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
+        if rate_kbps is not None:  # encoded and measured even in a dry run (then discarded)
+            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite)
+            bits = None
+        else:
+            sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
+            bits = files.pcm_bits(sub)
         sinks.append(sink)
-        items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, files.pcm_bits(sub)))
+        items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, bits))
 
     groups = [list(range(len(items)))] if album else [[i] for i in range(len(items))]
     settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
@@ -504,7 +540,7 @@ def _run_files(
                 reports.append(_report(
                     outcome, k, before[i], settings, preset=preset, input=inputs[i], output=outputs[i],
                     sample_rate=infos[i].sample_rate, subtype=formats[i][1], bits=items[i].bits,
-                    dry_run=dry_run, album=album,
+                    dry_run=dry_run, album=album, bitrate_kbps=bitrates[i],
                 ))
         if not dry_run:
             for sink in sinks:
@@ -519,6 +555,22 @@ def _run_files(
 # --------------------------------------------------------------------------- report
 
 
+def suggested_target_lufs(before: Levels, ceiling_dbtp: float, limiting_db: float) -> float | None:
+    """The loudest target (a multiple of 0.1 LUFS) that needs at most ``limiting_db`` of limiting.
+
+    With a gain ``g`` the input's true peak becomes ``true_peak + g`` and the limiter
+    takes ``true_peak + g - ceiling`` off the loudest peak; the loudness rises by ``g``
+    less what limiting costs, which at a few dB of peak limiting is a small part of
+    that (``ADVICE_COST_LU`` is allowed for it, and for the limiter's headroom near
+    Nyquist). So the target is ``integrated +
+    ceiling + limiting_db - true_peak - 0.1``, rounded down. ``None`` for silence.
+    """
+    if before.integrated_lufs is None or before.true_peak_dbtp is None:
+        return None
+    loudest = before.integrated_lufs + ceiling_dbtp + limiting_db - before.true_peak_dbtp - ADVICE_COST_LU
+    return math.floor(loudest * 10.0 + 1e-9) / 10.0
+
+
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
@@ -527,7 +579,7 @@ def _clock(seconds: float) -> str:
 def _report(
     outcome: engine.Outcome, index: int, before_meter: Any, settings: engine.Settings, *,
     preset: str | None, input: str | None, output: str | None, sample_rate: int, subtype: str | None,
-    bits: int | None, dry_run: bool, album: bool,
+    bits: int | None, dry_run: bool, album: bool, bitrate_kbps: float | None = None,
 ) -> MasterReport:
     from mezzo.mastering import files
 
@@ -576,12 +628,26 @@ def _report(
             if rendered.max_reduction_time_s is not None
             else ""
         )
-        suggestion = target - math.ceil(rendered.max_reduction_db - engine.HEAVY_LIMITING_DB)
+        advice = ""
+        suggestion = suggested_target_lufs(before, ceiling, engine.HEAVY_LIMITING_DB)
+        if suggestion is not None and suggestion < target:
+            advice = (
+                f"; consider {suggestion:g} LUFS, the loudest target that needs at most "
+                f"{engine.HEAVY_LIMITING_DB:g} dB of limiting"
+            )
         warnings.append(
             f"reaching {target:g} LUFS needs {rendered.max_reduction_db:.0f} dB of limiting{where}; "
-            f"the loudest passages will lose their punch; consider {suggestion:g} LUFS"
+            f"the loudest passages will lose their punch{advice}"
         )
-    if subtype is not None and not files.is_exact(subtype):
+    if bitrate_kbps is not None:
+        if not reached and outcome.mode != "silence":
+            tp = after.true_peak_dbtp
+            warnings.append(
+                f"the {subtype} encoder's output, decoded, is at {landed if landed is None else round(landed, 2)} LUFS"
+                f" / {tp if tp is None else round(tp, 2)} dBTP after {outcome.renders} renders: choose a higher "
+                "bit rate, a lower ceiling, or write WAV/FLAC"
+            )
+    elif subtype is not None and not files.is_exact(subtype):
         warnings.append(
             f"{subtype} is a lossy encoding: its decoder can put peaks above {ceiling:g} dBTP that were not "
             "in the audio mezzo checked; write WAV or FLAC for a guaranteed ceiling"
@@ -608,6 +674,7 @@ def _report(
         sample_rate=sample_rate,
         output_sample_rate=rendered.output_sample_rate,
         output_subtype=subtype,
+        output_bitrate_kbps=bitrate_kbps,
         dither=dither,
         album_integrated_lufs=outcome.group_integrated_lufs if album else None,
         dry_run=dry_run,

@@ -7,7 +7,7 @@ Definitions
 - ``plr_db``: peak-to-loudness ratio, true peak (dBTP) minus integrated loudness (LUFS).
 - ``psr_median_db`` / ``psr_min_db``: peak-to-short-term-loudness ratio. For every
   short-term window (3 s, every ``hop_s``) the largest true peak inside the window
-  (4x oversampled, BS.1770-4 Annex 2, per 100 ms piece) minus the window's short-term
+  (mezzo's true peak, :mod:`mezzo.meters.peak`, per 100 ms piece) minus the window's short-term
   loudness; median and minimum over the windows above -70 LUFS and within 20 LU of the
   loudest window (the LRA gates of EBU Tech 3342, so fades and silence do not count).
 - ``dr_score``: the TT / Pleasurize Music Foundation "DR" figure (the algorithm of the
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_sample_rate
-from mezzo.kernels.true_peak import ANNEX2_PHASES, true_peak_block
+from mezzo.meters.peak import TruePeakMeter
 from mezzo.results import to_dict
 
 __all__ = ["DynamicRangeMeter", "DynamicRangeResult", "dynamic_range"]
@@ -50,8 +50,6 @@ DR_BLOCK_S = 3.0
 DR_TOP_FRACTION = 0.2
 COMPLEXITY_FRAME_S = 0.2
 PSR_CHUNK_S = 0.1
-_HISTORY = ANNEX2_PHASES.shape[1] - 1
-_L1_BOUND = float(np.abs(ANNEX2_PHASES).sum(axis=1).max())
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +88,6 @@ class DynamicRangeMeter:
     def __init__(self, sample_rate: int, channels: int) -> None:
         self.sample_rate = check_sample_rate(sample_rate)
         self.channels = int(channels)
-        self._phases = np.ascontiguousarray(ANNEX2_PHASES)
         self._dr_block = round(DR_BLOCK_S * self.sample_rate)
         self._frame = math.floor(COMPLEXITY_FRAME_S * self.sample_rate)
         c = math.exp(-1.0 / (0.035 * self.sample_rate))
@@ -119,9 +116,7 @@ class DynamicRangeMeter:
         self._vms = 0.0
         self._vdb: list[np.ndarray] = []
         # PSR: true peak per 100 ms piece.
-        self._tp_history = np.zeros((ch, _HISTORY))
-        self._tp_work = np.zeros(0)
-        self._chunk_peak = np.zeros(ch)
+        self._tp = TruePeakMeter(ch)
         self._chunk_index = 0
         self._chunk_pos = 0
         self._chunk_peaks: list[float] = []
@@ -188,15 +183,12 @@ class DynamicRangeMeter:
         while pos < n:
             end_of_chunk = round((self._chunk_index + 1) * PSR_CHUNK_S * self.sample_rate)
             take = min(n - pos, end_of_chunk - self._chunk_pos)
-            piece = x[:, pos : pos + take].T
-            if self._tp_work.shape[0] < take + _HISTORY:
-                self._tp_work = np.zeros(max(take, 8192) + _HISTORY)
-            true_peak_block(piece, self._phases, _L1_BOUND, self._tp_history, self._tp_work, self._chunk_peak)
+            self._tp.update(x[:, pos : pos + take].T)
             pos += take
             self._chunk_pos += take
             if self._chunk_pos == end_of_chunk:
-                self._chunk_peaks.append(float(self._chunk_peak.max()))
-                self._chunk_peak[:] = 0.0
+                # mezzo's true peak of the piece (its values lag the samples by 163: 3.4 ms at 48 kHz)
+                self._chunk_peaks.append(float(self._tp.take().max()))
                 self._chunk_index += 1
 
     # ------------------------------------------------------------------ results
@@ -270,7 +262,7 @@ class DynamicRangeMeter:
         times = np.asarray(loudness.short_term_times_s, dtype=np.float64)
         peaks = self.chunk_true_peaks()
         if self._chunk_pos > round(self._chunk_index * PSR_CHUNK_S * self.sample_rate):
-            peaks = np.append(peaks, self._chunk_peak.max())
+            peaks = np.append(peaks, self._tp.peaks().max())  # the unfinished piece (since the last take)
         ok = np.isfinite(st) & (st > -70.0)
         if not ok.any() or peaks.size == 0:
             return None, None

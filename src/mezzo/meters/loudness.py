@@ -117,7 +117,7 @@ class LoudnessMeter:
     hop_s : float, 0.01 to 10, multiple of 0.01
         Spacing of the momentary and short-term series in seconds.
     true_peak : bool
-        Measure true peak (4x oversampled); ``False`` saves time.
+        Measure true peak (:mod:`mezzo.meters.peak`, 16x); ``False`` saves time.
 
     Examples
     --------
@@ -234,11 +234,11 @@ class LoudnessMeter:
             self._tp.update(frames)
 
     def measure_whole(self, audio: np.ndarray) -> None:
-        """Measure a complete signal at once, in numpy: no numba import, no compiled kernels.
+        """Measure a complete signal at once: the loudness in numpy, without the loudness kernels.
 
         The fast path for a short file measured on its own (see
         :mod:`mezzo.meters.whole_signal`); the results equal :meth:`update`'s to within float
-        rounding. The meter must be fresh (or :meth:`reset`), and :meth:`update` refuses to go
+        rounding. The true peak, when measured, keeps the streaming meter's definition. The meter must be fresh (or :meth:`reset`), and :meth:`update` refuses to go
         on afterwards: the kernels' streaming state is not filled in.
 
         Examples

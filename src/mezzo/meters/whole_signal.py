@@ -1,9 +1,9 @@
 """The loudness meter's measurements of a complete signal in numpy, without numba.
 
 A whole short file measured at once does not need the per-sample kernels of
-:mod:`mezzo.kernels.loudness` and :mod:`mezzo.kernels.true_peak`: the same
-quantities come from vectorised numpy, and the process is spared importing numba
-and loading compiled code (about 1 s, more than the measurement of a short file
+:mod:`mezzo.kernels.loudness`: the same
+quantities come from vectorised numpy, and the process is spared loading the loudness
+kernels' compiled code (about 1 s, more than the measurement of a short file
 itself). :meth:`mezzo.meters.loudness.LoudnessMeter.measure_whole` uses it; the
 results equal the streaming kernels' to within float rounding.
 
@@ -15,8 +15,8 @@ results equal the streaming kernels' to within float rounding.
 - Every-sample maxima of the 400 ms and 3 s windows from a cumulative sum; the
   10 ms sub-blocks, the 100 ms gating steps and the series exactly as the kernel
   forms them (same sub-block boundaries ``floor(k * rate / 100)``).
-- True peak: the four Annex 2 phases as full convolutions (zeros before and after
-  the signal, as the streaming meter's history and final flush).
+- True peak is not here: it keeps mezzo's one definition (the windowed-sinc kernel
+  of :mod:`mezzo.meters.peak`, numba), which no short numpy filter reproduces.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from mezzo.kernels import loudness as _k
-from mezzo.kernels.true_peak import ANNEX2_PHASES
 from mezzo.units import LOUDNESS_OFFSET_DB
 
 #: The impulse response of the K-weighting filter is cut where it has decayed by this.
@@ -114,16 +113,6 @@ def histogram_add(hist: np.ndarray, energies: np.ndarray) -> np.ndarray:
     np.add.at(hist[0], idx, 1.0)
     np.add.at(hist[1], idx, energies[inside])
     return energies[~inside]
-
-
-def true_peaks(frames: np.ndarray) -> np.ndarray:
-    """Linear true peak per channel of a whole signal (Annex 2 phases, zeros before and after)."""
-    out = np.zeros(frames.shape[1])
-    for c in range(frames.shape[1]):
-        x = np.asarray(frames[:, c], dtype=np.float64)
-        if x.size:
-            out[c] = max(float(np.abs(np.convolve(x, phase)).max()) for phase in ANNEX2_PHASES)
-    return out
 
 
 def _window_max(cumulative: np.ndarray, window: int) -> float:

@@ -14,27 +14,44 @@ from mezzo.processors.base import Processor
 from mezzo.processors.compressor import time_constant_coef
 from mezzo.units import ms_to_samples
 
-#: oversampling factor of the detection interpolator
-DETECT_OVERSAMPLING = 16
-#: half-length of the detection interpolator in input samples (taps per phase 2*D + 1)
-DETECT_HALF_TAPS = 20
-#: Kaiser window beta of the detection interpolator: with 41 taps per phase its
-#: response is flat within 0.006 dB up to 0.45 fs and its images are below -65 dB
-DETECT_KAISER_BETA = 6.25
-#: the short 16x interpolator: half-length in input samples and Kaiser beta (the
-#: design of scipy.signal.resample_poly's default filter, as common 16x checks use)
-SHORT_HALF_TAPS = 10
-SHORT_KAISER_BETA = 5.0
-#: samples the gain stays at its minimum after a true peak (covers the interpolator)
-POST_HOLD_SAMPLES = 32
+#: detection delay, samples: the kernel's reach (mezzo.meters.peak.KERNEL_HALF, 160) plus
+#: the stage 2's (3 half-sample values); a test checks it against the kernel
+DETECT_DELAY = 163
+#: samples either side of a detected peak that its interpolated value depends on (the kernel's half)
+KERNEL_REACH = 160
+#: with true_peak, the gain is at its value for a peak (or lower) from PRE_HOLD_SAMPLES
+#: before it to POST_HOLD_SAMPLES after it: over the kernel's main lobes, so the output's
+#: interpolated peak is the gain times the input's (content near Nyquist needs ~100)
+PRE_HOLD_SAMPLES = 128
+POST_HOLD_SAMPLES = 128
 #: shortest gain ramp with true_peak: a gain that jumps next to a loud sample makes
 #: the interpolated output ring (Gibbs) over the ceiling
 MIN_RAMP_SAMPLES = 32
-#: the limiter aims this far below the ceiling, dB (covers the interpolators' differences
-#: and the gain's own movement near a peak; see the Limiter Notes)
-DETECTION_MARGIN_DB = 0.05
+#: the limiter aims this far below the ceiling, dB: covers the 16x grid's reading of a peak
+#: between its points (at most 0.042 dB), the gain's own movement near a peak, and what the
+#: near-Nyquist term below leaves of the spread between long interpolators
+DETECTION_MARGIN_DB = 0.1
+#: content near Nyquist: long interpolators (the ideal sinc, Kaiser-windowed sincs of 64
+#: samples each side, mezzo's kernel) agree within 0.005 dB below 0.45 fs and
+#: differ above, where a signal's reconstruction depends on samples far away. The limiter
+#: tracks the envelope of the band above NEAR_NYQUIST_EDGE_FS (the signal shifted by fs/2,
+#: ``(-1)**n x[n]``, low-passed by an order-4 elliptic filter: 0.5 dB ripple, 40 dB down
+#: below 0.44 fs) and adds NEAR_NYQUIST_WEIGHT times its largest magnitude around a peak to
+#: the detected peak: the extra headroom those readings need (see Notes)
+NEAR_NYQUIST_EDGE_FS = 0.465
+NEAR_NYQUIST_WEIGHT = 0.14
+#: closer still to Nyquist the spread grows (the ideal reading of an abrupt onset at
+#: ``fs / 2 - f`` gathers about ``1 / f`` samples): the band above NEAR_NYQUIST_CLOSE_FS
+#: (a second-order elliptic after the first: -9 dB at 0.495 fs, -24 dB at 0.49 fs) adds
+#: this weight more
+NEAR_NYQUIST_CLOSE_FS = 0.4975
+NEAR_NYQUIST_CLOSE_WEIGHT = 0.15
+#: the envelope's window reaches this many samples past the detector's span (filter delay)
+NEAR_NYQUIST_SLACK = 64
+#: tile of the envelope's sliding maximum, samples (mezzo.kernels.near_nyquist.TILE)
+NN_TILE = 16
 #: a detected sample whose cheap upper bound is within this factor (0.043 dB) of its
-#: Annex 2 lower bound keeps the upper bound instead of the exact peak (see Notes)
+#: lower bound keeps the upper bound instead of the exact peak (see Notes)
 ACCEPT_FACTOR = 1.005
 
 
@@ -66,7 +83,7 @@ LIMITER_PARAMS: tuple[ParamSpec, ...] = (
         "true_peak", "", True, None, None, "Detect inter-sample (true) peaks by oversampling."
     ),
     spec(
-        "lookahead_ms", "ms", 5.0, 0.0, 200.0, "Lookahead: audio delay (reported as latency), ms."
+        "lookahead_ms", "ms", 8.0, 0.0, 200.0, "Lookahead: audio delay (reported as latency), ms."
     ),
     spec(
         "attack_ms",
@@ -98,71 +115,6 @@ LIMITER_PARAMS: tuple[ParamSpec, ...] = (
 )
 
 
-@lru_cache(maxsize=1)
-def detection_filters() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
-    """Return the detection interpolators and the constants of their cheap bound.
-
-    The long 16x interpolator is a Kaiser-windowed sinc (``scipy.signal.firwin``,
-    ``16 * 40 + 1`` taps, cut-off at the input Nyquist frequency, beta 6.25)
-    split into 16 phases of 41 taps; phase 0 is the identity (a Nyquist filter) and is
-    left out. The short one is the design of ``scipy.signal.resample_poly``'s
-    default 16x filter (Kaiser beta 5, 21 taps per phase). Returned, as columns
-    (tap-major, so that the kernel vectorises over phases): the 15 long phases
-    (41, 16) (tap ``k`` multiplies ``x[j + 20 - k]``, last column zero), the 15
-    short phases (21, 16) (tap ``k`` multiplies ``x[j + 10 - k]``), the 4
-    BS.1770-4 Annex 2 phases (12, 4) (tap ``k`` multiplies ``x[j + 6 - k]``);
-    then ``q_bound`` (39,) and ``c_bound``: every phase ``h``, aligned on the
-    41 long taps, is split exactly (a linear solve) as ``h = q * [1, -2, 1] + r0
-    delta[x[j + 1]] + r1 delta[x[j]]``; ``q_bound[k]`` is the largest ``|q[k]|``
-    and ``c_bound`` the largest ``|r0| + |r1|`` over all 34 phases, so that
-    ``|h . x| <= c_bound max(|x[j]|, |x[j + 1]|) + sum_k q_bound[k] |d2x|``
-    with ``d2x`` the second differences of the input. Designed once and cached:
-    do not modify the arrays.
-    """
-    from scipy.signal import firwin
-
-    from mezzo.kernels.true_peak import ANNEX2_PHASES
-
-    up = DETECT_OVERSAMPLING
-    half = DETECT_HALF_TAPS
-    taps = 2 * half + 1
-    h = firwin(up * (taps - 1) + 1, 1.0 / up, window=("kaiser", DETECT_KAISER_BETA)) * up
-    long_t = np.zeros((taps, up))
-    for p in range(1, up):
-        part = h[p::up]
-        long_t[: part.shape[0], p - 1] = part
-    staps = 2 * SHORT_HALF_TAPS + 1
-    hs = firwin(up * (staps - 1) + 1, 1.0 / up, window=("kaiser", SHORT_KAISER_BETA)) * up
-    short_t = np.zeros((staps, up))
-    for p in range(1, up):
-        part = hs[p::up]
-        short_t[: part.shape[0], p - 1] = part
-    annex = np.asarray(ANNEX2_PHASES, dtype=np.float64)
-    annex_t = np.ascontiguousarray(annex.T)
-    # all phases on the long taps: row = phase, column k multiplies x[j + half - k]
-    rows = [long_t[:, p] for p in range(up - 1)]
-    for p in range(up - 1):
-        r = np.zeros(taps)
-        r[half - SHORT_HALF_TAPS : half + SHORT_HALF_TAPS + 1] = short_t[:, p]
-        rows.append(r)
-    for p in range(annex.shape[0]):
-        r = np.zeros(taps)
-        r[half - 6 : half + 6] = annex[p]
-        rows.append(r)
-    # h = q * [1, -2, 1] + r0 e[half - 1] + r1 e[half]: a square linear system per phase
-    system = np.zeros((taps, taps))
-    for k in range(taps - 2):
-        system[k : k + 3, k] = (1.0, -2.0, 1.0)
-    system[half - 1, taps - 2] = 1.0
-    system[half, taps - 1] = 1.0
-    sol = np.linalg.solve(system, np.array(rows).T).T
-    if not np.allclose(sol @ system.T, np.array(rows), rtol=0, atol=1e-13):  # pragma: no cover
-        raise RuntimeError("detection bound: decomposition failed")
-    q_bound = np.abs(sol[:, : taps - 2]).max(axis=0) * (1.0 + 1e-9)
-    c_bound = float(np.abs(sol[:, taps - 2 :]).sum(axis=1).max()) * (1.0 + 1e-9)
-    return long_t, short_t, annex_t, np.ascontiguousarray(q_bound), c_bound
-
-
 class Limiter(Processor):
     """Lookahead brickwall limiter: the output never exceeds ``ceiling_db``.
 
@@ -175,7 +127,7 @@ class Limiter(Processor):
         sample peak only.
     lookahead_ms : float, 0 to 200
         Audio delay, ms, reported as ``latency_samples`` (rounded to samples). With
-        ``true_peak`` the latency is at least 84 samples (see Notes).
+        ``true_peak`` the latency is at least 323 samples (6.7 ms at 48 kHz; see Notes).
     attack_ms : float, 0 to ``lookahead_ms``
         Length of the linear gain ramp before a peak, ms (see Notes).
     hold_ms : float, 0 to 5000
@@ -189,57 +141,89 @@ class Limiter(Processor):
 
     Notes
     -----
-    Detection. With ``true_peak`` the detected peak of sample ``j`` is the largest
-    of ``|x[j - 1]|``, ``|x[j]|``, ``|x[j + 1]|`` and the magnitudes of the
-    interpolated values in the intervals ``(j - 1, j)`` and ``(j, j + 1)`` given by
-    three interpolators:
+    The promise, in numbers (``true_peak=True``; tested on the adversarial grid of
+    ``tests/limiter_grid.py`` -- the ``sign(sinc)`` worst case, clipped sines,
+    squares and sines up to 0.499 fs starting abruptly, noise 20 dB over, music
+    10 dB over, impulses, sweeps to Nyquist, DC steps -- at ceilings -0.1, -1 and
+    -2 dB, releases 10 to 500 ms, 44.1 and 48 kHz, mono and stereo):
 
-    - a long 16x Kaiser-windowed sinc (beta 6.25, 41 taps per phase, all 15
-      fractional phases): flat within 0.006 dB up to 0.45 fs, images below
-      -65 dB, where the 4x BS.1770-4 filter already under-reads by tenths of
-      a dB;
-    - the BS.1770-4 Annex 2 4x filter, so that the BS.1770 meter (which
-      over-reads low frequencies by up to 0.014 dB) reads no more than the
-      limiter saw;
-    - a short 16x Kaiser-windowed sinc (beta 5, 21 taps per phase, the design of
-      ``scipy.signal.resample_poly``'s default filter): on full-band content
-      near Nyquist short interpolators read up to about 0.25 dB above long
-      ones, so common 16x checks would otherwise see the ceiling exceeded.
+    - no output sample is above the ceiling;
+    - the output's true peak is at most the ceiling plus 0.1 dB by each of four
+      independent instruments (the test suite's, by FFT on a 16x grid refined
+      between grid points): the ideal band-limited interpolation (the exact sinc
+      sum over the whole signal), a 16x Kaiser-windowed sinc of 64 input samples
+      each side at beta 5 and at beta 8 (``scipy.signal.firwin(2049, 1/16,
+      window=('kaiser', beta)) * 16``), and the kernel ``K`` of mezzo's definition
+      (:mod:`mezzo.meters.peak`: ``y(t) = sum_n x[n] K(t - n)``, ``K`` the sinc,
+      exact within 40 samples and tapered by a raised cosine to zero at 160; flat
+      within 0.0023 dB up to 0.47 fs). One exception, for the ideal reading only:
+      content held at exactly fs/2 that starts abruptly, which it reads without
+      bound (``A (ln T + 1.96) / pi`` at the onset of ``T`` samples of ``A cos(pi n)``);
+    - mezzo's meter (:func:`mezzo.meters.peak.true_peak`, the same definition on
+      a 16x grid) reads the output at most at the ceiling.
+
+    Near Nyquist. Long interpolators agree within 0.005 dB on content below
+    0.45 fs and disagree above it, where a reconstruction depends on samples far
+    away (the sinc's tail there alternates in sign and decays only as ``1 / t``): on
+    noise limited 20 dB over the ceiling, or at the abrupt onset of a 0.49 fs sine,
+    the ideal and the Kaiser instruments read up to 0.4 dB above ``K``, and up to
+    1 dB at a 0.499 fs onset. So the limiter adds to each window's detected peak
+    ``NEAR_NYQUIST_WEIGHT`` (0.14) times the largest magnitude, over the samples
+    that window's peaks depend on, of the envelope of the band above 0.465 fs (the
+    signal shifted by fs/2, ``(-1)**n x[n]``, low-passed by an order-4 elliptic
+    filter, 40 dB down below 0.44 fs), plus ``NEAR_NYQUIST_CLOSE_WEIGHT`` (0.15)
+    times that of the band above 0.4975 fs (the ideal reading of an abrupt onset at
+    ``fs / 2 - f`` gathers about ``1 / f`` samples, so it grows closest to
+    Nyquist): headroom only where there is such
+    content (bright noise, hard clipping, tones near Nyquist), none on music
+    without it. It is causal and computed per block before the kernel, so the
+    output still does not depend on the block splits.
+
+    Detection. With ``true_peak`` the detected peak of sample ``j`` is the largest
+    of ``|x[j - 1]|``, ``|x[j]|``, ``|x[j + 1]|`` and the magnitudes of the 15
+    interpolated values (every 1/16 of a sample) in each of the intervals ``(j - 1,
+    j)`` and ``(j, j + 1)``, with ``K`` (computed in two stages, see
+    :mod:`mezzo.kernels.true_peak`: the half-sample values with the 320-tap
+    kernel, then a 12-tap filter from that 2x sequence).
 
     How it is computed. The gain needs only the largest peak in each window of
-    the sliding minimum below, so the 980 multiply-adds per interval are spent
-    lazily. Every sample first gets an exact upper bound of its peak for a few
-    operations: each phase ``h`` is split exactly (a linear solve) as a second
-    difference convolved with ``q`` plus two taps on ``x[j]`` and ``x[j + 1]``,
-    so every interpolated value of the interval is at most ``1.0016 max(|x[j]|,
-    |x[j + 1]|) + sum_k q[k] |x[m] - 2 x[m - 1] + x[m - 2]|`` over the filters'
-    window, with ``q[k]`` the largest ``|q|`` over the phases at that tap (sum
-    0.81; a 39-tap filter on the second differences; on the benchmark's loud,
-    bright music the bound is a median 3 % above the peak). A bound within
-    ``ACCEPT_FACTOR`` (1.005, 0.043 dB) of the lower bound ``max(|x[j - 1]|,
-    |x[j]|, |x[j + 1]|)`` is kept as the detected peak. Otherwise, when the
-    sample would become the maximum of its window (a prefix or suffix maximum of
-    the van Herk sliding maximum) above the ceiling, it is refined: the Annex 2
-    values give a better lower bound (a bound within 0.043 dB of it is kept),
-    else the three interpolators give the exact peak. So each window's maximum
-    is the exact peak or a bound at most 0.043 dB above it, never below. Exact
-    values are computed one interval at a time, or, after a chunk of 256
-    samples where a quarter or more needed them (dense content), for the
-    stretches of the next chunk whose bounds are above the ceiling, in
-    vectorised runs. The output does not depend on the block splits (the same
-    sums in the same order whichever way a value is computed). Without
-    ``true_peak`` the detected peak is ``|x[j]|``. Linked channels use the
-    largest detected peak over the channels.
+    the sliding minimum below, so the interpolation is spent lazily. Every sample
+    first gets an exact upper bound of its peak for a few operations: each phase
+    ``h`` is split exactly (a linear solve) as a second difference convolved with
+    ``q`` plus two taps on ``x[j]`` and ``x[j + 1]``, so every interpolated value of
+    the interval is at most ``max(|x[j]|, |x[j + 1]|) + sum_k q[k] |x[m] - 2 x[m -
+    1] + x[m - 2]|`` over the kernel's span, with ``q[k]`` the largest ``|q|`` over
+    the phases at that tap: the 39 nearest taps one by one (sum 0.64), the other
+    279 by their sum (0.25) times the largest second difference of their span
+    (0.1 % slack covers the float32 sums). A bound within ``ACCEPT_FACTOR``
+    (1.005, 0.043 dB) of the lower bound ``max(|x[j - 1]|, |x[j]|, |x[j + 1]|)`` is
+    kept as the detected peak. Otherwise, when the sample would become the
+    maximum of its window (a prefix or suffix maximum of the van Herk sliding
+    maximum) above the ceiling, it is refined: the half-sample values give a
+    better lower bound (a bound within 0.043 dB of it is kept), else the exact
+    peak is computed. So each window's maximum is the exact peak or a bound at
+    most 0.043 dB above it, never below. Exact values are computed one interval
+    at a time, or, after a chunk of 256 samples where a quarter or more needed
+    them (dense content), for the stretches of the next chunk whose bounds are
+    above the ceiling, in vectorised runs that also settle those samples' final
+    values. The output does not depend on the block splits (the same sums in the
+    same order whichever way a value is computed). Without ``true_peak`` the
+    detected peak is ``|x[j]|``. Linked channels use the largest detected peak
+    over the channels.
 
-    Required gain: ``r[j] = min(1, c / peak[j])`` with ``c`` the ceiling lowered by
-    the detection margin of 0.05 dB (``DETECTION_MARGIN_DB``): the margin covers
-    float rounding, the small difference between the detection interpolators and
-    others (e.g. a 16x check) and the movement of the gain near a peak. With the
-    kept bounds the limiter aims between 0.05 and 0.093 dB below the ceiling.
+    Required gain: ``r[j] = min(1, c / (peak[j] + e))`` (``e`` the near-Nyquist term
+    of the window) with ``c`` the ceiling lowered by
+    the detection margin of 0.1 dB (``DETECTION_MARGIN_DB``): the margin covers
+    the 16x grid's reading of a peak between two of its points (at most 0.042 dB
+    low, content at Nyquist), the movement of the gain near a peak, and the
+    rest of the spread between long interpolators that the near-Nyquist term
+    leaves. With the kept bounds the limiter aims between 0.1 and 0.143 dB below
+    the ceiling (by ``K``), lower where there is content near Nyquist.
 
     Lookahead, attack, hold, release. Let ``L`` be the latency in samples, ``A``
-    the ramp length in samples, ``D = 20`` the detector's delay and
-    ``Gpost = 32`` (both 0 without ``true_peak``), ``Gpre = L - D - A``.
+    the ramp length in samples, ``D = 163`` the detector's delay (the kernel's 160
+    samples and the second stage's 3), ``Gpost = 128`` (``D`` and ``Gpost`` are 0
+    without ``true_peak``) and ``Gpre = L - D - A``.
 
     1. ``S[i]`` is the minimum of ``r`` over ``[i - A - Gpost, i + Gpre]``.
     2. Hold and release: ``V`` falls at once to ``S``; when ``S`` rises, ``V``
@@ -252,30 +236,26 @@ class Limiter(Processor):
     ``[m - Gpost, m + Gpre]``, hence so is the gain: before an isolated peak the
     gain falls along a straight line (linear gain) over ``A + 1`` samples,
     reaches the peak's ``r`` ``Gpre`` samples before it (exactly at the peak
-    when ``Gpre = 0``), and stays there at least ``Gpost`` samples after it; with
-    ``true_peak`` the gain is thus constant over the interpolators' support
-    around an isolated peak. The attack is this ramp, a fixed length rather than
-    a time constant, and never overshoots; the release seen at the output is
-    the one-pole smoothed once more by the ``A + 1`` moving average, and the gain
+    when ``Gpre = 0``), and stays there at least ``Gpost`` samples after it. With
+    ``true_peak``, ``Gpre`` is at least 128 too, so the gain is constant over the
+    kernel's main lobes around an isolated peak (the output's interpolated peak
+    is the gain times the input's; content held near Nyquist needs about 100
+    samples each side). The attack is this ramp, a fixed length rather than a
+    time constant, and never overshoots; the release seen at the output is the
+    one-pole smoothed once more by the ``A + 1`` moving average, and the gain
     never moves by more than ``1 / (A + 1)`` per sample (no jumps, which would
     ring over the ceiling between samples).
 
     Numbers: ``L = round(lookahead_ms * fs / 1000)``; ``A`` is ``attack_ms`` in
-    samples. With ``true_peak``, ``A`` is at least 32 and at most ``L - 52``,
-    and ``L`` is at least 84 (1.75 ms at 48 kHz), whatever ``lookahead_ms``: the
-    detector needs 20 samples of the future, the hold 32 and the ramp 32.
-    Without ``true_peak`` ``A`` is at most ``L`` (0 allowed: ``lookahead_ms=0``
-    and ``attack_ms=0`` is a zero-latency limiter whose gain jumps). While
-    nothing needs limiting the gain is exactly 1: the output is the input
-    delayed, bit for bit; after limiting, the release ends when the gain is
-    within 1e-7 dB of 0 dB. Content that the 4x BS.1770 meter under-reads by
-    more than about 0.95 dB (an abrupt stop of a tone near Nyquist rings far
-    above its samples) can be limited even though its metered true peak is
-    1 dB below the ceiling.
-
-    Promises (tested): no output sample above the ceiling; the BS.1770-4 true
-    peak of the output (:func:`mezzo.meters.peak.true_peak`) at most the ceiling
-    (with ``true_peak``); a 16x oversampled reading within 0.1 dB of it.
+    samples. With ``true_peak``, ``A`` is at least 32 and at most ``L - 291``,
+    and ``L`` is at least 323 (6.7 ms at 48 kHz), whatever ``lookahead_ms``: the
+    detector needs 163 samples of the future, the hold before a peak 128 and the
+    ramp 32; at the default 8 ms the ramp is 93 samples at 48 kHz (62 at
+    44.1 kHz). Without ``true_peak`` ``A`` is at most ``L`` (0 allowed:
+    ``lookahead_ms=0`` and ``attack_ms=0`` is a zero-latency limiter whose gain
+    jumps). While nothing needs limiting the gain is exactly 1: the output is
+    the input delayed, bit for bit; after limiting, the release ends when the
+    gain is within 1e-7 dB of 0 dB.
 
     Examples
     --------
@@ -304,9 +284,9 @@ class Limiter(Processor):
         look = ms_to_samples(v["lookahead_ms"], fs)
         attack = ms_to_samples(v["attack_ms"], fs)
         if v["true_peak"]:
-            delay, post = DETECT_HALF_TAPS, POST_HOLD_SAMPLES
-            latency = max(look, delay + post + MIN_RAMP_SAMPLES)
-            ramp = max(min(attack, latency - delay - post), MIN_RAMP_SAMPLES)
+            delay, post, hold_pre = DETECT_DELAY, POST_HOLD_SAMPLES, PRE_HOLD_SAMPLES
+            latency = max(look, delay + MIN_RAMP_SAMPLES + hold_pre)
+            ramp = max(min(attack, latency - delay - hold_pre), MIN_RAMP_SAMPLES)
         else:
             delay, post = 0, 0
             latency = look
@@ -321,9 +301,12 @@ class Limiter(Processor):
         v = self._values
         fs = self._sample_rate
         self._z = self._sizes()
-        self._long, self._short, self._annex, q_bound, self._c_bound = detection_filters()
-        self._q_bound = q_bound.astype(np.float32)  # the kernel's weighted sum is float32
+        from mezzo.meters.peak import true_peak_filters
+
+        self._half, self._s2p, self._s2m, self._q_near, self._q_far, self._c_bound = true_peak_filters()
         self._ceiling = 10.0 ** ((v["ceiling_db"] - DETECTION_MARGIN_DB) / 20.0)
+        self._nn_sos = near_nyquist_filter(NEAR_NYQUIST_EDGE_FS, 4, 40.0)
+        self._nn_sos2 = near_nyquist_filter(NEAR_NYQUIST_CLOSE_FS, 2, 30.0)
         self._hold = ms_to_samples(v["hold_ms"], fs)
         self._release = time_constant_coef(v["release_ms"], fs)
         # a parameter change mid-stream that resizes the state starts from a clean state
@@ -342,13 +325,14 @@ class Limiter(Processor):
         g = 1 if (self._values["link"] or c == 1) else c
         win = z["win_min"]
         # the ring must hold the oldest sample a refinement reads while a whole chunk is ahead
-        ring = 1 << int(win + 2 * z["delay"] + CHUNK + 8).bit_length()
+        ring = 1 << int(max(win + 2 * z["delay"] + CHUNK + 8, 1023)).bit_length()
         cache = 1 << int(win + CHUNK + 8).bit_length()
         self._hist = np.zeros((c, 2 * ring))
+        self._hist32 = np.zeros((c, 2 * ring), dtype=np.float32)
         self._d2hist = np.zeros((c, 2 * ring), dtype=np.float32)
         self._ub_prev = np.zeros(c)
-        self._acache = np.zeros((c, cache))
-        self._atag = np.full((c, cache), -(2**62), dtype=np.int64)
+        self._ycache = np.zeros((c, cache))
+        self._ytag = np.full((c, cache), -(2**62), dtype=np.int64)
         self._icache = np.zeros((c, cache))
         self._itag = np.full((c, cache), -(2**62), dtype=np.int64)
         self._vh = np.zeros((g, 2 * win))
@@ -356,6 +340,7 @@ class Limiter(Processor):
         self._vch = np.zeros((c, cache))
         self._vchx = np.ones((c, cache), dtype=np.int8)
         self._suf_v = np.zeros((g, win))
+        self._suf_a = np.zeros((g, win), dtype=np.int64)
         self._pre_v = np.zeros((g, win))
         self._pre_a = np.zeros((g, win), dtype=np.int64)
         self._box = np.ones((g, z["ramp"] + 1))
@@ -365,7 +350,31 @@ class Limiter(Processor):
         self._hold_state = np.zeros(g, dtype=np.int64)
         self._delay = np.zeros((c, max(z["latency"], 1)))
         self._counters = np.zeros(8, dtype=np.int64)
+        self._nn_zi = np.zeros((self._nn_sos.shape[0], c, 2))
+        self._nn_zi2 = np.zeros((self._nn_sos2.shape[0], c, 2))
+        self._nn_index = 0
+        self._nn_span = z["delay"] + win + KERNEL_REACH + NEAR_NYQUIST_SLACK
+        cap = 1 << int(self._nn_span // NN_TILE + 2).bit_length()
+        self._nn_tiles = np.zeros((g, cap))
+        self._nn_tile_max = np.zeros(g)
         self._layout = self._state_layout()
+
+    def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
+        """Per gain channel and sample: the largest weighted near-Nyquist envelope (NEAR_NYQUIST_*)
+        over the samples the window maximum's peaks depend on (causal; the same values
+        whatever the block splits). Zeros without ``true_peak``."""
+        from mezzo.kernels.near_nyquist import near_nyquist_envelope
+
+        n = x.shape[1]
+        out = np.zeros((g, n))
+        if not self._values["true_peak"] or n == 0:
+            return out
+        near_nyquist_envelope(
+            x, self._nn_index, self._nn_sos, self._nn_sos2, NEAR_NYQUIST_WEIGHT, NEAR_NYQUIST_CLOSE_WEIGHT,
+            self._nn_zi, self._nn_zi2, self._nn_span, self._nn_tiles, self._nn_tile_max, np.empty(x.shape), out,
+        )  # fmt: skip
+        self._nn_index += n
+        return out
 
     def _process(
         self, x: np.ndarray, key: np.ndarray | None, record: bool
@@ -383,24 +392,27 @@ class Limiter(Processor):
             gain,
             record,
             bool(self._values["true_peak"]),
-            self._long,
-            self._short,
-            self._annex,
-            self._q_bound,
+            self._half,
+            self._s2p,
+            self._s2m,
+            self._q_near,
+            self._q_far,
             self._c_bound,
             ACCEPT_FACTOR,
             z["delay"],
             self._ceiling,
+            self._near_nyquist(x, g),
             z["win_min"],
             z["ramp"],
             self._hold,
             self._release,
             z["latency"],
             self._hist,
+            self._hist32,
             self._d2hist,
             self._ub_prev,
-            self._acache,
-            self._atag,
+            self._ycache,
+            self._ytag,
             self._icache,
             self._itag,
             self._vh,
@@ -408,6 +420,7 @@ class Limiter(Processor):
             self._vch,
             self._vchx,
             self._suf_v,
+            self._suf_a,
             self._pre_v,
             self._pre_a,
             self._box,
@@ -421,6 +434,16 @@ class Limiter(Processor):
         if record and g != c:
             gain = np.repeat(gain, c, axis=0)
         return out, (gain if record else None)
+
+
+@lru_cache(maxsize=2)
+def near_nyquist_filter(edge_fs: float, order: int, stop_db: float) -> np.ndarray:
+    """An elliptic low-pass (second-order sections) applied to ``(-1)**n x[n]``: it keeps the band
+    of ``x`` above ``edge_fs`` (a fraction of fs; 0.5 dB ripple) and takes at least ``stop_db``
+    off its stop band (order 4 at 0.465 fs: below 0.44 fs)."""
+    from scipy.signal import ellip
+
+    return ellip(order, 0.5, stop_db, 2 * (0.5 - edge_fs), output="sos")
 
 
 def limit(audio: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:

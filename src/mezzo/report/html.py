@@ -407,7 +407,7 @@ def _figures_of(analysis: Any) -> list[tuple[str, float | None, str, int, str]]:
         ("Loudness range (LRA)", loud.loudness_range_lu, "LU", 1, "EBU Tech 3342: spread of short-term loudness"),
         ("Momentary max", loud.momentary_max_lufs, "LUFS", 1, "loudest 400 ms (EBU Tech 3341)"),
         ("Short-term max", loud.short_term_max_lufs, "LUFS", 1, "loudest 3 s (EBU Tech 3341)"),
-        ("True peak", loud.true_peak_dbtp, "dBTP", 1, "BS.1770-4 Annex 2, 4x oversampled"),
+        ("True peak", loud.true_peak_dbtp, "dBTP", 1, "BS.1770-4 Annex 2 meter, 16x (windowed sinc)"),
         ("Sample peak", loud.sample_peak_dbfs, "dBFS", 1, "largest sample value"),
         ("PLR", loud.plr_db, "dB", 1, "peak-to-loudness ratio: true peak \u2212 integrated"),
         ("PSR (median)", get(dr, "psr_median_db"), "dB", 1, "peak-to-short-term-loudness ratio"),
@@ -526,7 +526,7 @@ def _page(
         "over time; the dashed orange line is the integrated loudness of the whole file, the dotted purple "
         f"line the {_esc(target.label)} target.",
         "waveform": "The peak envelope: for each column the highest and lowest sample over all channels. "
-        "Orange bands mark where the true peak (between samples, 4x oversampled) exceeds \u22121 dBTP, "
+        "Orange bands mark where the true peak (between samples, 16x oversampled) exceeds \u22121 dBTP, "
         "red bands where it exceeds 0 dBTP and would clip after conversion or lossy encoding. "
         f"Here: {over1:.1f} s over \u22121 dBTP, {over0:.1f} s over 0 dBTP"
         + (" (input)." if compare is not None else ".")

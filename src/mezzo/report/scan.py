@@ -40,7 +40,7 @@ class WaveformScan:
     max_amplitude, min_amplitude : ndarray, shape (columns,)
         Largest and smallest sample value in each column over all channels (full scale 1).
     true_peak_dbtp : ndarray, shape (columns,)
-        True peak (BS.1770-4 Annex 2, 4x) in each column over all channels, dBTP;
+        True peak (:mod:`mezzo.meters.peak`, 16x) in each column over all channels, dBTP;
         NaN for digital silence.
     frame_s : float, s
         Length of the energy frames.
@@ -97,11 +97,8 @@ def scan_file(
     WaveformScan
     """
     from mezzo import io
-    from mezzo.kernels.true_peak import ANNEX2_PHASES, true_peak_block
+    from mezzo.meters.peak import TruePeakMeter
 
-    phases = np.ascontiguousarray(ANNEX2_PHASES)
-    l1_bound = float(np.abs(phases).sum(axis=1).max())
-    hist_len = phases.shape[1] - 1
     path = os.fspath(path)
     with io.blocks(path, block_samples=BLOCK_SAMPLES) as reader:
         rate = reader.info.sample_rate
@@ -109,9 +106,7 @@ def scan_file(
         col = max(1, round(column_s * rate))
         frame = max(1, round(frame_s * rate))
         skip = max(0, round(skip_s * rate))
-        history = np.zeros((channels, hist_len))
-        work = np.zeros(col + hist_len)
-        peaks = np.zeros(channels)
+        meter = TruePeakMeter(channels)
         col_max: list[np.ndarray] = []
         col_min: list[np.ndarray] = []
         col_tp: list[float] = []
@@ -136,9 +131,8 @@ def scan_file(
                 col_max.append(cols.max(axis=(0, 2)))
                 col_min.append(cols.min(axis=(0, 2)))
                 for i in range(full):
-                    peaks[:] = 0.0
-                    true_peak_block(data[:, i * col : (i + 1) * col].T, phases, l1_bound, history, work, peaks)
-                    col_tp.append(float(peaks.max()))
+                    meter.update(data[:, i * col : (i + 1) * col].T)
+                    col_tp.append(float(meter.take().max()))
             carry = data[:, full * col :].copy()
             fdata = np.concatenate([frame_carry, block], axis=1) if frame_carry.shape[1] else block
             nf = fdata.shape[1] // frame
@@ -149,17 +143,15 @@ def scan_file(
     if total == 0:
         raise AudioInputError(f"{path!r}: contains no audio (0 samples) — check the export")
     # last partial column, then the interpolator's tail after the last sample
-    peaks[:] = 0.0
     if carry.shape[1]:
         col_max.append(carry.max(axis=1, keepdims=True).max(axis=0))
         col_min.append(carry.min(axis=1, keepdims=True).min(axis=0))
-        true_peak_block(np.ascontiguousarray(carry.T), phases, l1_bound, history, np.zeros(carry.shape[1] + hist_len), peaks)
-    tail = np.zeros((hist_len, channels))
-    true_peak_block(tail, phases, l1_bound, history, np.zeros(2 * hist_len), peaks)
+        meter.update(carry.T)
+    last = float(meter.take(final=True).max())
     if carry.shape[1]:
-        col_tp.append(float(peaks.max()))
+        col_tp.append(last)
     elif col_tp:
-        col_tp[-1] = max(col_tp[-1], float(peaks.max()))
+        col_tp[-1] = max(col_tp[-1], last)
     tp = np.asarray(col_tp, dtype=np.float64)
     with np.errstate(divide="ignore"):
         tp_db = 20.0 * np.log10(tp)
