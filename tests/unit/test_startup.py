@@ -133,3 +133,15 @@ def test_first_compile_is_announced_once_on_a_terminal(tmp_path, monkeypatch) ->
     _jit._announce_compile(_FakeDispatcher(str(tmp_path / "missing.nbi")))
     _jit._announce_compile(_FakeDispatcher(str(tmp_path / "missing2.nbi")))
     assert terminal.text == "mezzo: compiling kernels (first run only)…\n"
+
+
+def test_the_true_peak_stage2_filter_is_scipy_firwin() -> None:
+    # mezzo.meters.peak designs it in numpy (scipy.signal costs ~1.3 s of import): same taps
+    from scipy.signal import firwin
+
+    from mezzo.meters.peak import STAGE2_KAISER_BETA, STAGE2_TAPS, kaiser_lowpass, true_peak_filters
+
+    for taps, cutoff in ((8 * STAGE2_TAPS + 1, 1 / 8), (129, 1 / 16), (41, 0.3)):
+        ours = kaiser_lowpass(taps, cutoff, STAGE2_KAISER_BETA)
+        assert np.allclose(ours, firwin(taps, cutoff, window=("kaiser", STAGE2_KAISER_BETA)), rtol=0, atol=1e-15)
+    assert true_peak_filters()[1].shape == (6, 4)
