@@ -1,6 +1,6 @@
 """Every shell example of the README's CLI tour runs, in order, as written.
 
-The inputs the examples name (``vocal.wav``, ``song.mid``, ``stems/*.wav``, ``~/music``…) are
+The inputs the examples name (``vocal.wav``, ``song.ogg``, ``song.mid``, ``stems/*.wav``, ``~/music``…) are
 generated first in a scratch folder, which is also ``$HOME``; each line then runs in bash from
 there, with this interpreter's ``mezzo`` first on ``PATH``. Only lines that need a machine we do
 not have (a Dask scheduler at ``tcp://HOST``) are left out, and they are named here.
@@ -50,6 +50,7 @@ def _inputs(home: Path) -> None:
     for i, name in enumerate(["vocal", "bass", "kick", "music", "voice", "drums", "mix", "a", "b", "c"]):
         sf.write(home / f"{name}.wav", _music(8.0, seed=i, f0=110.0 * (1 + i % 4)), rate)
     sf.write(home / "song.wav", _music(42.0, seed=11), rate)
+    sf.write(home / "song.ogg", _music(12.0, seed=13), rate, format="OGG", subtype="VORBIS")
     sf.write(home / "surround.wav", _music(6.0, channels=6, seed=12), 48000)
     (home / "stems").mkdir()
     for i, name in enumerate(["drums", "bass", "pad", "lead"]):
