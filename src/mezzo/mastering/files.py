@@ -84,7 +84,7 @@ class FileSink:
         self.sample_rate = sample_rate
         self.channels = channels
         self.frames = frames
-        self._writer: AudioWriter | None = None
+        self._writer: AudioWriter | EncodedWriter | None = None
 
     def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
         """Append a ``(channels, n)`` block (the int words when quantised, else the floats)."""
@@ -104,12 +104,14 @@ class FileSink:
     def commit(self) -> None:
         """Flush the temporary file to disk and rename it over the target."""
         if self._writer is None:
-            raise file_error(self.path, "nothing was rendered", "report this as a bug")
+            raise file_error(self.path, self._nothing_yet, "report this as a bug")
         writer, self._writer = self._writer, None
         writer.commit()
 
+    _nothing_yet = "nothing was rendered"
 
-class LossySink:
+
+class LossySink(FileSink):
     """A render's lossy output: a :class:`mezzo.io.stream.EncodedWriter` per render.
 
     :meth:`finish` encodes the render (``bitrate_kbps``, ffmpeg) into the writer's
@@ -118,16 +120,13 @@ class LossySink:
     temporary files.
     """
 
+    _nothing_yet = "nothing was encoded"
+
     def __init__(
         self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float, *, overwrite: bool = False
     ) -> None:
-        self.path = path
-        self.overwrite = overwrite
-        self.sample_rate = sample_rate
-        self.channels = channels
-        self.frames = frames
+        super().__init__(path, "", "", sample_rate, channels, frames, overwrite=overwrite)
         self.bitrate_kbps = bitrate_kbps
-        self._writer: EncodedWriter | None = None
 
     def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
         """Append a ``(channels, n)`` float block to the render."""
@@ -140,22 +139,9 @@ class LossySink:
 
     def finish(self) -> str:
         """Encode the render; return the encoded (hidden) file to measure."""
-        if self._writer is None:
+        if not isinstance(self._writer, EncodedWriter):
             raise file_error(self.path, "nothing was rendered", "report this as a bug")
         return self._writer.finish()
-
-    def discard(self) -> None:
-        """Remove the render's temporary files (if any)."""
-        if self._writer is not None:
-            self._writer.discard()
-            self._writer = None
-
-    def commit(self) -> None:
-        """Rename the encoded file over the target."""
-        if self._writer is None:
-            raise file_error(self.path, "nothing was encoded", "report this as a bug")
-        writer, self._writer = self._writer, None
-        writer.commit()
 
 
 class MemorySink:
