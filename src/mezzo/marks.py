@@ -474,6 +474,13 @@ def parse_marks(
     ParameterError
         ``marks: position N: expected …, got "…"`` with the 1-based character
         position of the problem.
+
+    Examples
+    --------
+    >>> from mezzo import parse_marks
+    >>> marks = parse_marks("1|1:p 3|1:< 5|1:ff", bpm=120)  # bar|beat times, 4/4 at 120 BPM
+    >>> [(m.time_s, m.kind, m.marking) for m in marks.events]
+    [(0.0, 'level', 'p'), (4.0, 'crescendo', None), (8.0, 'level', 'ff')]
     """
     if isinstance(text, Marks):
         marks = text

@@ -95,6 +95,18 @@ def write(
     No processing happens here: no dither, no clipping beyond what libsndfile
     does when it converts samples beyond ±1.0 to integer PCM (it clips).
     A WAV output that would pass the 4 GiB RIFF limit is written as RF64.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import mezzo
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.flac")
+    >>> tone = 0.25 * np.sin(2 * np.pi * 440 * np.arange(44100) / 44100)
+    >>> mezzo.write(path, np.stack([tone, tone]), 44100)  # FLAC from the extension, 24-bit
+    >>> audio, rate = mezzo.read(path)
+    >>> audio.shape, rate
+    ((2, 44100), 44100)
     """
     sample_rate = check_sample_rate(sample_rate)
     data = check_audio(audio)

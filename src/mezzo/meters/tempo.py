@@ -551,6 +551,20 @@ def tempo(
     -----
     See the module docstring for the methods. Silence or audio shorter than 4 s gives
     ``tempo_bpm=None`` and empty lists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import tempo
+    >>> sr = 22050
+    >>> t = np.arange(int(0.03 * sr)) / sr
+    >>> click = np.sin(2 * np.pi * 1000 * t) * np.exp(-t / 0.005)
+    >>> x = np.zeros(20 * sr)
+    >>> for beat_s in np.arange(0.0, 19.5, 0.5):  # a click every 0.5 s: 120 BPM
+    ...     x[int(beat_s * sr) : int(beat_s * sr) + click.size] += click
+    >>> result = tempo(x, sr)
+    >>> round(result.tempo_bpm), result.tempo_changes
+    (120, ())
     """
     from mezzo.meters.features import SpectralFrames
 

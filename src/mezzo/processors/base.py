@@ -327,6 +327,21 @@ def _drop_latency(out: np.ndarray, tail: np.ndarray, lat: int, source: np.ndarra
     return out
 
 
+def one_call_signature(cls: type[Processor], *, key: bool) -> inspect.Signature:
+    """The signature of a processor's one-call function (``compress(audio, sample_rate, *,
+    key=None, threshold_db=..., ...)``): the audio arguments, then the class's parameters."""
+    head = [
+        inspect.Parameter("audio", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=np.ndarray),
+        inspect.Parameter("sample_rate", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=int),
+    ]
+    if key:
+        head.append(
+            inspect.Parameter("key", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=np.ndarray | None)
+        )
+    params = list(_signature(cls.PARAMS).parameters.values())
+    return inspect.Signature(head + params, return_annotation=np.ndarray)
+
+
 def _signature(params: tuple[ParamSpec, ...]) -> inspect.Signature:
     """Keyword-only parameters with the table's defaults and the type of each default."""
     out = []

@@ -15,7 +15,7 @@ import numpy as np
 from mezzo._validate import check_choice
 from mezzo.errors import AudioInputError, ParameterError
 from mezzo.processors._params import COMPRESSOR_PARAMS
-from mezzo.processors.base import Processor
+from mezzo.processors.base import Processor, one_call_signature
 from mezzo.units import ms_to_samples
 
 CURVES = {"down": 0, "up": 1, "expand": 2}
@@ -337,5 +337,18 @@ class Compressor(DynamicsProcessor):
 
 
 def compress(audio: np.ndarray, sample_rate: int, *, key: np.ndarray | None = None, **params: Any) -> np.ndarray:
-    """One-call form of :class:`Compressor`: ``Compressor(**params)(audio, sample_rate, key=key)``."""
+    """One-call form of :class:`Compressor`: ``Compressor(**params)(audio, sample_rate, key=key)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import compress
+    >>> x = 0.5 * np.sin(2 * np.pi * 440 * np.arange(48000) / 48000)  # -6 dBFS peaks
+    >>> y = compress(x, 48000, threshold_db=-26.0, ratio=4.0, knee_db=0.0, attack_ms=1.0, release_ms=1000.0)
+    >>> round(20 * np.log10(np.abs(y[24000:]).max()))  # 20 dB over the threshold comes out 5 dB over
+    -21
+    """
     return Compressor(**params)(audio, sample_rate, key=key)
+
+
+compress.__signature__ = one_call_signature(Compressor, key=True)  # type: ignore[attr-defined]

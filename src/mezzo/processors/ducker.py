@@ -32,6 +32,17 @@ class Ducker(DynamicsProcessor):
     The gain is the compressor's (Giannoulis et al. 2012, eq. 4 and eq. 16) computed
     from the key only and clamped at ``-depth_db``; all channels share one gain
     (the key's channels are linked by their maximum).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import Ducker
+    >>> t = np.arange(48000) / 48000
+    >>> pad = 0.5 * np.sin(2 * np.pi * 220 * t)
+    >>> voice = np.sin(2 * np.pi * 1000 * t) * (t >= 0.5)  # silent, then 0 dBFS from 0.5 s
+    >>> y = Ducker(threshold_db=-30.0, depth_db=12.0)(pad, 48000, key=voice)
+    >>> round(20 * np.log10(np.abs(y[40000:]).max() / 0.5))  # ducked fully while the voice plays
+    -12
     """
 
     PARAMS = DUCKER_PARAMS

@@ -72,6 +72,16 @@ class Gate(Expander):
 
     Defaults: ``ratio=inf``, ``range_db=80`` (attenuation when closed),
     ``hysteresis_db=3``. All parameters as for :class:`Expander`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import Gate
+    >>> t = np.arange(96000) / 48000
+    >>> x = np.sin(2 * np.pi * 440 * t) * np.where(t < 0.5, 0.5, 0.001)  # a note, then -60 dBFS hiss
+    >>> y = Gate(threshold_db=-40.0, range_db=40.0)(x, 48000)  # release 100 ms (63 % of the way)
+    >>> round(20 * np.log10(np.abs(y[72000:]).max() / 0.001))  # a second later: down by the range
+    -40
     """
 
     PARAMS = GATE_PARAMS

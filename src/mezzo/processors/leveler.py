@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mezzo.processors._params import LEVELER_PARAMS
-from mezzo.processors.base import Processor
+from mezzo.processors.base import Processor, one_call_signature
 from mezzo.processors.compressor import time_constant_coef
 
 #: short-term loudness window (EBU Tech 3341 / BS.1770-4), s
@@ -136,5 +136,18 @@ class Leveler(Processor):
 
 
 def level(audio: np.ndarray, sample_rate: int, *, key: np.ndarray | None = None, **params: Any) -> np.ndarray:
-    """One-call form of :class:`Leveler`."""
+    """One-call form of :class:`Leveler`: ``Leveler(**params)(audio, sample_rate, key=key)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import level, loudness
+    >>> x = 0.05 * np.sin(2 * np.pi * 997 * np.arange(48000 * 20) / 48000)  # about -29 LUFS
+    >>> y = level(x, 48000, target_lufs=-23.0, speed_ms=500.0)
+    >>> round(loudness(y[48000 * 10 :], 48000).integrated_lufs)
+    -23
+    """
     return Leveler(**params)(audio, sample_rate, key=key)
+
+
+level.__signature__ = one_call_signature(Leveler, key=True)  # type: ignore[attr-defined]

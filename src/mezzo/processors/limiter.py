@@ -10,7 +10,7 @@ import numpy as np
 
 from mezzo.errors import ParameterError
 from mezzo.processors._params import ParamSpec, spec
-from mezzo.processors.base import Processor
+from mezzo.processors.base import Processor, one_call_signature
 from mezzo.processors.compressor import time_constant_coef
 from mezzo.units import ms_to_samples
 
@@ -447,5 +447,19 @@ def near_nyquist_filter(edge_fs: float, order: int, stop_db: float) -> np.ndarra
 
 
 def limit(audio: np.ndarray, sample_rate: int, **params: Any) -> np.ndarray:
-    """One-call form of :class:`Limiter`: ``Limiter(**params)(audio, sample_rate)``."""
+    """One-call form of :class:`Limiter`: ``Limiter(**params)(audio, sample_rate)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mezzo import limit, true_peak
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.clip(0.5 * rng.standard_normal((2, 48000)), -1.0, 1.0)  # noise, peaks at 0 dBFS
+    >>> y = limit(x, 48000, ceiling_db=-1.0)
+    >>> true_peak(y, 48000) <= -1.0 + 0.1
+    True
+    """
     return Limiter(**params)(audio, sample_rate)
+
+
+limit.__signature__ = one_call_signature(Limiter, key=False)  # type: ignore[attr-defined]
