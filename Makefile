@@ -16,14 +16,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## test: lint + the whole suite (slow checks included; `make test-fast` deselects them)
+## test: lint + the whole suite on every core (slow checks included; `make test-fast` deselects them;
+## PYTEST_ARGS="-n 0" runs it in one process)
 test: $(STAMP) ffmpeg chromium
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest --doctest-modules src/mezzo -q -p no:cacheprovider
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
 ## demo: render, analyse and plot the built-in demo track into demo-out/
 demo: $(STAMP)
