@@ -29,6 +29,14 @@ Method (every step has a reason, none a per-case threshold):
    half an octave wide, other music one centred at 87 BPM, 0.4 octave wide; both centres and
    widths were fitted on the tuning part of the evaluation corpus (score excerpts by other
    composers, other SoundFonts, separate dance tracks), never on what is reported.
+   A drum beat divides its beat in two: a candidate whose third is periodic too is a grouping
+   of three subdivisions (a dotted beat, the 3-3-2 of a breakbeat or a syncopated kick), not
+   the beat, so with a clear pulse the score is the squared ratio of the peak to the profile
+   at a third of its period (``_TRIPLE_WEIGHT`` 2, the salience's own exponent; a conditional
+   logit fitted with leave-one-group-out on the tuning material gave 1.8, and any weight in
+   1-2 reads the same). The numpy-synthesised dance tracks (tuning only) went from 0.58 to
+   0.75 within 4 %; the corpus's tuning part is unchanged (its FluidSynth dance tracks were
+   already read at their beat).
    Without a drum beat, the harmonic rhythm also votes: chords and bass notes change on
    beats and bar lines, rarely between beats (the cue Goto (2001) and Klapuri, Eronen &
    Astola (2006) use for the measure level). The periodicity profile of the spectral-shape
@@ -59,7 +67,13 @@ Method (every step has a reason, none a per-case threshold):
    path's period over 0.5, at most 1): beats in a sparse intro or a break weigh less. A
    change's confidence is the BIC posterior of a line against a constant over its intervals
    (with those noises) times the piece's pulse confidence, so steady music and music
-   without a clear pulse get no tempo change reported by default.
+   without a clear pulse get no tempo change reported by default. The local tempogram's path
+   (step 4: periodicity, not beat times) must see the change as well, at least half of its
+   rise and the same way (``_PATH_AGREES``): beats drifting through a breakdown, a build-up's
+   roll or an intro without a steady pulse bend the fitted intervals while the periodicity
+   stays put (the numpy-synthesised steady dance tracks: 5 invented changes before, 3 after;
+   tuning part: 3 matched of 6 reported before, 3 of 4 after; the extra tuning material
+   with a designed change on every item: 11 of 13 before, 10 of 12 after).
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level above the
 0.15 that notes at random times reach by chance, over 0.3 (clipped to 0-1): a steady drum
@@ -114,7 +128,11 @@ _LOCAL_PULSE_FULL = 0.5
 #: Exponent of the harmonic-rhythm evidence in the level choice, and the floor added to it.
 _HARMONY_WEIGHT = 0.7
 _HARMONY_FLOOR = 0.03
+#: Exponent of the periodicity at a third of a drum beat's candidate period (against the level).
+_TRIPLE_WEIGHT = 2.0
 _TIGHTNESS = 100.0
+#: Share of an accelerando's or ritardando's rise (in log tempo) that the tempogram path must show.
+_PATH_AGREES = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +283,10 @@ def choose_level(profile: np.ndarray, fps: float, harmony: np.ndarray | None = N
     def score(peak: tuple[float, float]) -> float:
         lag, value = peak
         s = 2.0 * math.log(value) + math.log(_prior(60.0 * fps / lag, centre, width))
+        if clear:
+            # a drum beat divides its beat in two: periodicity at a third of the period marks a
+            # grouping of three subdivisions (a dotted beat), not the beat
+            s -= _TRIPLE_WEIGHT * math.log(_at(profile, lag / 3.0) + _HARMONY_FLOOR)
         if harmony is not None and not clear:
             on_beat = _at(harmony, lag)
             on_bar = max(_at(harmony, k * lag) for k in (2, 3, 4))
@@ -431,7 +453,13 @@ def _curve_and_changes(
         # where the ramp took it for _HOLD_S after it (or until the end), unlike a tempo wave
         after = (grid_t > t1) & (grid_t <= t1 + _HOLD_S)
         held = not after.any() or float(np.max(np.abs(grid_y[after] - grid_y[j + 1]))) <= 0.5 * math.log2(1.0 + min_change)
-        if direction[k] != 0 and held and abs(rise) >= math.log2(1.0 + min_change) and t1 - t0 >= min_s and sel.sum() >= 3:
+        # the local tempogram's path (periodicity, not beat times) must see the change too, at
+        # least half of it and the same way: beats drifting through a breakdown or an intro
+        # without a steady pulse bend the fitted intervals while the periodicity stays put
+        path_rise = float(np.log2(np.interp(t1, path_t, path_bpm) / np.interp(t0, path_t, path_bpm)))
+        seen = rise != 0 and path_rise / rise >= _PATH_AGREES
+        if (direction[k] != 0 and held and seen and abs(rise) >= math.log2(1.0 + min_change) and t1 - t0 >= min_s
+                and sel.sum() >= 3):
             # the local clarity is already in ``sigma``: sparse passages weigh less in the test
             conf = line_confidence(x[sel], y[sel], sigma[sel]) * piece
             if conf >= min_confidence:
