@@ -360,6 +360,14 @@ class Limiter(Processor):
         cap = 1 << int(self._nn_span // NN_TILE + 2).bit_length()
         self._nn_tiles = np.zeros((g, cap))
         self._nn_tile_max = np.zeros(g)
+        from mezzo.kernels.lookahead import LimiterState
+
+        self._state = LimiterState(
+            self._hist, self._hist32, self._d2hist, self._ub_prev, self._ycache, self._ytag, self._icache,
+            self._itag, self._vh, self._vflag, self._vch, self._vchx, self._suf_v, self._suf_a, self._pre_v,
+            self._pre_a, self._box, self._box_sum, self._box_low, self._rel, self._hold_state, self._delay,
+            self._counters,
+        )  # fmt: skip
         self._layout = self._state_layout()
 
     def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
@@ -430,29 +438,7 @@ class Limiter(Processor):
             self._hold,
             self._release,
             z["latency"],
-            self._hist,
-            self._hist32,
-            self._d2hist,
-            self._ub_prev,
-            self._ycache,
-            self._ytag,
-            self._icache,
-            self._itag,
-            self._vh,
-            self._vflag,
-            self._vch,
-            self._vchx,
-            self._suf_v,
-            self._suf_a,
-            self._pre_v,
-            self._pre_a,
-            self._box,
-            self._box_sum,
-            self._box_low,
-            self._rel,
-            self._hold_state,
-            self._delay,
-            self._counters,
+            self._state,
         )
 
 
