@@ -134,8 +134,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def render(item: Item, settings: Settings, step: Step) -> Rendered:
-    """Run the pipeline once over ``item``; send the output to its sink and measure it."""
+def render(item: Item, settings: Settings, step: Step, *, forecast: bool = True) -> Rendered:
+    """Run the pipeline once over ``item``; send the output to its sink and measure it (and,
+    with the limiter and ``forecast``, forecast the loudness at other gains)."""
     from mezzo.units import db_to_gain
 
     in_rate = item.sample_rate
@@ -155,7 +156,7 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
 
         resampler = soxr.ResampleStream(in_rate, out_rate, channels, dtype=dtype.name, quality=RESAMPLE_QUALITY)
     limiter = None
-    forecast = None
+    model = None
     latency = 0
     if step.use_limiter:
         from mezzo.processors import Limiter
@@ -164,9 +165,10 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
         limiter.prepare(out_rate, channels)
         latency = limiter.latency_samples
-        forecast = LoudnessForecast(
-            out_rate, channels, step.limiter_ceiling_db - DETECTION_MARGIN_DB, limiter.release_ms, limiter.hold_ms
-        )
+        if forecast:
+            model = LoudnessForecast(
+                out_rate, channels, step.limiter_ceiling_db - DETECTION_MARGIN_DB, limiter.release_ms, limiter.hold_ms
+            )
     quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
     meter = LoudnessMeter(out_rate, channels)
     stats = _ReductionStats(out_rate)
@@ -198,7 +200,8 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
 
     def after_resample(block: np.ndarray) -> None:
         if limiter is not None:
-            forecast.update(block)
+            if model is not None:
+                model.update(block)
             out, gain_db = limiter.process(block, return_gain=True)
             emit(out, gain_db)
         else:
@@ -232,7 +235,7 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         output_sample_rate=out_rate,
         energy=stats.energy,
         limited_energy=stats.limited_energy,
-        forecast=forecast,
+        forecast=model,
     )
 
 
@@ -398,7 +401,8 @@ def solve(
     out_lra: float | None = None
     while renders < MAX_RENDERS:
         step = Step(gain, mode == "limit", lim_ceiling)
-        rendered = [render(item, settings, step) for item in items]
+        # the forecast steers the first correction of a limiter search (the secant the rest)
+        rendered = [render(item, settings, step, forecast=not history) for item in items]
         renders += 1
         out_i, out_lra = group_loudness([r.meter for r in rendered])
         out_tp = _max_tp(r.result for r in rendered)
