@@ -27,7 +27,7 @@ Every output is measured with mezzo's meter (integrated, true peak) and an indep
 16x interpolation (a Kaiser-windowed sinc with 64 samples each side), so each tool's
 overshoot of the ceiling is in the same table; the report's number of renders (limiter
 passes) is printed. Floors: mezzo at least 5x faster than ffmpeg loudnorm on the
-float mix (whole processes, start-up included), and the peak RSS of mezzo on the
+float mix and on the heavy case (whole processes, start-up included), and the peak RSS of mezzo on the
 full-length file within 1.5x of the 1-minute one + 50 MB.
 """
 
@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[f"speedup_vs_loudnorm {label}"] = speedup
                 if label == "float mix":
                     results["speedup_vs_loudnorm"] = speedup
+                if label != "wav16":  # issue 13: the float mix and the heavy case
                     ok &= speedup >= SPEED_FLOOR
         # memory: same job on 1 minute vs the full file
         _, rss_short, _ = _run_mezzo(short, os.path.join(tmp, "short_out.wav"), TARGET_LUFS)
@@ -231,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         if key.startswith("speedup_vs_loudnorm "):
             print(f"mezzo master vs ffmpeg loudnorm, {key[20:]}: {value:.1f}x faster")
     if "speedup_vs_loudnorm" in results:
-        print(f"\nfloor: mezzo master at least {SPEED_FLOOR:g}x ffmpeg loudnorm on the float mix: "
-              f"{results['speedup_vs_loudnorm']:.1f}x ({'met' if results['speedup_vs_loudnorm'] >= SPEED_FLOOR else 'MISSED'})")
+        for label in ("float mix", "heavy"):
+            v = results[f"speedup_vs_loudnorm {label}"]
+            print(f"floor: mezzo master at least {SPEED_FLOOR:g}x ffmpeg loudnorm on the {label}: "
+                  f"{v:.1f}x ({'met' if v >= SPEED_FLOOR else 'MISSED'})")
     else:
         print("\nffmpeg not installed: no comparison")
     if not have_ffn:

@@ -34,6 +34,40 @@ def discover() -> dict[str, Path]:
     return {p.stem.removeprefix("bench_"): p for p in sorted(BENCH_DIR.glob("bench_*.py"))}
 
 
+#: (benchmark, its JSON file under out/, key, what it measures, the floor): issue 13's speed floors
+SPEED_FLOORS = (
+    ("limiter", "limiter.json", "speedup_vs_pedalboard_music",
+     "limiter vs pedalboard BrickwallLimiter(true_peak=True), 10 min music (CPU time)", 3.0),
+    ("limiter", "limiter.json", "speedup_vs_pedalboard_noise",
+     "limiter vs pedalboard BrickwallLimiter(true_peak=True), noise 10 dB over (CPU time)", 1.0),
+    ("master", "master.json", "speedup_vs_loudnorm float mix",
+     "mezzo master vs ffmpeg loudnorm, float mix -21 LUFS -> -14 (whole processes)", 5.0),
+    ("master", "master.json", "speedup_vs_loudnorm heavy",
+     "mezzo master vs ffmpeg loudnorm, float mix -> -8 (heavy limiting; whole processes)", 5.0),
+)  # fmt: skip
+
+
+def speed_floors(ran: set[str], since: float = 0.0) -> list[tuple[str, str, str, str]]:
+    """Rows ``(floor, measured, required, result)`` of :data:`SPEED_FLOORS` for the benchmarks
+    that ran in this run (read from their JSON files, if written after ``since``, a time stamp)."""
+    import json
+
+    rows = []
+    for bench, filename, key, what, floor in SPEED_FLOORS:
+        if bench not in ran:
+            continue
+        path = c.OUT_DIR / filename
+        try:
+            value = json.loads(path.read_text()).get(key) if path.stat().st_mtime >= since else None
+        except (OSError, ValueError):
+            value = None
+        if value is None:
+            rows.append((what, "-", f">= {floor:g}x", "not measured"))
+        else:
+            rows.append((what, f"{value:.2f}x", f">= {floor:g}x", "pass" if value >= floor else "FAIL"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks one after another; return the exit status."""
     found = discover()
@@ -52,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started = time.time()
     summary = []
     for name, path in selected.items():
         print(f"\n=== {name} ({path.name}{' --quick' if args.quick else ''}) ===\n", flush=True)
@@ -71,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             for name, code, wall, peak in summary]
     print(c.render_table(("benchmark", "status", "wall (s)", "peak RSS of its runner (MB)"), rows))
     print("\n(exit 1 from a benchmark means one of its floors failed or it crashed; see its output above)")
+    floors = speed_floors({name for name, *_ in summary}, started)
+    if floors:
+        print("\n=== speed floors (issue 13) ===\n")
+        print(c.render_table(("floor", "measured", "required", "result"), floors))
     return 0 if all(code == 0 for _, code, _, _ in summary) else 1
 
 

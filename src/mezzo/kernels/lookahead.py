@@ -56,6 +56,7 @@ inputs up to ``x[a - 3]``).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -102,6 +103,34 @@ C_RING_POS = 5
 C_BOX_POS = 6
 #: refinements that needed exact peaks (statistic; steers the dense prefill)
 C_EXACT = 7
+
+
+class LimiterState(NamedTuple):
+    """The limiter kernel's state arrays, by name (see :func:`limiter_block`, State)."""
+
+    hist: np.ndarray
+    hist32: np.ndarray
+    d2hist: np.ndarray
+    ub_prev: np.ndarray
+    ycache: np.ndarray
+    ytag: np.ndarray
+    icache: np.ndarray
+    itag: np.ndarray
+    vh: np.ndarray
+    vflag: np.ndarray
+    vch: np.ndarray
+    vchx: np.ndarray
+    suf_v: np.ndarray
+    suf_a: np.ndarray
+    pre_v: np.ndarray
+    pre_a: np.ndarray
+    box_buf: np.ndarray
+    box_sum: np.ndarray
+    box_low: np.ndarray
+    rel_db: np.ndarray
+    hold_state: np.ndarray
+    delay_buf: np.ndarray
+    counters: np.ndarray
 
 
 @kernel(inline=True)
@@ -927,29 +956,7 @@ def limiter_block(
     hold_samples,
     release_coef,
     latency,
-    hist,
-    hist32,
-    d2hist,
-    ub_prev,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    vh,
-    vflag,
-    vch,
-    vchx,
-    suf_v,
-    suf_a,
-    pre_v,
-    pre_a,
-    box_buf,
-    box_sum,
-    box_low,
-    rel_db,
-    hold_state,
-    delay_buf,
-    counters,
+    state,
 ):
     """Run one block of the lookahead limiter.
 
@@ -972,7 +979,7 @@ def limiter_block(
     before it becomes a gain (zeros for none); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
     ``exp(-1/(tau fs))``; latency (samples).
 
-    State (after reset)
+    State (after reset): ``state``, a :class:`LimiterState` of these arrays
     -------------------
     hist (C, 2R) float64 doubled ring of the inputs, ``x[m]`` at ``m % R`` and
     ``m % R + R``, ``R`` a power of two ``>= max(win + 2D + CHUNK + 8, 1024)``
@@ -993,6 +1000,30 @@ def limiter_block(
     that also steer the dense prefill: they change how much work is done, never
     the output).
     """
+    # the state's arrays by name (a named tuple: free at run time, numba unpacks it when compiling)
+    hist = state.hist
+    hist32 = state.hist32
+    d2hist = state.d2hist
+    ub_prev = state.ub_prev
+    ycache = state.ycache
+    ytag = state.ytag
+    icache = state.icache
+    itag = state.itag
+    vh = state.vh
+    vflag = state.vflag
+    vch = state.vch
+    vchx = state.vchx
+    suf_v = state.suf_v
+    suf_a = state.suf_a
+    pre_v = state.pre_v
+    pre_a = state.pre_a
+    box_buf = state.box_buf
+    box_sum = state.box_sum
+    box_low = state.box_low
+    rel_db = state.rel_db
+    hold_state = state.hold_state
+    delay_buf = state.delay_buf
+    counters = state.counters
     n_ch = x.shape[0]
     n = x.shape[1]
     n_gain = rel_db.shape[0]

@@ -22,6 +22,7 @@ import numpy as np
 
 from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
+from mezzo.mastering.forecast import LoudnessForecast, forecast_gain
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 
 #: The loop stops when the output is within this of the target, LU (the promise is 0.1; the
@@ -115,6 +116,8 @@ class Rendered:
     #: energy (sum of squares) of the limiter's output, and of its samples under limiting
     energy: float = 0.0
     limited_energy: float = 0.0
+    #: the model of the limiter at other gains, fed with this render's limiter input
+    forecast: LoudnessForecast | None = None
 
 
 @dataclass
@@ -131,8 +134,9 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
-def render(item: Item, settings: Settings, step: Step) -> Rendered:
-    """Run the pipeline once over ``item``; send the output to its sink and measure it."""
+def render(item: Item, settings: Settings, step: Step, *, forecast: bool = True) -> Rendered:
+    """Run the pipeline once over ``item``; send the output to its sink and measure it (and,
+    with the limiter and ``forecast``, forecast the loudness at other gains)."""
     from mezzo.units import db_to_gain
 
     in_rate = item.sample_rate
@@ -152,13 +156,19 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
 
         resampler = soxr.ResampleStream(in_rate, out_rate, channels, dtype=dtype.name, quality=RESAMPLE_QUALITY)
     limiter = None
+    model = None
     latency = 0
     if step.use_limiter:
         from mezzo.processors import Limiter
+        from mezzo.processors.limiter import DETECTION_MARGIN_DB
 
         limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
         limiter.prepare(out_rate, channels)
         latency = limiter.latency_samples
+        if forecast:
+            model = LoudnessForecast(
+                out_rate, channels, step.limiter_ceiling_db - DETECTION_MARGIN_DB, limiter.release_ms, limiter.hold_ms
+            )
     quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
     meter = LoudnessMeter(out_rate, channels)
     stats = _ReductionStats(out_rate)
@@ -190,6 +200,8 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
 
     def after_resample(block: np.ndarray) -> None:
         if limiter is not None:
+            if model is not None:
+                model.update(block)
             out, gain_db = limiter.process(block, return_gain=True)
             emit(out, gain_db)
         else:
@@ -223,6 +235,7 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         output_sample_rate=out_rate,
         energy=stats.energy,
         limited_energy=stats.limited_energy,
+        forecast=model,
     )
 
 
@@ -349,9 +362,10 @@ def solve(
     - pure gain ``target - integrated`` when the predicted true peak stays
       ``PURE_GAIN_MARGIN_DB`` under the ceiling (always without glue);
     - otherwise gain and the limiter (``limit=True``): the limiter lowers the
-      loudness, so the gain is raised by the shortfall, with a slope from the
-      share of limited time at first and by the secant method afterwards, until
-      the output is within ``AIM_LU`` of the target;
+      loudness, so the gain is raised by the shortfall: to the gain a model of the
+      limiter run in the render forecasts for the target (:mod:`mezzo.mastering.forecast`;
+      one correction lands heavy limiting), else by the secant method or a slope from
+      the share of limited time, until the output is within ``AIM_LU`` of the target;
     - with ``limit=False`` the gain is lowered until the true peak fits;
     - any render whose true peak is above the ceiling (resampling, dither,
       lossy paths) is redone with the gain (pure gain) or the limiter's ceiling
@@ -387,7 +401,8 @@ def solve(
     out_lra: float | None = None
     while renders < MAX_RENDERS:
         step = Step(gain, mode == "limit", lim_ceiling)
-        rendered = [render(item, settings, step) for item in items]
+        # the forecast steers the first correction of a limiter search (the secant the rest)
+        rendered = [render(item, settings, step, forecast=not history) for item in items]
         renders += 1
         out_i, out_lra = group_loudness([r.meter for r in rendered])
         out_tp = _max_tp(r.result for r in rendered)
@@ -443,7 +458,9 @@ def solve(
 
 
 def _next_gain(history: list[tuple[float, float]], rendered: list[Rendered], target: float) -> float:
-    """Next gain for the limiter loop: secant (regula falsi inside a bracket), else a slope step.
+    """Next gain for the limiter loop: the last render's forecast (:mod:`mezzo.mastering.forecast`)
+    when it has one inside the bracket of the renders so far, else secant (regula falsi inside a
+    bracket), else a slope step.
 
     The output loudness rises monotonically with the gain, ever more slowly as the
     limiter takes over (slope 1 without limiting, towards 0 with heavy limiting).
@@ -451,6 +468,14 @@ def _next_gain(history: list[tuple[float, float]], rendered: list[Rendered], tar
     gain, level = history[-1]
     below = [h for h in history if h[1] < target]
     above = [h for h in history if h[1] > target]
+    lo_gain = max(h[0] for h in below) if below else -np.inf
+    hi_gain = min(h[0] for h in above) if above else np.inf
+    forecasts = [r.forecast for r in rendered if r.forecast is not None]
+    if len(forecasts) == len(rendered):
+        reduction = sum(r.mean_reduction_db for r in rendered) / len(rendered)
+        g = forecast_gain(forecasts, level, reduction, gain, target)
+        if g is not None and (lo_gain < g < hi_gain or (g == np.inf and not above)):
+            return g  # inf: out of the model's reach, the loop tries its largest gain
     if below and above:
         lo = max(below, key=lambda h: h[0])
         hi = min(above, key=lambda h: h[0])

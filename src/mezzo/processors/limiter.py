@@ -50,6 +50,9 @@ NEAR_NYQUIST_CLOSE_WEIGHT = 0.15
 NEAR_NYQUIST_SLACK = 64
 #: tile of the envelope's sliding maximum, samples (mezzo.kernels.near_nyquist.TILE)
 NN_TILE = 16
+#: a long block is processed in slices of this many samples (a whole signal's scratch would
+#: cost fresh memory the size of the signal)
+SLICE_SAMPLES = 1 << 16
 #: a detected sample whose cheap upper bound is within this factor (0.043 dB) of its
 #: lower bound keeps the upper bound instead of the exact peak (see Notes)
 ACCEPT_FACTOR = 1.005
@@ -357,6 +360,14 @@ class Limiter(Processor):
         cap = 1 << int(self._nn_span // NN_TILE + 2).bit_length()
         self._nn_tiles = np.zeros((g, cap))
         self._nn_tile_max = np.zeros(g)
+        from mezzo.kernels.lookahead import LimiterState
+
+        self._state = LimiterState(
+            self._hist, self._hist32, self._d2hist, self._ub_prev, self._ycache, self._ytag, self._icache,
+            self._itag, self._vh, self._vflag, self._vch, self._vchx, self._suf_v, self._suf_a, self._pre_v,
+            self._pre_a, self._box, self._box_sum, self._box_low, self._rel, self._hold_state, self._delay,
+            self._counters,
+        )  # fmt: skip
         self._layout = self._state_layout()
 
     def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
@@ -379,13 +390,33 @@ class Limiter(Processor):
     def _process(
         self, x: np.ndarray, key: np.ndarray | None, record: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        from mezzo.kernels.lookahead import limiter_block
-
         c, n = x.shape
         g = self._rel.shape[0]
-        z = self._z
         out = np.empty_like(x)
         gain = np.empty((g, n if record else 0))
+        # long blocks (a whole signal) in slices: the per-slice scratch (near-Nyquist envelope)
+        # stays in cache instead of costing fresh memory the size of the signal; the state
+        # carries over, so the output is the same
+        if n <= SLICE_SAMPLES:
+            self._process_slice(x, out, gain, record)
+        for start in range(0, n if n > SLICE_SAMPLES else 0, SLICE_SAMPLES):
+            stop = min(n, start + SLICE_SAMPLES)
+            # contiguous copies: the kernel is compiled for (and vectorises on) C-contiguous arrays
+            part_gain = np.empty((g, stop - start if record else 0))
+            part = np.empty((c, stop - start), dtype=out.dtype)
+            self._process_slice(np.ascontiguousarray(x[:, start:stop]), part, part_gain, record)
+            out[:, start:stop] = part
+            if record:
+                gain[:, start:stop] = part_gain
+        if record and g != c:
+            gain = np.repeat(gain, c, axis=0)
+        return out, (gain if record else None)
+
+    def _process_slice(self, x: np.ndarray, out: np.ndarray, gain: np.ndarray, record: bool) -> None:
+        from mezzo.kernels.lookahead import limiter_block
+
+        g = self._rel.shape[0]
+        z = self._z
         limiter_block(
             x,
             out,
@@ -407,33 +438,8 @@ class Limiter(Processor):
             self._hold,
             self._release,
             z["latency"],
-            self._hist,
-            self._hist32,
-            self._d2hist,
-            self._ub_prev,
-            self._ycache,
-            self._ytag,
-            self._icache,
-            self._itag,
-            self._vh,
-            self._vflag,
-            self._vch,
-            self._vchx,
-            self._suf_v,
-            self._suf_a,
-            self._pre_v,
-            self._pre_a,
-            self._box,
-            self._box_sum,
-            self._box_low,
-            self._rel,
-            self._hold_state,
-            self._delay,
-            self._counters,
+            self._state,
         )
-        if record and g != c:
-            gain = np.repeat(gain, c, axis=0)
-        return out, (gain if record else None)
 
 
 @lru_cache(maxsize=2)
