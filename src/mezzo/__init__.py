@@ -46,6 +46,7 @@ _LAZY = {
     "master": "mezzo.mastering.master",
     "normalize": "mezzo.mastering.master",
     "MasterReport": "mezzo.mastering.master",
+    "Targets": "mezzo.mastering.targets",
     "MezzoError": "mezzo.errors",
     "ParameterError": "mezzo.errors",
     "AudioInputError": "mezzo.errors",

@@ -57,13 +57,15 @@ def normalize(
 ) -> None:
     """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
     from mezzo.mastering.master import normalize_files
+    from mezzo.mastering.targets import Targets
 
+    targets = Targets(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
     outputs = _outputs(inputs, output, out_dir, create=not dry_run)
     what = inputs[0].name if len(inputs) == 1 else f"{len(inputs)} files"
     with progress_bar(f"normalize {what}", 0, quiet=quiet) as bar:
         bar.phase("measuring and writing" + (" (album)" if album else ""))
         reports = normalize_files(
-            [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+            [str(p) for p in inputs], [str(p) for p in outputs], targets=targets,
             limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
             bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run,
         )
@@ -89,11 +91,13 @@ def master(
 ) -> None:
     """Master a file to a platform's loudness target with a true-peak ceiling."""
     from mezzo.mastering.master import master_file
+    from mezzo.mastering.targets import Targets
 
+    targets = Targets.resolve(preset, target_lufs, ceiling_dbtp)
     with progress_bar(f"master {input.name}", 0, quiet=quiet) as bar:
         bar.phase("measuring, processing and writing")
         report = master_file(
-            str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
+            str(input), str(output), targets=targets, glue=glue,
             limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
             overwrite=overwrite,
             dry_run=dry_run,

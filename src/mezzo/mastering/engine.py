@@ -22,6 +22,7 @@ import numpy as np
 
 from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
+from mezzo.mastering.targets import Targets
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
 
 #: The loop stops when the output is within this of the target, LU (the promise is 0.1; the
@@ -65,7 +66,7 @@ class Sink(Protocol):
     # file (an encoded lossy output) that the render measures instead of its samples.
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Item:
     """One stream to master: where its blocks come from and where they go."""
 
@@ -78,19 +79,28 @@ class Item:
     bits: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """What a render does (the parts the loop changes are in :class:`Step`)."""
 
-    target_lufs: float
-    ceiling_dbtp: float
+    targets: Targets
     limit: bool
     glue: bool
     output_sample_rate: int | None
     seed: int = 0
 
+    @property
+    def target_lufs(self) -> float:
+        """The loudness target, LUFS (``targets.target_lufs``)."""
+        return self.targets.target_lufs
 
-@dataclass
+    @property
+    def ceiling_dbtp(self) -> float:
+        """The true-peak ceiling, dBTP (``targets.ceiling_dbtp``)."""
+        return self.targets.ceiling_dbtp
+
+
+@dataclass(kw_only=True)
 class Step:
     """The loop's variables for one render."""
 
@@ -99,7 +109,7 @@ class Step:
     limiter_ceiling_db: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Rendered:
     """What one render of one item measured."""
 
@@ -117,7 +127,7 @@ class Rendered:
     limited_energy: float = 0.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Outcome:
     """The loop's result for a group of items (one gain for all)."""
 
@@ -363,10 +373,11 @@ def solve(
     warnings: list[str] = []
     if before_i is None or before_tp is None:
         warnings.append("the input is silent or too short to measure loudness: copied without gain")
-        step = Step(0.0, False, ceiling)
+        step = Step(gain_db=0.0, use_limiter=False, limiter_ceiling_db=ceiling)
         rendered = [render(item, settings, step) for item in items]
         i, lra = group_loudness([r.meter for r in rendered])
-        return Outcome(0.0, "silence", 1, rendered, i, lra, None, warnings)
+        return Outcome(gain_db=0.0, mode="silence", renders=1, rendered=rendered, group_integrated_lufs=i,
+                       group_loudness_range_lu=lra, limiter_ceiling_db=None, warnings=warnings)
 
     gain = nominal = target - before_i
     predicted_tp = before_tp + gain
@@ -386,7 +397,7 @@ def solve(
     out_i: float | None = None
     out_lra: float | None = None
     while renders < MAX_RENDERS:
-        step = Step(gain, mode == "limit", lim_ceiling)
+        step = Step(gain_db=gain, use_limiter=mode == "limit", limiter_ceiling_db=lim_ceiling)
         rendered = [render(item, settings, step) for item in items]
         renders += 1
         out_i, out_lra = group_loudness([r.meter for r in rendered])
@@ -439,7 +450,9 @@ def solve(
             warnings.append(
                 f"landed at {out_i:.2f} LUFS after {renders} passes, {target - out_i:+.2f} LU from the target"
             )
-    return Outcome(gain, mode, renders, rendered, out_i, out_lra, lim_ceiling if mode == "limit" else None, warnings)
+    return Outcome(gain_db=gain, mode=mode, renders=renders, rendered=rendered, group_integrated_lufs=out_i,
+                   group_loudness_range_lu=out_lra, limiter_ceiling_db=lim_ceiling if mode == "limit" else None,
+                   warnings=warnings)
 
 
 def _next_gain(history: list[tuple[float, float]], rendered: list[Rendered], target: float) -> float:

@@ -32,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo._validate import check_audio, check_sample_rate
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
-from mezzo.mastering.presets import PRESETS, Preset, get_preset
+from mezzo.mastering.presets import PRESETS, Preset
+from mezzo.mastering.targets import Targets
 from mezzo.results import to_dict
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Levels",
     "MasterReport",
     "Preset",
+    "Targets",
     "master",
     "master_file",
     "normalize",
@@ -57,12 +59,9 @@ TOLERANCE_LU = 0.1
 #: limiter's headroom for content near Nyquist (up to a few tenths of a dB on bright,
 #: noisy material; see mezzo.processors.limiter.NEAR_NYQUIST_WEIGHT).
 ADVICE_COST_LU = 0.35
-#: Lowest accepted target and ceiling.
-MIN_TARGET_LUFS = -70.0
-MIN_CEILING_DBTP = -60.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Levels:
     """Loudness and peaks of one signal (BS.1770-4 / EBU R 128). ``None``: undefined (silence).
 
@@ -106,7 +105,7 @@ class Levels:
         return to_dict(self)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MasterReport:
     """What :func:`normalize` / :func:`master` did, before and after.
 
@@ -197,30 +196,6 @@ class MasterReport:
 # --------------------------------------------------------------------------- parameters
 
 
-def _resolve_targets(
-    preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None
-) -> tuple[str | None, float, float]:
-    """Preset name, target and ceiling after defaults, preset and overrides; validated."""
-    base = get_preset(preset) if preset is not None else None
-    if base is None and target_lufs is None and ceiling_dbtp is None:
-        base = PRESETS["spotify"]
-        preset = "spotify"
-    target = target_lufs if target_lufs is not None else (base.target_lufs if base else -14.0)
-    ceiling = ceiling_dbtp if ceiling_dbtp is not None else (base.ceiling_dbtp if base else -1.0)
-    return preset, *_check_targets(target, ceiling)
-
-
-def _check_targets(target_lufs: Any, ceiling_dbtp: Any) -> tuple[float, float]:
-    ceiling = check_range("ceiling_dbtp", ceiling_dbtp, MIN_CEILING_DBTP, 0.0, "dBTP")
-    target = check_range("target_lufs", target_lufs, MIN_TARGET_LUFS, 0.0, "LUFS")
-    if target > ceiling:
-        raise ParameterError(
-            f"target_lufs={target_lufs!r} is above ceiling_dbtp={ceiling_dbtp!r}: a programme's loudness "
-            "is always below its true peak; lower the target or raise the ceiling"
-        )
-    return target, ceiling
-
-
 def _check_output_rate(output_sample_rate: Any) -> int | None:
     return None if output_sample_rate is None else check_sample_rate(output_sample_rate)
 
@@ -239,8 +214,9 @@ def normalize(
     audio: np.ndarray,
     sample_rate: int,
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     limit: bool = True,
     output_sample_rate: int | None = None,
     bit_depth: int | str | None = None,
@@ -255,10 +231,13 @@ def normalize(
         (1-D stays 1-D) and dtype, at ``output_sample_rate`` if given.
     sample_rate : int, Hz
         Sample rate of ``audio``.
-    target_lufs : float, -70 to ``ceiling_dbtp``
-        Integrated loudness target, LUFS (BS.1770-4).
-    ceiling_dbtp : float, -60 to 0
-        Highest true peak of the output, dBTP.
+    target_lufs : float, -70 to ``ceiling_dbtp``, optional
+        Integrated loudness target, LUFS (BS.1770-4). Default -14.
+    ceiling_dbtp : float, -60 to 0, optional
+        Highest true peak of the output, dBTP. Default -1.
+    targets : Targets, optional
+        Target and ceiling as one checked value (:class:`~mezzo.mastering.targets.Targets`),
+        instead of ``target_lufs`` and ``ceiling_dbtp``.
     limit : bool
         When the gain would push the true peak over the ceiling: ``True`` limits the
         peaks (true-peak limiter), ``False`` lowers the gain instead (the target is
@@ -287,8 +266,8 @@ def normalize(
     >>> report.mode, round(report.after.integrated_lufs, 1)
     ('gain', -16.0)
     """
-    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
-    return _run_array(audio, sample_rate, None, target, ceiling, limit=bool(limit), glue=False,
+    aim = _targets(targets, None, target_lufs, ceiling_dbtp, default_preset=None)
+    return _run_array(audio, sample_rate, aim, limit=bool(limit), glue=False,
                       output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
 
 
@@ -299,6 +278,7 @@ def master(
     preset: str | None = None,
     target_lufs: float | None = None,
     ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     glue: bool = False,
     limit: bool = True,
     output_sample_rate: int | None = None,
@@ -321,6 +301,9 @@ def master(
         Integrated loudness target, LUFS.
     ceiling_dbtp : float, -60 to 0, optional
         Highest true peak, dBTP.
+    targets : Targets, optional
+        Preset, target and ceiling already resolved (:meth:`Targets.resolve
+        <mezzo.mastering.targets.Targets.resolve>`), instead of the three above.
     glue : bool
         Run the ``'mix-bus'`` compressor preset (2:1 above -12 dBFS RMS, 30 ms
         attack, 300 ms release) after the gain and before the limiter.
@@ -341,13 +324,27 @@ def master(
     >>> abs(report.after.integrated_lufs + 16.0) <= 0.1, report.after.true_peak_dbtp <= -1.0
     (True, True)
     """
-    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
-    return _run_array(audio, sample_rate, preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+    aim = _targets(targets, preset, target_lufs, ceiling_dbtp)
+    return _run_array(audio, sample_rate, aim, limit=bool(limit), glue=bool(glue),
                       output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
 
 
+def _targets(
+    targets: Any, preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None, *,
+    default_preset: str | None = "spotify",
+) -> Targets:
+    """``targets`` as given, or resolved from the preset and figures (never both)."""
+    if targets is None:
+        return Targets.resolve(preset, target_lufs, ceiling_dbtp, default_preset=default_preset)
+    if not isinstance(targets, Targets):
+        raise ParameterError(f"targets={targets!r} is not a Targets: make one with mezzo.Targets.resolve(...)")
+    if preset is not None or target_lufs is not None or ceiling_dbtp is not None:
+        raise ParameterError("targets is given with preset, target_lufs or ceiling_dbtp: give one or the other")
+    return targets
+
+
 def _run_array(
-    audio: np.ndarray, sample_rate: int, preset: str | None, target: float, ceiling: float, *,
+    audio: np.ndarray, sample_rate: int, targets: Targets, *,
     limit: bool, glue: bool, output_sample_rate: Any, bit_depth: Any, seed: int,
 ) -> tuple[np.ndarray, MasterReport]:
     from mezzo.mastering.files import MemorySink
@@ -361,11 +358,14 @@ def _run_array(
     meter = LoudnessMeter(fs, x.shape[0])
     meter.update(x)
     sink = MemorySink(x.dtype)
-    item = engine.Item(engine.array_blocks(x, BLOCK_SAMPLES), fs, x.shape[0], sink, x.dtype, bits)
-    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    item = engine.Item(
+        blocks=engine.array_blocks(x, BLOCK_SAMPLES), sample_rate=fs, channels=x.shape[0], sink=sink,
+        dtype=x.dtype, bits=bits,
+    )
+    settings = engine.Settings(targets=targets, limit=limit, glue=glue, output_sample_rate=out_rate, seed=int(seed))
     outcome = engine.solve([item], [meter], settings)
     report = _report(
-        outcome, 0, meter, settings, preset=preset, input=None, output=None, sample_rate=fs,
+        outcome, 0, meter, settings, input=None, output=None, sample_rate=fs,
         subtype=None, bits=bits, dry_run=False, album=False,
     )
     out = sink.result(x.shape[0])
@@ -382,6 +382,7 @@ def master_file(
     preset: str | None = None,
     target_lufs: float | None = None,
     ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     glue: bool = False,
     limit: bool = True,
     output_sample_rate: int | None = None,
@@ -412,9 +413,9 @@ def master_file(
     ParameterError
         Unknown preset, ceiling above 0 dBTP, target above the ceiling, bad rate or depth.
     """
-    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
+    aim = _targets(targets, preset, target_lufs, ceiling_dbtp)
     return _run_files(
-        [os.fspath(input)], [os.fspath(output)], preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+        [os.fspath(input)], [os.fspath(output)], aim, limit=bool(limit), glue=bool(glue),
         album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
         overwrite=overwrite, dry_run=dry_run, seed=seed,
     )[0]
@@ -424,8 +425,9 @@ def normalize_files(
     inputs: Sequence[str | os.PathLike[str]],
     outputs: Sequence[str | os.PathLike[str]],
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     limit: bool = True,
     album: bool = False,
     output_sample_rate: int | None = None,
@@ -446,12 +448,12 @@ def normalize_files(
         One gain for all files, from their loudness measured together (BS.1770
         gating over the blocks of every file), so their relative loudness is kept;
         each file is limited only if its own peaks need it.
-    target_lufs, ceiling_dbtp, limit, output_sample_rate, bit_depth, seed
+    target_lufs, ceiling_dbtp, targets, limit, output_sample_rate, bit_depth, seed
         As for :func:`normalize`.
     bitrate_kbps, overwrite, dry_run
         As for :func:`master_file`.
     """
-    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
+    aim = _targets(targets, None, target_lufs, ceiling_dbtp, default_preset=None)
     ins = [os.fspath(p) for p in inputs]
     outs = [os.fspath(p) for p in outputs]
     if len(ins) != len(outs):
@@ -459,14 +461,14 @@ def normalize_files(
     if not ins:
         raise ParameterError("inputs is empty: give at least one file")
     return _run_files(
-        ins, outs, None, target, ceiling, limit=bool(limit), glue=False, album=bool(album),
+        ins, outs, aim, limit=bool(limit), glue=False, album=bool(album),
         output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps, overwrite=overwrite,
         dry_run=dry_run, seed=seed,
     )
 
 
 def _run_files(
-    inputs: list[str], outputs: list[str], preset: str | None, target: float, ceiling: float, *,
+    inputs: list[str], outputs: list[str], targets: Targets, *,
     limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, bitrate_kbps: Any,
     overwrite: bool, dry_run: bool, seed: int,
 ) -> list[MasterReport]:
@@ -528,17 +530,20 @@ def _run_files(
             sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
             bits = files.pcm_bits(sub)
         sinks.append(sink)
-        items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, bits))
+        items.append(engine.Item(
+            blocks=source(inf.path), sample_rate=inf.sample_rate, channels=inf.channels, sink=sink,
+            dtype=np.float32, bits=bits,
+        ))
 
     groups = [list(range(len(items)))] if album else [[i] for i in range(len(items))]
-    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    settings = engine.Settings(targets=targets, limit=limit, glue=glue, output_sample_rate=out_rate, seed=int(seed))
     reports: list[MasterReport] = []
     try:
         for group in groups:
             outcome = engine.solve([items[i] for i in group], [before[i] for i in group], settings)
             for k, i in enumerate(group):
                 reports.append(_report(
-                    outcome, k, before[i], settings, preset=preset, input=inputs[i], output=outputs[i],
+                    outcome, k, before[i], settings, input=inputs[i], output=outputs[i],
                     sample_rate=infos[i].sample_rate, subtype=formats[i][1], bits=items[i].bits,
                     dry_run=dry_run, album=album, bitrate_kbps=bitrates[i],
                 ))
@@ -578,7 +583,7 @@ def _clock(seconds: float) -> str:
 
 def _report(
     outcome: engine.Outcome, index: int, before_meter: Any, settings: engine.Settings, *,
-    preset: str | None, input: str | None, output: str | None, sample_rate: int, subtype: str | None,
+    input: str | None, output: str | None, sample_rate: int, subtype: str | None,
     bits: int | None, dry_run: bool, album: bool, bitrate_kbps: float | None = None,
 ) -> MasterReport:
     from mezzo.mastering import files
@@ -656,7 +661,7 @@ def _report(
     return MasterReport(
         input=input,
         output=output,
-        preset=preset,
+        preset=settings.targets.preset,
         target_lufs=target,
         ceiling_dbtp=ceiling,
         before=before,
