@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mezzo.before_after import GainStats
 from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
 from mezzo.mastering.targets import Targets
@@ -42,8 +43,6 @@ OVERSHOOT_STEP_DB = 0.005
 MAX_EXTRA_GAIN_DB = 12.0
 #: Limiting above this (peak gain reduction, dB) gets a plain-words warning.
 HEAVY_LIMITING_DB = 4.0
-#: Gain reduction below this does not count as "limiting" in the time statistics, dB.
-LIMITED_THRESHOLD_DB = 0.1
 #: Sections compared between a render and its decoded lossy file, samples (85 ms at 48 kHz).
 SECTION_SAMPLES = 4096
 #: Only sections of the decoded file within this of the ceiling count in the encoder's rise
@@ -161,34 +160,17 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         import soxr
 
         resampler = soxr.ResampleStream(in_rate, out_rate, channels, dtype=dtype.name, quality=RESAMPLE_QUALITY)
-    limiter = None
-    latency = 0
-    if step.use_limiter:
-        from mezzo.processors import Limiter
-
-        limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
-        limiter.prepare(out_rate, channels)
-        latency = limiter.latency_samples
     quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
     meter = LoudnessMeter(out_rate, channels)
-    stats = _ReductionStats(out_rate)
+    stats = GainStats(out_rate)
     lossy = item.sink is not None and hasattr(item.sink, "finish")
     sections = _SectionPeaks(channels) if lossy else None
-    skip = latency  # the limiter's first `latency` output samples are its delay line
     if item.sink is not None:
         item.sink.discard()
 
     def emit(block: np.ndarray, gain_db: np.ndarray | None) -> None:
-        nonlocal skip
-        if skip:
-            cut = min(skip, block.shape[1])
-            block = block[:, cut:]
-            gain_db = None if gain_db is None else gain_db[:, cut:]
-            skip -= cut
-        if block.shape[1] == 0:
-            return
         if gain_db is not None:
-            stats.update(gain_db[0], block)
+            stats.update(gain_db, block)
         words = None
         if quantizer is not None:
             block, words = quantizer.process(block)
@@ -198,25 +180,29 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         if item.sink is not None:
             item.sink.write(block, words)
 
-    def after_resample(block: np.ndarray) -> None:
-        if limiter is not None:
-            out, gain_db = limiter.process(block, return_gain=True)
-            emit(out, gain_db)
-        else:
-            emit(block, None)
-
-    for block in item.blocks():
-        x = np.asarray(block, dtype=dtype)
-        x = glue.process(x * gain) if glue is not None else x * gain
+    def resampled() -> Iterator[np.ndarray]:
+        """The blocks after gain, glue and resampling (at the output rate)."""
+        for block in item.blocks():
+            x = np.asarray(block, dtype=dtype)
+            x = glue.process(x * gain) if glue is not None else x * gain
+            if resampler is not None:
+                x = np.ascontiguousarray(resampler.resample_chunk(np.ascontiguousarray(x.T)).T)
+            yield x
         if resampler is not None:
-            x = np.ascontiguousarray(resampler.resample_chunk(np.ascontiguousarray(x.T)).T)
-        after_resample(x)
-    if resampler is not None:
-        tail = resampler.resample_chunk(np.zeros((0, channels), dtype=dtype), last=True)
-        after_resample(np.ascontiguousarray(tail.T))
-    if limiter is not None:
-        out, gain_db = limiter.flush(return_gain=True)
-        emit(out, gain_db)
+            tail = resampler.resample_chunk(np.zeros((0, channels), dtype=dtype), last=True)
+            yield np.ascontiguousarray(tail.T)
+
+    if step.use_limiter:  # the limiter's lookahead is taken off by the one streaming loop
+        from mezzo.processing import process_blocks
+        from mezzo.processors import Limiter
+
+        limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
+        for out, gain_db in process_blocks(limiter, resampled(), out_rate, return_gain=True):
+            emit(out, gain_db)
+    else:
+        for block in resampled():
+            if block.shape[1]:
+                emit(block, None)
     gap = 0.0
     if sections is not None:  # measure what was encoded, decoded, and how far it rose over the render
         decoded = _SectionPeaks(channels)
@@ -226,13 +212,13 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
         meter=meter,
         result=meter.result(),
         encoder_gap_db=gap,
-        max_reduction_db=stats.max_db,
-        mean_reduction_db=stats.mean_db,
-        limited_s=stats.limited / out_rate,
+        max_reduction_db=stats.max_reduction_db,
+        mean_reduction_db=stats.mean_reduction_db,
+        limited_s=stats.reduced_time_s,
         max_reduction_time_s=stats.max_time_s,
         output_sample_rate=out_rate,
         energy=stats.energy,
-        limited_energy=stats.limited_energy,
+        limited_energy=stats.reduced_energy,
     )
 
 
@@ -294,43 +280,6 @@ class _SectionPeaks:
         with np.errstate(divide="ignore"):
             rise = 20.0 * np.log10(theirs[:n][loud] / np.maximum(near[loud], 1e-12))
         return max(0.0, float(rise.max()))
-
-
-class _ReductionStats:
-    """Running statistics of the limiter's gain reduction (dB, positive = reduction)."""
-
-    def __init__(self, sample_rate: int) -> None:
-        self.sample_rate = sample_rate
-        self.max_db = 0.0
-        self.total = 0.0
-        self.count = 0
-        self.limited = 0
-        self.max_index: int | None = None
-        self.energy = 0.0
-        self.limited_energy = 0.0
-
-    def update(self, gain_db: np.ndarray, block: np.ndarray) -> None:
-        if gain_db.size == 0:
-            return
-        power = np.einsum("ij,ij->j", block, block, dtype=np.float64)
-        self.energy += float(power.sum())
-        self.limited_energy += float(power[gain_db < -LIMITED_THRESHOLD_DB].sum())
-        reduction = -gain_db
-        i = int(np.argmax(reduction))
-        if reduction[i] > self.max_db:
-            self.max_db = float(reduction[i])
-            self.max_index = self.count + i
-        self.total += float(np.maximum(reduction, 0.0).sum())
-        self.limited += int(np.count_nonzero(reduction > LIMITED_THRESHOLD_DB))
-        self.count += gain_db.shape[0]
-
-    @property
-    def mean_db(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    @property
-    def max_time_s(self) -> float | None:
-        return None if self.max_index is None else self.max_index / self.sample_rate
 
 
 def group_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, float | None]:

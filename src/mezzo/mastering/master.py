@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_sample_rate
+from mezzo.before_after import Levels
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
 from mezzo.mastering.presets import PRESETS, Preset
@@ -59,50 +60,6 @@ TOLERANCE_LU = 0.1
 #: limiter's headroom for content near Nyquist (up to a few tenths of a dB on bright,
 #: noisy material; see mezzo.processors.limiter.NEAR_NYQUIST_WEIGHT).
 ADVICE_COST_LU = 0.35
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Levels:
-    """Loudness and peaks of one signal (BS.1770-4 / EBU R 128). ``None``: undefined (silence).
-
-    Attributes
-    ----------
-    integrated_lufs : float or None
-        Gated integrated loudness, LUFS.
-    loudness_range_lu : float or None
-        Loudness range (EBU Tech 3342), LU.
-    true_peak_dbtp : float or None
-        True peak (:mod:`mezzo.meters.peak`: a BS.1770-4 Annex 2 meter, 16x), dBTP.
-    sample_peak_dbfs : float or None
-        Largest sample magnitude, dBFS.
-    plr_db : float or None
-        Peak-to-loudness ratio ``true_peak_dbtp - integrated_lufs``, dB.
-    short_term_max_lufs : float or None
-        Loudest 3 s window, LUFS.
-    """
-
-    integrated_lufs: float | None
-    loudness_range_lu: float | None
-    true_peak_dbtp: float | None
-    sample_peak_dbfs: float | None
-    plr_db: float | None
-    short_term_max_lufs: float | None
-
-    @classmethod
-    def of(cls, result: Any) -> Levels:
-        """Take the fields from a :class:`~mezzo.meters.loudness.LoudnessResult`."""
-        return cls(
-            integrated_lufs=result.integrated_lufs,
-            loudness_range_lu=result.loudness_range_lu,
-            true_peak_dbtp=result.true_peak_dbtp,
-            sample_peak_dbfs=result.sample_peak_dbfs,
-            plr_db=result.plr_db,
-            short_term_max_lufs=result.short_term_max_lufs,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-ready dict."""
-        return to_dict(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
