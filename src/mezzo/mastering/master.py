@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from mezzo._validate import check_audio, check_sample_rate
-from mezzo.before_after import Levels
+from mezzo.before_after import BeforeAfter, Levels
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
 from mezzo.mastering.presets import PRESETS, Preset
@@ -63,20 +63,21 @@ ADVICE_COST_LU = 0.35
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MasterReport:
+class MasterReport(BeforeAfter):
     """What :func:`normalize` / :func:`master` did, before and after.
+
+    A :class:`~mezzo.before_after.BeforeAfter` (``input``, ``output``, ``before`` and
+    ``after`` levels as written — after resampling and dither —, the limiter's gain
+    reduction figures: ``max_gain_reduction_db``, ``mean_gain_reduction_db``,
+    ``gain_reduced_time_s``, ``max_gain_reduction_time_s``, and ``warnings``:
+    heavy limiting, target missed, lossy output...), and:
 
     Attributes
     ----------
-    input, output : str or None
-        File paths (``None`` for arrays).
     preset : str or None
         Preset name, if one was used.
     target_lufs, ceiling_dbtp : float
         The target loudness (LUFS) and true-peak ceiling (dBTP) aimed at.
-    before, after : Levels
-        Measurements of the input and of the output as written (after resampling
-        and dither).
     gain_db : float
         Static gain applied, dB (before the glue compressor and the limiter).
     mode : str
@@ -85,10 +86,6 @@ class MasterReport:
     limiting_needed_db : float
         How far the true peak would have gone over the ceiling with ``gain_db``
         and no limiter, dB (0 when pure gain fits).
-    limiter_max_reduction_db, limiter_mean_reduction_db : float
-        Largest and mean (over all samples) gain reduction of the limiter, dB.
-    limited_time_s : float
-        Time with more than 0.1 dB of limiting, s.
     limiter_loudness_cost_lu : float or None
         Loudness the limiter took away: input + gain - output, LU (``None`` with
         glue, whose share cannot be told apart, or without limiting).
@@ -114,23 +111,14 @@ class MasterReport:
         Nothing was written.
     summary : str
         What was done, in one sentence.
-    warnings : tuple of str
-        Plain-words warnings (heavy limiting, target missed, lossy output...).
     """
 
-    input: str | None
-    output: str | None
     preset: str | None
     target_lufs: float
     ceiling_dbtp: float
-    before: Levels
-    after: Levels
     gain_db: float
     mode: str
     limiting_needed_db: float
-    limiter_max_reduction_db: float
-    limiter_mean_reduction_db: float
-    limited_time_s: float
     limiter_loudness_cost_lu: float | None
     glue: bool
     target_reached: bool
@@ -143,7 +131,6 @@ class MasterReport:
     album_integrated_lufs: float | None
     dry_run: bool
     summary: str
-    warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (nested ``before`` / ``after``)."""
@@ -626,9 +613,11 @@ def _report(
         gain_db=gain,
         mode=outcome.mode,
         limiting_needed_db=needed,
-        limiter_max_reduction_db=rendered.max_reduction_db,
-        limiter_mean_reduction_db=rendered.mean_reduction_db,
-        limited_time_s=rendered.limited_s,
+        max_gain_reduction_db=rendered.max_reduction_db,
+        mean_gain_reduction_db=rendered.mean_reduction_db,
+        gain_reduced_time_s=rendered.limited_s,
+        max_gain_reduction_time_s=rendered.max_reduction_time_s,
+        max_gain_db=0.0,
         limiter_loudness_cost_lu=cost,
         glue=settings.glue,
         target_reached=bool(reached) or outcome.mode == "silence",
