@@ -339,8 +339,9 @@ def master_file(
     """Master a file to a preset or target, streaming (see :func:`master` for the options).
 
     The output has the input's format, subtype and rate unless its extension,
-    ``bit_depth`` or ``output_sample_rate`` say otherwise; integer PCM gets TPDF
-    dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
+    ``bit_depth`` or ``output_sample_rate`` say otherwise, and the input's text tags
+    (title, artist, album...: :data:`mezzo.io.stream.TAGS`, in lossy outputs too);
+    integer PCM gets TPDF dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
 
     Lossy outputs (``.mp3``, ``.ogg``, ``.opus``, ``.m4a``, ``.aac``) are encoded by
     ffmpeg at ``bitrate_kbps`` (6 to 512 kb/s; default: the input's bit rate when the
@@ -418,6 +419,7 @@ def _run_files(
 ) -> list[MasterReport]:
     from mezzo import io
     from mezzo.io import encode
+    from mezzo.io.stream import read_tags
     from mezzo.mastering import files
     from mezzo.meters.loudness import LoudnessMeter
 
@@ -468,10 +470,12 @@ def _run_files(
         rate = out_rate or inf.sample_rate
         frames = math.ceil(inf.frames * rate / inf.sample_rate)
         if rate_kbps is not None:  # encoded and measured even in a dry run (then discarded)
-            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite)
+            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite, tags=read_tags(inf.path))
             bits = None
         else:
-            sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
+            sink = None if dry_run else files.FileSink(
+                out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite, tags=read_tags(inf.path)
+            )
             bits = files.pcm_bits(sub)
         sinks.append(sink)
         items.append(engine.Item(
