@@ -12,7 +12,14 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import QUIET_HELP, print_json, progress_bar, show_before_after, warn
+from mezzo.cli._common import (
+    QUIET_HELP,
+    print_json,
+    progress_bar,
+    progress_hook,
+    show_before_after,
+    warn,
+)
 
 PRESET_NAMES = "spotify, apple, youtube, tidal, amazon, deezer, ebu, atsc, podcast"
 RATE_HELP = "Output sample rate, Hz (resampled with soxr before limiting). Default: the input's."
@@ -62,12 +69,11 @@ def normalize(
     targets = Targets(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
     outputs = _outputs(inputs, output, out_dir, create=not dry_run)
     what = inputs[0].name if len(inputs) == 1 else f"{len(inputs)} files"
-    with progress_bar(f"normalize {what}", 0, quiet=quiet) as bar:
-        bar.phase("measuring and writing" + (" (album)" if album else ""))
+    with progress_bar(f"normalize {what}" + (" (album)" if album else ""), 0, quiet=quiet) as bar:
         reports = normalize_files(
             [str(p) for p in inputs], [str(p) for p in outputs], targets=targets,
             limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
-            bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run,
+            bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run, progress=progress_hook(bar),
         )
     _show(reports, json_output=json_output, album=album)
 
@@ -95,12 +101,10 @@ def master(
 
     targets = Targets.resolve(preset, target_lufs, ceiling_dbtp)
     with progress_bar(f"master {input.name}", 0, quiet=quiet) as bar:
-        bar.phase("measuring, processing and writing")
         report = master_file(
             str(input), str(output), targets=targets, glue=glue,
             limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
-            overwrite=overwrite,
-            dry_run=dry_run,
+            overwrite=overwrite, dry_run=dry_run, progress=progress_hook(bar),
         )
     _show([report], json_output=json_output, album=False)
 

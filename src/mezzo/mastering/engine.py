@@ -25,6 +25,7 @@ from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
 from mezzo.mastering.targets import Targets
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
+from mezzo.progress import Progress, report_phase
 
 #: The loop stops when the output is within this of the target, LU (the promise is 0.1; the
 #: rest covers the spread between BS.1770 meters, a few hundredths).
@@ -76,6 +77,8 @@ class Item:
     dtype: Any = np.float32
     #: word length to dither and quantise to (``None``: floats)
     bits: int | None = None
+    #: samples per channel of the input, when known (for progress)
+    frames: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +90,9 @@ class Settings:
     glue: bool
     output_sample_rate: int | None
     seed: int = 0
+    #: told ``'rendering'`` (input samples done of ``Item.frames``), then for lossy outputs
+    #: ``'encoding'`` and ``'checking the encoded file'`` (:mod:`mezzo.progress`)
+    progress: Progress | None = field(default=None, compare=False)
 
     @property
     def target_lufs(self) -> float:
@@ -182,7 +188,12 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
 
     def resampled() -> Iterator[np.ndarray]:
         """The blocks after gain, glue and resampling (at the output rate)."""
+        done = 0
+        report_phase(settings.progress, "rendering", item.frames)
         for block in item.blocks():
+            done += np.shape(block)[-1]
+            if settings.progress is not None:
+                settings.progress("rendering", done, max(done, item.frames or 0) or None)
             x = np.asarray(block, dtype=dtype)
             x = glue.process(x * gain) if glue is not None else x * gain
             if resampler is not None:
@@ -206,7 +217,10 @@ def render(item: Item, settings: Settings, step: Step) -> Rendered:
     gap = 0.0
     if sections is not None:  # measure what was encoded, decoded, and how far it rose over the render
         decoded = _SectionPeaks(channels)
-        meter = measure_file(item.sink.finish(), decoded)
+        report_phase(settings.progress, "encoding")
+        encoded = item.sink.finish()
+        report_phase(settings.progress, "checking the encoded file")
+        meter = measure_file(encoded, decoded)
         gap = sections.rise_to(decoded, settings.ceiling_dbtp - ENCODER_GAP_RANGE_DB)
     return Rendered(
         meter=meter,

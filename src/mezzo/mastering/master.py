@@ -24,6 +24,7 @@ files one gain from their loudness measured together
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
 from mezzo.mastering.presets import PRESETS, Preset
 from mezzo.mastering.targets import Targets
+from mezzo.progress import Progress, report_phase
 from mezzo.results import to_dict
 
 __all__ = [
@@ -335,6 +337,7 @@ def master_file(
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> MasterReport:
     """Master a file to a preset or target, streaming (see :func:`master` for the options).
 
@@ -350,6 +353,13 @@ def master_file(
     changed (a render with the encoder's overshoot as extra headroom); the report's
     ``after`` is the decoded file, and ``target_reached`` is false if it still misses.
 
+    ``progress(phase, done, total)`` (:mod:`mezzo.progress`), if given, is told the
+    phases in order: ``'measuring'`` (samples read of the input's length), then for
+    each processing pass ``'rendering pass N'`` (samples rendered; the file is written
+    and measured as it renders), for lossy outputs ``'encoding'`` and ``'checking the
+    encoded file'`` (the decoded file measured), and ``'writing'`` (the output renamed
+    into place).
+
     Raises
     ------
     AudioFileError
@@ -362,7 +372,7 @@ def master_file(
     return _run_files(
         [os.fspath(input)], [os.fspath(output)], aim, limit=bool(limit), glue=bool(glue),
         album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
-        overwrite=overwrite, dry_run=dry_run, seed=seed,
+        overwrite=overwrite, dry_run=dry_run, seed=seed, progress=progress,
     )[0]
 
 
@@ -381,6 +391,7 @@ def normalize_files(
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> list[MasterReport]:
     """Normalise files (see :func:`normalize`); ``album=True`` gives them one gain.
 
@@ -395,8 +406,9 @@ def normalize_files(
         each file is limited only if its own peaks need it.
     target_lufs, ceiling_dbtp, targets, limit, output_sample_rate, bit_depth, seed
         As for :func:`normalize`.
-    bitrate_kbps, overwrite, dry_run
-        As for :func:`master_file`.
+    bitrate_kbps, overwrite, dry_run, progress
+        As for :func:`master_file` (progress phases of several files without
+        ``album`` start with the file's name).
     """
     aim = _targets(targets, None, target_lufs, ceiling_dbtp, default_preset=None)
     ins = [os.fspath(p) for p in inputs]
@@ -408,14 +420,14 @@ def normalize_files(
     return _run_files(
         ins, outs, aim, limit=bool(limit), glue=False, album=bool(album),
         output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps, overwrite=overwrite,
-        dry_run=dry_run, seed=seed,
+        dry_run=dry_run, seed=seed, progress=progress,
     )
 
 
 def _run_files(
     inputs: list[str], outputs: list[str], targets: Targets, *,
     limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, bitrate_kbps: Any,
-    overwrite: bool, dry_run: bool, seed: int,
+    overwrite: bool, dry_run: bool, seed: int, progress: Progress | None,
 ) -> list[MasterReport]:
     from mezzo import io
     from mezzo.io import encode
@@ -458,10 +470,16 @@ def _run_files(
 
     # Pass 1: measure.
     before = []
+    total = sum(inf.frames for inf in infos)
+    done = 0
+    report_phase(progress, "measuring", total)
     for inf in infos:
         meter = LoudnessMeter(inf.sample_rate, inf.channels)
         for block in source(inf.path)():
             meter.update(block)
+            done += block.shape[1]
+            if progress is not None:
+                progress("measuring", done, max(done, total))
         before.append(meter)
 
     items, sinks = [], []
@@ -480,7 +498,7 @@ def _run_files(
         sinks.append(sink)
         items.append(engine.Item(
             blocks=source(inf.path), sample_rate=inf.sample_rate, channels=inf.channels, sink=sink,
-            dtype=np.float32, bits=bits,
+            dtype=np.float32, bits=bits, frames=inf.frames,
         ))
 
     groups = [list(range(len(items)))] if album else [[i] for i in range(len(items))]
@@ -488,7 +506,11 @@ def _run_files(
     reports: list[MasterReport] = []
     try:
         for group in groups:
-            outcome = engine.solve([items[i] for i in group], [before[i] for i in group], settings)
+            name = f"{os.path.basename(inputs[group[0]])}: " if len(groups) > 1 else ""
+            labels = None if progress is None else _PassLabels(progress, len(group), name)
+            outcome = engine.solve(
+                [items[i] for i in group], [before[i] for i in group], dataclasses.replace(settings, progress=labels)
+            )
             for k, i in enumerate(group):
                 reports.append(_report(
                     outcome, k, before[i], settings, input=inputs[i], output=outputs[i],
@@ -496,6 +518,7 @@ def _run_files(
                     dry_run=dry_run, album=album, bitrate_kbps=bitrates[i],
                 ))
         if not dry_run:
+            report_phase(progress, "writing")
             for sink in sinks:
                 sink.commit()
     finally:
@@ -503,6 +526,32 @@ def _run_files(
             if sink is not None:
                 sink.discard()
     return reports
+
+
+class _PassLabels:
+    """The engine's progress with the render passes numbered: ``'rendering pass 2'``.
+
+    Every pass renders each item of the group once (an album: all its files), and
+    each render starts with ``('rendering', 0, ...)``.
+    """
+
+    def __init__(self, progress: Progress, items_per_pass: int, prefix: str = "") -> None:
+        self._progress = progress
+        self._per_pass = max(1, items_per_pass)
+        self._prefix = prefix
+        self._renders = 0
+        self._label = ""
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase == "rendering":
+            if done == 0:
+                self._renders += 1
+            label = f"rendering pass {(self._renders - 1) // self._per_pass + 1}"
+            if self._per_pass > 1:
+                label += f" (file {(self._renders - 1) % self._per_pass + 1} of {self._per_pass})"
+        else:
+            label = phase
+        self._progress(self._prefix + label, done, total)
 
 
 # --------------------------------------------------------------------------- report
