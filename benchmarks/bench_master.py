@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             tools["mezzo master"] = (wall, rss, out)
             results[f"mezzo {label}"] = {"wall_s": wall, "peak_rss_bytes": rss, "mode": report["mode"],
                                          "renders": report["renders"],
-                                         "limiter_max_reduction_db": report["limiter_max_reduction_db"]}
+                                         "max_gain_reduction_db": report["max_gain_reduction_db"]}
             if have_ffmpeg:
                 out = os.path.join(tmp, f"loudnorm_{label}.wav")
                 wall, rss, _ = _loudnorm(src, out, target)

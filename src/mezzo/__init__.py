@@ -46,6 +46,11 @@ _LAZY = {
     "master": "mezzo.mastering.master",
     "normalize": "mezzo.mastering.master",
     "MasterReport": "mezzo.mastering.master",
+    "Targets": "mezzo.mastering.targets",
+    "process_file": "mezzo.processing",
+    "process_blocks": "mezzo.processing",
+    "ProcessReport": "mezzo.processing",
+    "BeforeAfter": "mezzo.before_after",
     "MezzoError": "mezzo.errors",
     "ParameterError": "mezzo.errors",
     "AudioInputError": "mezzo.errors",
@@ -59,7 +64,8 @@ __all__ = ["__version__", *_LAZY]
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("batch", "demo", "io", "marks", "mastering", "meters", "midi", "mixing", "processors", "report"):
+    if name in ("batch", "demo", "io", "marks", "mastering", "meters", "midi", "mixing", "processing", "processors",
+                "report"):
         return importlib.import_module(f"mezzo.{name}")
     raise AttributeError(f"module 'mezzo' has no attribute {name!r}")
 

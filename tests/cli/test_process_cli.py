@@ -41,9 +41,10 @@ def voice(tmp_path: Path) -> Path:
     return path
 
 
-SUMMARY_KEYS = {
-    "command", "input", "output", "key", "parameters", "before", "after",
-    "max_gain_reduction_db", "mean_gain_reduction_db", "max_gain_db", "latency_samples",
+SUMMARY_KEYS = {  # "command", then mezzo.processing.ProcessReport (a mezzo.before_after.BeforeAfter)
+    "command", "input", "output", "key", "processor", "parameters", "before", "after",
+    "max_gain_reduction_db", "mean_gain_reduction_db", "gain_reduced_time_s", "max_gain_reduction_time_s",
+    "max_gain_db", "latency_samples", "sample_rate", "warnings",
 }
 
 

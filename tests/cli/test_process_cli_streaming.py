@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from cli_runner import run_main
-from mezzo.cli import process_cmd
+from mezzo import processing
 from mezzo.meters.loudness import loudness
 from mezzo.processors import Compressor, Ducker, Leveler
 
@@ -63,7 +63,7 @@ def read_out(path: Path) -> np.ndarray:
 def test_compress_with_lookahead_equals_the_whole_signal_call(
     capsys, monkeypatch, music, tmp_path, block_samples
 ):
-    monkeypatch.setattr(process_cmd, "BLOCK_SAMPLES", block_samples)
+    monkeypatch.setattr(processing, "BLOCK_SAMPLES", block_samples)
     path, x = music
     out = tmp_path / "out.wav"
     params = {
@@ -115,7 +115,7 @@ def test_compress_with_lookahead_equals_the_whole_signal_call(
 
 
 def test_leveler_latency_longer_than_many_blocks(capsys, monkeypatch, music, tmp_path):
-    monkeypatch.setattr(process_cmd, "BLOCK_SAMPLES", 4096)  # 1.5 s latency = 17+ blocks
+    monkeypatch.setattr(processing, "BLOCK_SAMPLES", 4096)  # 1.5 s latency = 17+ blocks
     path, x = music
     out = tmp_path / "out.wav"
     code, _, err = run(capsys, "level", str(path), "-o", str(out), "--target-lufs", "-20", "--json")
@@ -155,7 +155,7 @@ def test_pcm24_output_within_write_precision(capsys, tmp_path):
 def test_key_of_other_length_is_padded_or_trimmed_block_aligned(
     capsys, monkeypatch, music, tmp_path, key_seconds, what
 ):
-    monkeypatch.setattr(process_cmd, "BLOCK_SAMPLES", 5000)
+    monkeypatch.setattr(processing, "BLOCK_SAMPLES", 5000)
     path, x = music
     n = x.shape[1]
     key_path = tmp_path / "key.wav"
@@ -175,14 +175,14 @@ def test_key_of_other_length_is_padded_or_trimmed_block_aligned(
         "2",
     )
     assert code == 0, err
-    assert err == f"mezzo: key is {k.shape[1]} samples, input {n}: key {what}\n"
+    assert err == f"mezzo: warning: key is {k.shape[1]} samples, input {n}: key {what}\n"
     k_aligned = k[:, :n] if k.shape[1] > n else np.pad(k, ((0, 0), (0, n - k.shape[1])))
     expected = Ducker(depth_db=12.0, lookahead_ms=2.0)(x, FS, key=k_aligned)
     np.testing.assert_allclose(read_out(out), expected, rtol=0, atol=1e-7)
 
 
 def test_failure_mid_stream_leaves_no_output(capsys, monkeypatch, music, tmp_path):
-    monkeypatch.setattr(process_cmd, "BLOCK_SAMPLES", 10000)
+    monkeypatch.setattr(processing, "BLOCK_SAMPLES", 10000)
     path, _ = music
     calls = []
     real = Compressor.process
@@ -283,4 +283,4 @@ def test_key_length_of_a_compressed_key_is_counted(capsys, music, tmp_path):
         capsys, "duck", str(path), "--key", str(key_path), "-o", str(tmp_path / "o.wav")
     )
     assert code == 0, err
-    assert err == f"mezzo: key is {decoded} samples, input {x.shape[1]}: key padded with silence\n"
+    assert err == f"mezzo: warning: key is {decoded} samples, input {x.shape[1]}: key padded with silence\n"

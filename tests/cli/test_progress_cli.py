@@ -41,6 +41,8 @@ def terminal(capsys, monkeypatch):
         (["compress", "{src}", "-o", "{out}"], "· processing"),
         (["limit", "{src}", "-o", "{out}"], "· processing"),
         (["master", "{src}", "-o", "{out}"], "· measuring"),
+        (["master", "{src}", "-o", "{out}"], "· rendering pass 1"),
+        (["normalize", "{src}", "-o", "{out}"], "· writing"),
         (["dynamics", "{src}", "-o", "{out}", "-m", "0:p 2:ff"], "· applying the marks"),
     ],
 )

@@ -51,7 +51,7 @@ def test_pure_gain_is_the_closed_form_gain(quiet_music):
     out, report = normalize(quiet_music, FS, target_lufs=-30.0)
     gain = 10 ** ((-30.0 - before) / 20.0)
     assert report.mode == "gain"
-    assert report.limiter_max_reduction_db == 0.0
+    assert report.max_gain_reduction_db == 0.0
     # the meter's histogram gating and the naive reference agree to NAIVE_LU
     np.testing.assert_allclose(out, quiet_music * gain, rtol=10 ** (NAIVE_LU / 20) - 1)
     assert abs(naive.integrated_loudness(out, FS) + 30.0) <= TARGET_LU

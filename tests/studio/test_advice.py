@@ -86,7 +86,7 @@ def test_loudness_range(lra, words):
 def report(**kw):
     base = {
         "mode": "limit", "gain_db": 3.0, "target_lufs": -14.0, "ceiling_dbtp": -1.0,
-        "limiter_max_reduction_db": 2.5, "limited_time_s": 1.2, "warnings": [],
+        "max_gain_reduction_db": 2.5, "gain_reduced_time_s": 1.2, "warnings": [],
         "before": {"integrated_lufs": -17.0, "loudness_range_lu": 9.0, "true_peak_dbtp": 0.5},
         "after": {"integrated_lufs": -14.0, "loudness_range_lu": 8.8, "true_peak_dbtp": -1.0},
     }  # fmt: skip
@@ -107,7 +107,7 @@ def test_master_words_say_gain_limiting_range_and_platforms():
 
 
 def test_master_words_for_pure_gain_and_a_narrowed_range():
-    words = master_words(report(mode="gain", gain_db=-2.0, limiter_max_reduction_db=0.0,
+    words = master_words(report(mode="gain", gain_db=-2.0, max_gain_reduction_db=0.0,
                                 before={"integrated_lufs": -12.0, "loudness_range_lu": 9.0, "true_peak_dbtp": -4.0},
                                 after={"integrated_lufs": -14.0, "loudness_range_lu": 7.0, "true_peak_dbtp": -6.0},
                                 warnings=["careful"]))  # fmt: skip

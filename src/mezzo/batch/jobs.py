@@ -252,12 +252,7 @@ def normalize_task(task: Task) -> list[dict[str, Any]]:
     from mezzo.mastering.master import normalize_files
 
     opts = task.options
-    kwargs = {
-        "target_lufs": opts["target_lufs"],
-        "ceiling_dbtp": opts["ceiling_dbtp"],
-        "limit": opts.get("limit", True),
-        "overwrite": True,
-    }
+    kwargs = {"targets": opts["targets"], "limit": opts.get("limit", True), "overwrite": True}
     if task.album:
         return _album_task(task, lambda: normalize_files(task.paths, task.outputs, album=True, **kwargs))
 
@@ -277,20 +272,15 @@ def master_task(task: Task) -> list[dict[str, Any]]:
         # An album is mastered as one gain to the preset's target and ceiling, limited per file.
         def render() -> list[Any]:
             return normalize_files(
-                task.paths, task.outputs, target_lufs=opts["target_lufs"], ceiling_dbtp=opts["ceiling_dbtp"],
-                limit=opts.get("limit", True), album=True, overwrite=True, bitrate_kbps=opts.get("bitrate_kbps"),
+                task.paths, task.outputs, targets=opts["targets"], limit=opts.get("limit", True), album=True,
+                overwrite=True, bitrate_kbps=opts.get("bitrate_kbps"),
             )
 
-        rows = _album_task(task, render)
-        for row in rows:
-            if row["status"] == "ok":
-                row["preset"] = opts.get("preset")
-        return rows
+        return _album_task(task, render)
 
     def work(path: str, output: str | None) -> dict[str, Any]:
         report = master_file(
-            path, output, preset=opts.get("preset"), target_lufs=opts["target_lufs"],
-            ceiling_dbtp=opts["ceiling_dbtp"], glue=opts.get("glue", False), limit=opts.get("limit", True),
+            path, output, targets=opts["targets"], glue=opts.get("glue", False), limit=opts.get("limit", True),
             bitrate_kbps=opts.get("bitrate_kbps"), overwrite=True,
         )
         return _report_row(report, path)
@@ -311,25 +301,13 @@ def _check_analyze(options: Mapping[str, Any], *, album: bool) -> dict[str, Any]
 
 
 def _targets(options: Mapping[str, Any], default_preset: str | None) -> dict[str, Any]:
-    from mezzo._validate import check_range
-    from mezzo.mastering.master import MIN_CEILING_DBTP, MIN_TARGET_LUFS
-    from mezzo.mastering.presets import get_preset
+    """The job's :class:`~mezzo.mastering.targets.Targets`, resolved once (``targets``), and its figures."""
+    from mezzo.mastering.targets import Targets
 
-    preset_name = options.get("preset")
-    if preset_name is None and options.get("target_lufs") is None and options.get("ceiling_dbtp") is None:
-        preset_name = default_preset
-    preset = get_preset(preset_name) if preset_name is not None else None
-    target = options.get("target_lufs")
-    ceiling = options.get("ceiling_dbtp")
-    target = preset.target_lufs if target is None and preset else (-14.0 if target is None else target)
-    ceiling = preset.ceiling_dbtp if ceiling is None and preset else (-1.0 if ceiling is None else ceiling)
-    target = check_range("target_lufs", target, MIN_TARGET_LUFS, 0.0, "LUFS")
-    ceiling = check_range("ceiling_dbtp", ceiling, MIN_CEILING_DBTP, 0.0, "dBTP")
-    if target > ceiling:
-        raise ParameterError(
-            f"target_lufs={target!r} is above ceiling_dbtp={ceiling!r}: lower the target or raise the ceiling"
-        )
-    return {"preset": preset.name if preset else None, "target_lufs": target, "ceiling_dbtp": ceiling}
+    targets = Targets.resolve(
+        options.get("preset"), options.get("target_lufs"), options.get("ceiling_dbtp"), default_preset=default_preset
+    )
+    return {"targets": targets, **targets.to_dict()}
 
 
 def _check_normalize(options: Mapping[str, Any], *, album: bool) -> dict[str, Any]:

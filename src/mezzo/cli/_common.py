@@ -113,3 +113,28 @@ def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Any]:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=max(total, 1) if total else None)
         yield _Bar(bar, task, description)
+
+
+def progress_hook(bar: Any) -> Any:
+    """A library progress hook (:mod:`mezzo.progress`) that drives ``bar`` (from :func:`progress_bar`)."""
+
+    def hook(phase: str, done: int, total: int | None) -> None:
+        bar.phase(phase)
+        if total:
+            bar(done, total)
+
+    return hook
+
+
+def show_before_after(report: Any, title: str) -> None:
+    """Print a :class:`mezzo.before_after.BeforeAfter` as the before/after table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+    table.add_column("", style="bold")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    for row in report.rows():
+        table.add_row(*row)
+    Console().print(table)

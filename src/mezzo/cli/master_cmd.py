@@ -12,7 +12,14 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
+from mezzo.cli._common import (
+    QUIET_HELP,
+    print_json,
+    progress_bar,
+    progress_hook,
+    show_before_after,
+    warn,
+)
 
 PRESET_NAMES = "spotify, apple, youtube, tidal, amazon, deezer, ebu, atsc, podcast"
 RATE_HELP = "Output sample rate, Hz (resampled with soxr before limiting). Default: the input's."
@@ -57,15 +64,16 @@ def normalize(
 ) -> None:
     """Normalise loudness: pure gain when the peaks allow it, else gain and the true-peak limiter."""
     from mezzo.mastering.master import normalize_files
+    from mezzo.mastering.targets import Targets
 
+    targets = Targets(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
     outputs = _outputs(inputs, output, out_dir, create=not dry_run)
     what = inputs[0].name if len(inputs) == 1 else f"{len(inputs)} files"
-    with progress_bar(f"normalize {what}", 0, quiet=quiet) as bar:
-        bar.phase("measuring and writing" + (" (album)" if album else ""))
+    with progress_bar(f"normalize {what}" + (" (album)" if album else ""), 0, quiet=quiet) as bar:
         reports = normalize_files(
-            [str(p) for p in inputs], [str(p) for p in outputs], target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
+            [str(p) for p in inputs], [str(p) for p in outputs], targets=targets,
             limit=not no_limit, album=album, output_sample_rate=sample_rate, bit_depth=bit_depth,
-            bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run,
+            bitrate_kbps=bitrate_kbps, overwrite=overwrite, dry_run=dry_run, progress=progress_hook(bar),
         )
     _show(reports, json_output=json_output, album=album)
 
@@ -89,14 +97,14 @@ def master(
 ) -> None:
     """Master a file to a platform's loudness target with a true-peak ceiling."""
     from mezzo.mastering.master import master_file
+    from mezzo.mastering.targets import Targets
 
+    targets = Targets.resolve(preset, target_lufs, ceiling_dbtp)
     with progress_bar(f"master {input.name}", 0, quiet=quiet) as bar:
-        bar.phase("measuring, processing and writing")
         report = master_file(
-            str(input), str(output), preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
+            str(input), str(output), targets=targets, glue=glue,
             limit=not no_limit, output_sample_rate=sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
-            overwrite=overwrite,
-            dry_run=dry_run,
+            overwrite=overwrite, dry_run=dry_run, progress=progress_hook(bar),
         )
     _show([report], json_output=json_output, album=False)
 
@@ -131,28 +139,15 @@ def _show(reports: list[Any], *, json_output: bool, album: bool) -> None:
         print_json(dicts[0] if len(dicts) == 1 else dicts)
         return
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     for r in reports:
         verb = "would write" if r.dry_run else "->"
-        table = Table(title=f"{r.input} {verb} {r.output}", title_justify="left", box=None, padding=(0, 2))
-        table.add_column("", style="bold")
-        table.add_column("before", justify="right")
-        table.add_column("after", justify="right")
-        b, a = r.before, r.after
-        table.add_row("Integrated", fmt(b.integrated_lufs, "LUFS", 2), fmt(a.integrated_lufs, "LUFS", 2))
-        table.add_row("Loudness range", fmt(b.loudness_range_lu, "LU"), fmt(a.loudness_range_lu, "LU"))
-        table.add_row("True peak", fmt(b.true_peak_dbtp, "dBTP", 2), fmt(a.true_peak_dbtp, "dBTP", 2))
-        table.add_row("PLR", fmt(b.plr_db, "dB"), fmt(a.plr_db, "dB"))
-        console.print(table)
+        show_before_after(r, f"{r.input} {verb} {r.output}")
         target = f"target {r.target_lufs:g} LUFS / {r.ceiling_dbtp:g} dBTP" + (f" ({r.preset})" if r.preset else "")
         console.print(f"{target}: {r.summary}", highlight=False)
         if r.mode == "limit":
-            console.print(
-                f"limiter: max {r.limiter_max_reduction_db:.1f} dB, mean {r.limiter_mean_reduction_db:.2f} dB, "
-                f"{r.limited_time_s:.1f} s limited", highlight=False,
-            )
+            console.print(r.gain_text(), highlight=False)
         rate = f"{r.output_sample_rate} Hz" + (f" (from {r.sample_rate} Hz)" if r.output_sample_rate != r.sample_rate else "")
         coding = r.output_subtype or "float"
         if r.output_bitrate_kbps is not None:

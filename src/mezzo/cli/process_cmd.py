@@ -11,7 +11,14 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
+from mezzo.cli._common import (
+    QUIET_HELP,
+    print_json,
+    progress_bar,
+    progress_hook,
+    show_before_after,
+    warn,
+)
 from mezzo.processors import _params as P
 
 _SPECS = {
@@ -66,209 +73,24 @@ def _makeup(value: str | None) -> Any:
         raise ParameterError(f"makeup_db={value!r} is not a number: expected -48 to 48 dB or 'auto'") from None
 
 
-#: Samples per channel read, processed and written at a time (memory stays about this size).
-BLOCK_SAMPLES = 65536
-
-
 def _run(
     cmd: str, processor: Any, in_path: Path, out_path: Path, key_path: Path | None, *,
     overwrite: bool, json_output: bool, quiet: bool = False,
 ) -> None:
-    """Stream the input (and key) through the processor into the output; summarise."""
-    import contextlib
+    """Stream the input (and key) through the processor into the output (:func:`mezzo.process_file`); summarise."""
+    from mezzo.processing import process_file
 
-    import numpy as np
-
-    from mezzo import io
-    from mezzo.errors import AudioInputError
-    from mezzo.io.read import EXACT_FRAMES
-    from mezzo.meters.loudness import LoudnessMeter
-
-    with contextlib.ExitStack() as stack:
-        reader = stack.enter_context(io.blocks(in_path, BLOCK_SAMPLES))
-        sample_rate, channels = reader.sample_rate, reader.channels
-        key = None
-        key_checked = True
-        if key_path is not None:
-            key_reader = stack.enter_context(io.blocks(key_path, BLOCK_SAMPLES))
-            if key_reader.sample_rate != sample_rate:
-                raise AudioInputError(
-                    f"{str(key_path)!r}: key is at {key_reader.sample_rate} Hz but the input at {sample_rate} Hz: "
-                    "resample the key first"
-                )
-            key = _KeyFeed(key_reader)
-            # Headers give exact lengths for WAV, FLAC...: warn before the work; else after counting.
-            key_checked = reader.info.format in EXACT_FRAMES and key_reader.info.format in EXACT_FRAMES
-            if key_checked:
-                _check_key_length(key_reader.info.frames, reader.info.frames)
-        writer = stack.enter_context(io.open_writer(
-            out_path, sample_rate, channels, like=in_path, overwrite=overwrite,
-            inputs=[p for p in (in_path, key_path) if p], frames_hint=reader.info.frames,
-        ))  # fmt: skip
-        processor.prepare(sample_rate, channels, BLOCK_SAMPLES)
-        meter_in = LoudnessMeter(sample_rate, channels)
-        meter_out = LoudnessMeter(sample_rate, channels)
-        stats = _GainStats()
-        skip = processor.latency_samples  # the first output samples are the lookahead delay
-
-        def emit(out: np.ndarray, gain: np.ndarray) -> None:
-            nonlocal skip
-            if skip:
-                cut = min(skip, out.shape[1])
-                out, gain = out[:, cut:], gain[:, cut:]
-                skip -= cut
-            if out.shape[1]:
-                stats.update(gain)
-                meter_out.update(out)
-                writer.write(out)
-
-        frames = 0
-        bar = stack.enter_context(progress_bar(f"{cmd} {in_path.name}", reader.info.frames, quiet=quiet))
-        bar.phase("processing")
-        for block in reader:
-            frames += block.shape[1]
-            meter_in.update(block)
-            emit(*processor.process(block, None if key is None else key.take(block.shape[1]), return_gain=True))
-            bar(frames, max(frames, reader.info.frames))
-        bar.phase("finishing")
-        emit(*processor.flush(return_gain=True))
-        if key is not None and not key_checked:
-            _check_key_length(key.length(), frames)
-    before = meter_in.result()
-    after = meter_out.result()
-    summary = {
-        "command": cmd,
-        "input": str(in_path),
-        "output": str(out_path),
-        "key": None if key_path is None else str(key_path),
-        "parameters": {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in processor.parameters.items()},
-        "before": _levels(before),
-        "after": _levels(after),
-        "max_gain_reduction_db": stats.max_reduction_db,
-        "mean_gain_reduction_db": stats.mean_reduction_db,
-        "max_gain_db": stats.max_gain_db,
-        "latency_samples": processor.latency_samples,
-    }
-    peak = after.sample_peak_dbfs
-    if peak is not None and peak > 0.0:
-        warn(
-            f"warning: output sample peak is {peak:+.2f} dBFS and will clip in integer formats: "
-            "lower --makeup-db (or the target), or follow with a limiter"
+    with progress_bar(f"{cmd} {in_path.name}", 0, quiet=quiet) as bar:
+        report = process_file(
+            processor, in_path, out_path, key=key_path, overwrite=overwrite, progress=progress_hook(bar),
         )
+    for w in report.warnings:
+        warn(f"warning: {w}")
     if json_output:
-        print_json(summary)
+        print_json({"command": cmd, **report.to_dict()})
     else:
-        _print_summary(summary)
-
-
-def _check_key_length(key_frames: int, frames: int) -> None:
-    if key_frames != frames:
-        what = "trimmed" if key_frames > frames else "padded with silence"
-        warn(f"key is {key_frames} samples, input {frames}: key {what}")
-
-
-class _KeyFeed:
-    """Cut a key file's blocks to the input's block lengths; silence once the key has ended."""
-
-    def __init__(self, reader: Any) -> None:
-        self._blocks = iter(reader)
-        self.rate = reader.sample_rate
-        self.channels = reader.channels
-        self._rest: Any = None  # unused end of the last block read
-        self.samples_read = 0
-        self.ended = False
-
-    def _next(self) -> Any:
-        block = None if self.ended else next(self._blocks, None)
-        if block is None:
-            self.ended = True
-        else:
-            self.samples_read += block.shape[1]
-        return block
-
-    def take(self, n: int) -> Any:
-        """The next ``n`` key samples, shape ``(channels, n)``, zero-padded past the end."""
-        import numpy as np
-
-        parts, have = [], 0
-        while have < n:
-            block, self._rest = (self._rest, None) if self._rest is not None else (self._next(), None)
-            if block is None:
-                parts.append(np.zeros((self.channels, n - have), dtype=np.float32))
-                break
-            use = min(n - have, block.shape[1])
-            parts.append(block[:, :use])
-            if use < block.shape[1]:
-                self._rest = block[:, use:]
-            have += use
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-
-    def length(self) -> int:
-        """The key's length in samples (reads, without keeping, what is left)."""
-        while self._next() is not None:
-            pass
-        return self.samples_read
-
-
-class _GainStats:
-    """Maximum and mean gain reduction and maximum gain (dB) over a streamed gain trace."""
-
-    def __init__(self) -> None:
-        self._max_reduction = 0.0
-        self._sum_reduction = 0.0
-        self._count = 0
-        self._max_gain = 0.0
-
-    def update(self, gain: Any) -> None:
-        import numpy as np
-
-        if gain.size == 0:
-            return
-        reduction = np.maximum(-gain, 0.0)
-        self._max_reduction = max(self._max_reduction, float(reduction.max()))
-        self._sum_reduction += float(reduction.sum(dtype=np.float64))
-        self._count += reduction.size
-        self._max_gain = max(self._max_gain, float(gain.max()))
-
-    @property
-    def max_reduction_db(self) -> float:
-        return self._max_reduction
-
-    @property
-    def mean_reduction_db(self) -> float:
-        return self._sum_reduction / self._count if self._count else 0.0
-
-    @property
-    def max_gain_db(self) -> float:
-        return self._max_gain
-
-
-def _levels(result: Any) -> dict[str, Any]:
-    return {
-        "integrated_lufs": result.integrated_lufs,
-        "loudness_range_lu": result.loudness_range_lu,
-        "true_peak_dbtp": result.true_peak_dbtp,
-        "sample_peak_dbfs": result.sample_peak_dbfs,
-    }
-
-
-def _print_summary(s: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{s['command']}: {s['input']} -> {s['output']}", title_justify="left", box=None, padding=(0, 2))
-    table.add_column("", style="bold")
-    table.add_column("before", justify="right")
-    table.add_column("after", justify="right")
-    b, a = s["before"], s["after"]
-    table.add_row("Integrated", fmt(b["integrated_lufs"], "LUFS"), fmt(a["integrated_lufs"], "LUFS"))
-    table.add_row("Loudness range", fmt(b["loudness_range_lu"], "LU"), fmt(a["loudness_range_lu"], "LU"))
-    table.add_row("True peak", fmt(b["true_peak_dbtp"], "dBTP", 2), fmt(a["true_peak_dbtp"], "dBTP", 2))
-    Console().print(table)
-    Console().print(
-        f"Gain reduction: max {s['max_gain_reduction_db']:.1f} dB, mean {s['mean_gain_reduction_db']:.2f} dB"
-        + (f"; max gain {s['max_gain_db']:.1f} dB" if s["max_gain_db"] > 0 else "")
-    )
+        show_before_after(report, f"{cmd}: {report.input} -> {report.output}")
+        typer.echo(report.gain_text())
 
 
 def _list_compressor_presets(value: bool) -> None:

@@ -28,7 +28,7 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mezzo.errors import AudioFileError, ParameterError
@@ -66,6 +66,9 @@ DEFAULT_BITRATE_KBPS: dict[str, float] = {"mp3": 256.0, "vorbis": 192.0, "opus":
 MIN_BITRATE_KBPS, MAX_BITRATE_KBPS = 6.0, 512.0
 #: seconds an encode may take per minute of audio before it is given up
 TIMEOUT_S_PER_MINUTE = 120.0
+#: ffmpeg's metadata key for a libsndfile tag name, where they differ ("": not written; ffmpeg
+#: sets the encoder itself)
+FFMPEG_TAG_NAMES = {"tracknumber": "track", "software": ""}
 
 INSTALL_HINT = "install ffmpeg (e.g. apt-get install ffmpeg) or write WAV/FLAC"
 
@@ -158,19 +161,28 @@ def default_bitrate_kbps(output: str | os.PathLike[str], like: str | os.PathLike
     return DEFAULT_BITRATE_KBPS[codec_of(output)]
 
 
-def encode_file(source: str, target: str, *, output: str, bitrate_kbps: float, seconds: float | None = None) -> None:
+def encode_file(
+    source: str, target: str, *, output: str, bitrate_kbps: float, seconds: float | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> None:
     """Run ffmpeg: encode the audio file ``source`` into the file ``target`` (replaced).
 
     ``output`` is the path the user named (its extension chooses the codec; it is
     the path the errors name); ``target`` is where ffmpeg writes (an
     :class:`~mezzo.io.atomic.AtomicFile`'s temporary file). ``seconds`` (the
-    audio's duration) sets the time limit.
+    audio's duration) sets the time limit. ``tags`` (title, artist...: the names
+    of :data:`mezzo.io.stream.TAGS`) are written as the container's metadata
+    (ID3, Vorbis comments, MP4 atoms); the source's own metadata is not copied.
     """
     ext = _extension(output)
     encoder, muxer, codec = LOSSY_EXTENSIONS[ext]
     exe = require_ffmpeg(output)
     cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", "file:" + os.path.abspath(source),
            "-vn", "-map_metadata", "-1", "-c:a", encoder, "-b:a", f"{bitrate_kbps:g}k"]
+    for name, value in (tags or {}).items():
+        key = FFMPEG_TAG_NAMES.get(name, name)
+        if key and value:
+            cmd += ["-metadata", f"{key}={value}"]
     if codec == "opus":
         cmd += ["-ar", "48000"]  # Opus runs at 48 kHz; ffmpeg resamples with soxr-quality defaults
     cmd += ["-f", muxer, "file:" + os.path.abspath(target)]

@@ -119,7 +119,8 @@ def open_writer(
     if format is None and subtype is None and encode.routes_to_ffmpeg(path):
         kbps = encode.check_bitrate(bitrate_kbps) or encode.default_bitrate_kbps(path, like)
         return EncodedWriter(
-            path, sample_rate, channels, bitrate_kbps=kbps, frames_hint=frames_hint, overwrite=overwrite
+            path, sample_rate, channels, bitrate_kbps=kbps, frames_hint=frames_hint, overwrite=overwrite,
+            tags=None if like is None else read_tags(like),
         )
     fmt, sub = output_format(path, like=like, format=format, subtype=subtype)
     return AudioWriter(
@@ -398,6 +399,8 @@ class EncodedWriter(AudioWriter):
         Expected samples per channel (a scratch past 4 GiB is RF64).
     overwrite : bool
         Replace an existing file on commit.
+    tags : dict, optional
+        Text tags (see :data:`TAGS`) written as the encoded file's metadata.
 
     Attributes
     ----------
@@ -418,6 +421,7 @@ class EncodedWriter(AudioWriter):
         bitrate_kbps: float,
         frames_hint: int | None = None,
         overwrite: bool = False,
+        tags: dict[str, str] | None = None,
     ) -> None:
         out = encode.check_lossy_output(path)
         kbps = encode.check_bitrate(bitrate_kbps)
@@ -426,6 +430,7 @@ class EncodedWriter(AudioWriter):
         encode.require_ffmpeg(out)
         self.bitrate_kbps = kbps
         self._overwrite = bool(overwrite)
+        self._tags = dict(tags or {})
         self._encoded: AtomicFile | None = None
         super().__init__(
             out, sample_rate, channels, format="WAV", subtype="FLOAT", frames_hint=frames_hint, overwrite=True
@@ -458,7 +463,7 @@ class EncodedWriter(AudioWriter):
             assert self._encoded.temporary is not None
             encode.encode_file(
                 self._file.temporary, self._encoded.temporary, output=self.path,
-                bitrate_kbps=self.bitrate_kbps, seconds=self.frames_written / self.sample_rate,
+                bitrate_kbps=self.bitrate_kbps, seconds=self.frames_written / self.sample_rate, tags=self._tags,
             )  # fmt: skip
         except BaseException:
             self.discard()

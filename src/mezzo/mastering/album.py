@@ -24,7 +24,7 @@ from mezzo.results import to_dict
 __all__ = ["AlbumLoudness", "album_loudness"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlbumLoudness:
     """Loudness of several streams measured as one programme.
 

@@ -20,10 +20,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from mezzo.before_after import GainStats
 from mezzo.mastering.album import album_loudness
 from mezzo.mastering.dither import Quantizer
 from mezzo.mastering.forecast import LoudnessForecast, forecast_gain
+from mezzo.mastering.targets import Targets
 from mezzo.meters.loudness import LoudnessMeter, LoudnessResult
+from mezzo.progress import Progress, report_phase
 
 #: The loop stops when the output is within this of the target, LU (the promise is 0.1; the
 #: rest covers the spread between BS.1770 meters, a few hundredths).
@@ -42,8 +45,6 @@ OVERSHOOT_STEP_DB = 0.005
 MAX_EXTRA_GAIN_DB = 12.0
 #: Limiting above this (peak gain reduction, dB) gets a plain-words warning.
 HEAVY_LIMITING_DB = 4.0
-#: Gain reduction below this does not count as "limiting" in the time statistics, dB.
-LIMITED_THRESHOLD_DB = 0.1
 #: Sections compared between a render and its decoded lossy file, samples (85 ms at 48 kHz).
 SECTION_SAMPLES = 4096
 #: Only sections of the decoded file within this of the ceiling count in the encoder's rise
@@ -66,7 +67,7 @@ class Sink(Protocol):
     # file (an encoded lossy output) that the render measures instead of its samples.
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Item:
     """One stream to master: where its blocks come from and where they go."""
 
@@ -77,21 +78,35 @@ class Item:
     dtype: Any = np.float32
     #: word length to dither and quantise to (``None``: floats)
     bits: int | None = None
+    #: samples per channel of the input, when known (for progress)
+    frames: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """What a render does (the parts the loop changes are in :class:`Step`)."""
 
-    target_lufs: float
-    ceiling_dbtp: float
+    targets: Targets
     limit: bool
     glue: bool
     output_sample_rate: int | None
     seed: int = 0
+    #: told ``'rendering'`` (input samples done of ``Item.frames``), then for lossy outputs
+    #: ``'encoding'`` and ``'checking the encoded file'`` (:mod:`mezzo.progress`)
+    progress: Progress | None = field(default=None, compare=False)
+
+    @property
+    def target_lufs(self) -> float:
+        """The loudness target, LUFS (``targets.target_lufs``)."""
+        return self.targets.target_lufs
+
+    @property
+    def ceiling_dbtp(self) -> float:
+        """The true-peak ceiling, dBTP (``targets.ceiling_dbtp``)."""
+        return self.targets.ceiling_dbtp
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Step:
     """The loop's variables for one render."""
 
@@ -100,7 +115,7 @@ class Step:
     limiter_ceiling_db: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Rendered:
     """What one render of one item measured."""
 
@@ -120,7 +135,7 @@ class Rendered:
     forecast: LoudnessForecast | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Outcome:
     """The loop's result for a group of items (one gain for all)."""
 
@@ -155,40 +170,17 @@ def render(item: Item, settings: Settings, step: Step, *, forecast: bool = True)
         import soxr
 
         resampler = soxr.ResampleStream(in_rate, out_rate, channels, dtype=dtype.name, quality=RESAMPLE_QUALITY)
-    limiter = None
-    model = None
-    latency = 0
-    if step.use_limiter:
-        from mezzo.processors import Limiter
-        from mezzo.processors.limiter import DETECTION_MARGIN_DB
-
-        limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
-        limiter.prepare(out_rate, channels)
-        latency = limiter.latency_samples
-        if forecast:
-            model = LoudnessForecast(
-                out_rate, channels, step.limiter_ceiling_db - DETECTION_MARGIN_DB, limiter.release_ms, limiter.hold_ms
-            )
     quantizer = Quantizer(item.bits, seed=settings.seed) if item.bits else None
     meter = LoudnessMeter(out_rate, channels)
-    stats = _ReductionStats(out_rate)
+    stats = GainStats(out_rate)
     lossy = item.sink is not None and hasattr(item.sink, "finish")
     sections = _SectionPeaks(channels) if lossy else None
-    skip = latency  # the limiter's first `latency` output samples are its delay line
     if item.sink is not None:
         item.sink.discard()
 
     def emit(block: np.ndarray, gain_db: np.ndarray | None) -> None:
-        nonlocal skip
-        if skip:
-            cut = min(skip, block.shape[1])
-            block = block[:, cut:]
-            gain_db = None if gain_db is None else gain_db[:, cut:]
-            skip -= cut
-        if block.shape[1] == 0:
-            return
         if gain_db is not None:
-            stats.update(gain_db[0], block)
+            stats.update(gain_db, block)
         words = None
         if quantizer is not None:
             block, words = quantizer.process(block)
@@ -198,43 +190,61 @@ def render(item: Item, settings: Settings, step: Step, *, forecast: bool = True)
         if item.sink is not None:
             item.sink.write(block, words)
 
-    def after_resample(block: np.ndarray) -> None:
-        if limiter is not None:
-            if model is not None:
-                model.update(block)
-            out, gain_db = limiter.process(block, return_gain=True)
-            emit(out, gain_db)
-        else:
-            emit(block, None)
-
-    for block in item.blocks():
-        x = np.asarray(block, dtype=dtype)
-        x = glue.process(x * gain) if glue is not None else x * gain
+    def resampled() -> Iterator[np.ndarray]:
+        """The blocks after gain, glue and resampling (at the output rate)."""
+        done = 0
+        report_phase(settings.progress, "rendering", item.frames)
+        for block in item.blocks():
+            done += np.shape(block)[-1]
+            if settings.progress is not None:
+                settings.progress("rendering", done, max(done, item.frames or 0) or None)
+            x = np.asarray(block, dtype=dtype)
+            x = glue.process(x * gain) if glue is not None else x * gain
+            if resampler is not None:
+                x = np.ascontiguousarray(resampler.resample_chunk(np.ascontiguousarray(x.T)).T)
+            yield x
         if resampler is not None:
-            x = np.ascontiguousarray(resampler.resample_chunk(np.ascontiguousarray(x.T)).T)
-        after_resample(x)
-    if resampler is not None:
-        tail = resampler.resample_chunk(np.zeros((0, channels), dtype=dtype), last=True)
-        after_resample(np.ascontiguousarray(tail.T))
-    if limiter is not None:
-        out, gain_db = limiter.flush(return_gain=True)
-        emit(out, gain_db)
+            tail = resampler.resample_chunk(np.zeros((0, channels), dtype=dtype), last=True)
+            yield np.ascontiguousarray(tail.T)
+
+    model = None
+    if step.use_limiter:  # the limiter's lookahead is taken off by the one streaming loop
+        from mezzo.processing import process_blocks
+        from mezzo.processors import Limiter
+        from mezzo.processors.limiter import DETECTION_MARGIN_DB
+
+        limiter = Limiter(ceiling_db=step.limiter_ceiling_db, true_peak=True)
+        limiter_input = resampled()
+        if forecast:  # the model of the limiter at other gains sees what the limiter sees
+            model = LoudnessForecast(
+                out_rate, channels, step.limiter_ceiling_db - DETECTION_MARGIN_DB, limiter.release_ms, limiter.hold_ms
+            )
+            limiter_input = model.tap(limiter_input)
+        for out, gain_db in process_blocks(limiter, limiter_input, out_rate, return_gain=True):
+            emit(out, gain_db)
+    else:
+        for block in resampled():
+            if block.shape[1]:
+                emit(block, None)
     gap = 0.0
     if sections is not None:  # measure what was encoded, decoded, and how far it rose over the render
         decoded = _SectionPeaks(channels)
-        meter = measure_file(item.sink.finish(), decoded)
+        report_phase(settings.progress, "encoding")
+        encoded = item.sink.finish()
+        report_phase(settings.progress, "checking the encoded file")
+        meter = measure_file(encoded, decoded)
         gap = sections.rise_to(decoded, settings.ceiling_dbtp - ENCODER_GAP_RANGE_DB)
     return Rendered(
         meter=meter,
         result=meter.result(),
         encoder_gap_db=gap,
-        max_reduction_db=stats.max_db,
-        mean_reduction_db=stats.mean_db,
-        limited_s=stats.limited / out_rate,
+        max_reduction_db=stats.max_reduction_db,
+        mean_reduction_db=stats.mean_reduction_db,
+        limited_s=stats.reduced_time_s,
         max_reduction_time_s=stats.max_time_s,
         output_sample_rate=out_rate,
         energy=stats.energy,
-        limited_energy=stats.limited_energy,
+        limited_energy=stats.reduced_energy,
         forecast=model,
     )
 
@@ -299,43 +309,6 @@ class _SectionPeaks:
         return max(0.0, float(rise.max()))
 
 
-class _ReductionStats:
-    """Running statistics of the limiter's gain reduction (dB, positive = reduction)."""
-
-    def __init__(self, sample_rate: int) -> None:
-        self.sample_rate = sample_rate
-        self.max_db = 0.0
-        self.total = 0.0
-        self.count = 0
-        self.limited = 0
-        self.max_index: int | None = None
-        self.energy = 0.0
-        self.limited_energy = 0.0
-
-    def update(self, gain_db: np.ndarray, block: np.ndarray) -> None:
-        if gain_db.size == 0:
-            return
-        power = np.einsum("ij,ij->j", block, block, dtype=np.float64)
-        self.energy += float(power.sum())
-        self.limited_energy += float(power[gain_db < -LIMITED_THRESHOLD_DB].sum())
-        reduction = -gain_db
-        i = int(np.argmax(reduction))
-        if reduction[i] > self.max_db:
-            self.max_db = float(reduction[i])
-            self.max_index = self.count + i
-        self.total += float(np.maximum(reduction, 0.0).sum())
-        self.limited += int(np.count_nonzero(reduction > LIMITED_THRESHOLD_DB))
-        self.count += gain_db.shape[0]
-
-    @property
-    def mean_db(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    @property
-    def max_time_s(self) -> float | None:
-        return None if self.max_index is None else self.max_index / self.sample_rate
-
-
 def group_loudness(meters: Sequence[LoudnessMeter]) -> tuple[float | None, float | None]:
     """Integrated loudness and LRA of one meter, or of several as one album."""
     if len(meters) == 1:
@@ -377,10 +350,11 @@ def solve(
     warnings: list[str] = []
     if before_i is None or before_tp is None:
         warnings.append("the input is silent or too short to measure loudness: copied without gain")
-        step = Step(0.0, False, ceiling)
+        step = Step(gain_db=0.0, use_limiter=False, limiter_ceiling_db=ceiling)
         rendered = [render(item, settings, step) for item in items]
         i, lra = group_loudness([r.meter for r in rendered])
-        return Outcome(0.0, "silence", 1, rendered, i, lra, None, warnings)
+        return Outcome(gain_db=0.0, mode="silence", renders=1, rendered=rendered, group_integrated_lufs=i,
+                       group_loudness_range_lu=lra, limiter_ceiling_db=None, warnings=warnings)
 
     gain = nominal = target - before_i
     predicted_tp = before_tp + gain
@@ -400,7 +374,7 @@ def solve(
     out_i: float | None = None
     out_lra: float | None = None
     while renders < MAX_RENDERS:
-        step = Step(gain, mode == "limit", lim_ceiling)
+        step = Step(gain_db=gain, use_limiter=mode == "limit", limiter_ceiling_db=lim_ceiling)
         # the forecast steers the first correction of a limiter search (the secant the rest)
         rendered = [render(item, settings, step, forecast=not history) for item in items]
         renders += 1
@@ -454,7 +428,9 @@ def solve(
             warnings.append(
                 f"landed at {out_i:.2f} LUFS after {renders} passes, {target - out_i:+.2f} LU from the target"
             )
-    return Outcome(gain, mode, renders, rendered, out_i, out_lra, lim_ceiling if mode == "limit" else None, warnings)
+    return Outcome(gain_db=gain, mode=mode, renders=renders, rendered=rendered, group_integrated_lufs=out_i,
+                   group_loudness_range_lu=out_lra, limiter_ceiling_db=lim_ceiling if mode == "limit" else None,
+                   warnings=warnings)
 
 
 def _next_gain(history: list[tuple[float, float]], rendered: list[Rendered], target: float) -> float:

@@ -75,10 +75,13 @@ class FileSink:
     """
 
     def __init__(
-        self, path: str, fmt: str, subtype: str, sample_rate: int, channels: int, frames: int, *, overwrite: bool = False
+        self, path: str, fmt: str, subtype: str, sample_rate: int, channels: int, frames: int, *,
+        overwrite: bool = False, tags: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.overwrite = overwrite
+        #: text tags (title, artist...) written into the file (:data:`mezzo.io.stream.TAGS`)
+        self.tags = dict(tags or {})
         self.fmt = fmt
         self.subtype = subtype
         self.sample_rate = sample_rate
@@ -92,6 +95,7 @@ class FileSink:
             self._writer = AudioWriter(
                 self.path, self.sample_rate, self.channels,
                 format=self.fmt, subtype=self.subtype, frames_hint=self.frames, overwrite=self.overwrite,
+                tags=self.tags,
             )  # fmt: skip
         self._writer.write(words if words is not None else values)
 
@@ -123,9 +127,10 @@ class LossySink(FileSink):
     _nothing_yet = "nothing was encoded"
 
     def __init__(
-        self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float, *, overwrite: bool = False
+        self, path: str, sample_rate: int, channels: int, frames: int, bitrate_kbps: float, *,
+        overwrite: bool = False, tags: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(path, "", "", sample_rate, channels, frames, overwrite=overwrite)
+        super().__init__(path, "", "", sample_rate, channels, frames, overwrite=overwrite, tags=tags)
         self.bitrate_kbps = bitrate_kbps
 
     def write(self, values: np.ndarray, words: np.ndarray | None) -> None:
@@ -133,7 +138,7 @@ class LossySink(FileSink):
         if self._writer is None:
             self._writer = EncodedWriter(
                 self.path, self.sample_rate, self.channels, bitrate_kbps=self.bitrate_kbps,
-                frames_hint=self.frames, overwrite=self.overwrite,
+                frames_hint=self.frames, overwrite=self.overwrite, tags=self.tags,
             )  # fmt: skip
         self._writer.write(values)
 

@@ -19,6 +19,7 @@ dB more gain is the measured loudness plus the model's rise from ``u0`` to ``u0 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -76,6 +77,12 @@ class LoudnessForecast:
             OFFSETS_DB, self.ceiling_db, self.acc, self.peaks, self.energies, self.reduction_db, self.hold_left,
             self.sub_energy, self.sub_ring, self.reduction_sum, self.hist_e, self.hist_n, self.counts,
         )  # fmt: skip
+
+    def tap(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Pass ``blocks`` through unchanged, feeding each to :meth:`update` on the way."""
+        for block in blocks:
+            self.update(block)
+            yield block
 
     def curve(self) -> np.ndarray:
         """The model's integrated loudness per offset, LUFS (NaN when silent)."""

@@ -24,6 +24,7 @@ files one gain from their loudness measured together
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Sequence
@@ -32,10 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from mezzo._validate import check_audio, check_range, check_sample_rate
+from mezzo._validate import check_audio, check_sample_rate
+from mezzo.before_after import BeforeAfter, Levels
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
-from mezzo.mastering.presets import PRESETS, Preset, get_preset
+from mezzo.mastering.presets import PRESETS, Preset
+from mezzo.mastering.targets import Targets
+from mezzo.progress import Progress, report_phase
 from mezzo.results import to_dict
 
 __all__ = [
@@ -43,6 +47,7 @@ __all__ = [
     "Levels",
     "MasterReport",
     "Preset",
+    "Targets",
     "master",
     "master_file",
     "normalize",
@@ -57,70 +62,24 @@ TOLERANCE_LU = 0.1
 #: limiter's headroom for content near Nyquist (up to a few tenths of a dB on bright,
 #: noisy material; see mezzo.processors.limiter.NEAR_NYQUIST_WEIGHT).
 ADVICE_COST_LU = 0.35
-#: Lowest accepted target and ceiling.
-MIN_TARGET_LUFS = -70.0
-MIN_CEILING_DBTP = -60.0
 
 
-@dataclass(frozen=True, slots=True)
-class Levels:
-    """Loudness and peaks of one signal (BS.1770-4 / EBU R 128). ``None``: undefined (silence).
-
-    Attributes
-    ----------
-    integrated_lufs : float or None
-        Gated integrated loudness, LUFS.
-    loudness_range_lu : float or None
-        Loudness range (EBU Tech 3342), LU.
-    true_peak_dbtp : float or None
-        True peak (:mod:`mezzo.meters.peak`: a BS.1770-4 Annex 2 meter, 16x), dBTP.
-    sample_peak_dbfs : float or None
-        Largest sample magnitude, dBFS.
-    plr_db : float or None
-        Peak-to-loudness ratio ``true_peak_dbtp - integrated_lufs``, dB.
-    short_term_max_lufs : float or None
-        Loudest 3 s window, LUFS.
-    """
-
-    integrated_lufs: float | None
-    loudness_range_lu: float | None
-    true_peak_dbtp: float | None
-    sample_peak_dbfs: float | None
-    plr_db: float | None
-    short_term_max_lufs: float | None
-
-    @classmethod
-    def of(cls, result: Any) -> Levels:
-        """Take the fields from a :class:`~mezzo.meters.loudness.LoudnessResult`."""
-        return cls(
-            integrated_lufs=result.integrated_lufs,
-            loudness_range_lu=result.loudness_range_lu,
-            true_peak_dbtp=result.true_peak_dbtp,
-            sample_peak_dbfs=result.sample_peak_dbfs,
-            plr_db=result.plr_db,
-            short_term_max_lufs=result.short_term_max_lufs,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-ready dict."""
-        return to_dict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class MasterReport:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MasterReport(BeforeAfter):
     """What :func:`normalize` / :func:`master` did, before and after.
 
+    A :class:`~mezzo.before_after.BeforeAfter` (``input``, ``output``, ``before`` and
+    ``after`` levels as written — after resampling and dither —, the limiter's gain
+    reduction figures: ``max_gain_reduction_db``, ``mean_gain_reduction_db``,
+    ``gain_reduced_time_s``, ``max_gain_reduction_time_s``, and ``warnings``:
+    heavy limiting, target missed, lossy output...), and:
+
     Attributes
     ----------
-    input, output : str or None
-        File paths (``None`` for arrays).
     preset : str or None
         Preset name, if one was used.
     target_lufs, ceiling_dbtp : float
         The target loudness (LUFS) and true-peak ceiling (dBTP) aimed at.
-    before, after : Levels
-        Measurements of the input and of the output as written (after resampling
-        and dither).
     gain_db : float
         Static gain applied, dB (before the glue compressor and the limiter).
     mode : str
@@ -129,10 +88,6 @@ class MasterReport:
     limiting_needed_db : float
         How far the true peak would have gone over the ceiling with ``gain_db``
         and no limiter, dB (0 when pure gain fits).
-    limiter_max_reduction_db, limiter_mean_reduction_db : float
-        Largest and mean (over all samples) gain reduction of the limiter, dB.
-    limited_time_s : float
-        Time with more than 0.1 dB of limiting, s.
     limiter_loudness_cost_lu : float or None
         Loudness the limiter took away: input + gain - output, LU (``None`` with
         glue, whose share cannot be told apart, or without limiting).
@@ -158,23 +113,14 @@ class MasterReport:
         Nothing was written.
     summary : str
         What was done, in one sentence.
-    warnings : tuple of str
-        Plain-words warnings (heavy limiting, target missed, lossy output...).
     """
 
-    input: str | None
-    output: str | None
     preset: str | None
     target_lufs: float
     ceiling_dbtp: float
-    before: Levels
-    after: Levels
     gain_db: float
     mode: str
     limiting_needed_db: float
-    limiter_max_reduction_db: float
-    limiter_mean_reduction_db: float
-    limited_time_s: float
     limiter_loudness_cost_lu: float | None
     glue: bool
     target_reached: bool
@@ -187,7 +133,6 @@ class MasterReport:
     album_integrated_lufs: float | None
     dry_run: bool
     summary: str
-    warnings: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (nested ``before`` / ``after``)."""
@@ -195,30 +140,6 @@ class MasterReport:
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-def _resolve_targets(
-    preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None
-) -> tuple[str | None, float, float]:
-    """Preset name, target and ceiling after defaults, preset and overrides; validated."""
-    base = get_preset(preset) if preset is not None else None
-    if base is None and target_lufs is None and ceiling_dbtp is None:
-        base = PRESETS["spotify"]
-        preset = "spotify"
-    target = target_lufs if target_lufs is not None else (base.target_lufs if base else -14.0)
-    ceiling = ceiling_dbtp if ceiling_dbtp is not None else (base.ceiling_dbtp if base else -1.0)
-    return preset, *_check_targets(target, ceiling)
-
-
-def _check_targets(target_lufs: Any, ceiling_dbtp: Any) -> tuple[float, float]:
-    ceiling = check_range("ceiling_dbtp", ceiling_dbtp, MIN_CEILING_DBTP, 0.0, "dBTP")
-    target = check_range("target_lufs", target_lufs, MIN_TARGET_LUFS, 0.0, "LUFS")
-    if target > ceiling:
-        raise ParameterError(
-            f"target_lufs={target_lufs!r} is above ceiling_dbtp={ceiling_dbtp!r}: a programme's loudness "
-            "is always below its true peak; lower the target or raise the ceiling"
-        )
-    return target, ceiling
 
 
 def _check_output_rate(output_sample_rate: Any) -> int | None:
@@ -239,8 +160,9 @@ def normalize(
     audio: np.ndarray,
     sample_rate: int,
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     limit: bool = True,
     output_sample_rate: int | None = None,
     bit_depth: int | str | None = None,
@@ -255,10 +177,13 @@ def normalize(
         (1-D stays 1-D) and dtype, at ``output_sample_rate`` if given.
     sample_rate : int, Hz
         Sample rate of ``audio``.
-    target_lufs : float, -70 to ``ceiling_dbtp``
-        Integrated loudness target, LUFS (BS.1770-4).
-    ceiling_dbtp : float, -60 to 0
-        Highest true peak of the output, dBTP.
+    target_lufs : float, -70 to ``ceiling_dbtp``, optional
+        Integrated loudness target, LUFS (BS.1770-4). Default -14.
+    ceiling_dbtp : float, -60 to 0, optional
+        Highest true peak of the output, dBTP. Default -1.
+    targets : Targets, optional
+        Target and ceiling as one checked value (:class:`~mezzo.mastering.targets.Targets`),
+        instead of ``target_lufs`` and ``ceiling_dbtp``.
     limit : bool
         When the gain would push the true peak over the ceiling: ``True`` limits the
         peaks (true-peak limiter), ``False`` lowers the gain instead (the target is
@@ -287,8 +212,8 @@ def normalize(
     >>> report.mode, round(report.after.integrated_lufs, 1)
     ('gain', -16.0)
     """
-    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
-    return _run_array(audio, sample_rate, None, target, ceiling, limit=bool(limit), glue=False,
+    aim = _targets(targets, None, target_lufs, ceiling_dbtp, default_preset=None)
+    return _run_array(audio, sample_rate, aim, limit=bool(limit), glue=False,
                       output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
 
 
@@ -299,6 +224,7 @@ def master(
     preset: str | None = None,
     target_lufs: float | None = None,
     ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     glue: bool = False,
     limit: bool = True,
     output_sample_rate: int | None = None,
@@ -321,6 +247,9 @@ def master(
         Integrated loudness target, LUFS.
     ceiling_dbtp : float, -60 to 0, optional
         Highest true peak, dBTP.
+    targets : Targets, optional
+        Preset, target and ceiling already resolved (:meth:`Targets.resolve
+        <mezzo.mastering.targets.Targets.resolve>`), instead of the three above.
     glue : bool
         Run the ``'mix-bus'`` compressor preset (2:1 above -12 dBFS RMS, 30 ms
         attack, 300 ms release) after the gain and before the limiter.
@@ -341,13 +270,27 @@ def master(
     >>> abs(report.after.integrated_lufs + 16.0) <= 0.1, report.after.true_peak_dbtp <= -1.0
     (True, True)
     """
-    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
-    return _run_array(audio, sample_rate, preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+    aim = _targets(targets, preset, target_lufs, ceiling_dbtp)
+    return _run_array(audio, sample_rate, aim, limit=bool(limit), glue=bool(glue),
                       output_sample_rate=output_sample_rate, bit_depth=bit_depth, seed=seed)
 
 
+def _targets(
+    targets: Any, preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None, *,
+    default_preset: str | None = "spotify",
+) -> Targets:
+    """``targets`` as given, or resolved from the preset and figures (never both)."""
+    if targets is None:
+        return Targets.resolve(preset, target_lufs, ceiling_dbtp, default_preset=default_preset)
+    if not isinstance(targets, Targets):
+        raise ParameterError(f"targets={targets!r} is not a Targets: make one with mezzo.Targets.resolve(...)")
+    if preset is not None or target_lufs is not None or ceiling_dbtp is not None:
+        raise ParameterError("targets is given with preset, target_lufs or ceiling_dbtp: give one or the other")
+    return targets
+
+
 def _run_array(
-    audio: np.ndarray, sample_rate: int, preset: str | None, target: float, ceiling: float, *,
+    audio: np.ndarray, sample_rate: int, targets: Targets, *,
     limit: bool, glue: bool, output_sample_rate: Any, bit_depth: Any, seed: int,
 ) -> tuple[np.ndarray, MasterReport]:
     from mezzo.mastering.files import MemorySink
@@ -361,11 +304,14 @@ def _run_array(
     meter = LoudnessMeter(fs, x.shape[0])
     meter.update(x)
     sink = MemorySink(x.dtype)
-    item = engine.Item(engine.array_blocks(x, BLOCK_SAMPLES), fs, x.shape[0], sink, x.dtype, bits)
-    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    item = engine.Item(
+        blocks=engine.array_blocks(x, BLOCK_SAMPLES), sample_rate=fs, channels=x.shape[0], sink=sink,
+        dtype=x.dtype, bits=bits,
+    )
+    settings = engine.Settings(targets=targets, limit=limit, glue=glue, output_sample_rate=out_rate, seed=int(seed))
     outcome = engine.solve([item], [meter], settings)
     report = _report(
-        outcome, 0, meter, settings, preset=preset, input=None, output=None, sample_rate=fs,
+        outcome, 0, meter, settings, input=None, output=None, sample_rate=fs,
         subtype=None, bits=bits, dry_run=False, album=False,
     )
     out = sink.result(x.shape[0])
@@ -382,6 +328,7 @@ def master_file(
     preset: str | None = None,
     target_lufs: float | None = None,
     ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     glue: bool = False,
     limit: bool = True,
     output_sample_rate: int | None = None,
@@ -390,12 +337,14 @@ def master_file(
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> MasterReport:
     """Master a file to a preset or target, streaming (see :func:`master` for the options).
 
     The output has the input's format, subtype and rate unless its extension,
-    ``bit_depth`` or ``output_sample_rate`` say otherwise; integer PCM gets TPDF
-    dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
+    ``bit_depth`` or ``output_sample_rate`` say otherwise, and the input's text tags
+    (title, artist, album...: :data:`mezzo.io.stream.TAGS`, in lossy outputs too);
+    integer PCM gets TPDF dither. Written atomically; ``dry_run=True`` does all the work but writes nothing.
 
     Lossy outputs (``.mp3``, ``.ogg``, ``.opus``, ``.m4a``, ``.aac``) are encoded by
     ffmpeg at ``bitrate_kbps`` (6 to 512 kb/s; default: the input's bit rate when the
@@ -403,6 +352,13 @@ def master_file(
     encoded file is decoded and measured, and the job corrects for what the encoder
     changed (a render with the encoder's overshoot as extra headroom); the report's
     ``after`` is the decoded file, and ``target_reached`` is false if it still misses.
+
+    ``progress(phase, done, total)`` (:mod:`mezzo.progress`), if given, is told the
+    phases in order: ``'measuring'`` (samples read of the input's length), then for
+    each processing pass ``'rendering pass N'`` (samples rendered; the file is written
+    and measured as it renders), for lossy outputs ``'encoding'`` and ``'checking the
+    encoded file'`` (the decoded file measured), and ``'writing'`` (the output renamed
+    into place).
 
     Raises
     ------
@@ -412,11 +368,11 @@ def master_file(
     ParameterError
         Unknown preset, ceiling above 0 dBTP, target above the ceiling, bad rate or depth.
     """
-    preset, target, ceiling = _resolve_targets(preset, target_lufs, ceiling_dbtp)
+    aim = _targets(targets, preset, target_lufs, ceiling_dbtp)
     return _run_files(
-        [os.fspath(input)], [os.fspath(output)], preset, target, ceiling, limit=bool(limit), glue=bool(glue),
+        [os.fspath(input)], [os.fspath(output)], aim, limit=bool(limit), glue=bool(glue),
         album=False, output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps,
-        overwrite=overwrite, dry_run=dry_run, seed=seed,
+        overwrite=overwrite, dry_run=dry_run, seed=seed, progress=progress,
     )[0]
 
 
@@ -424,8 +380,9 @@ def normalize_files(
     inputs: Sequence[str | os.PathLike[str]],
     outputs: Sequence[str | os.PathLike[str]],
     *,
-    target_lufs: float = -14.0,
-    ceiling_dbtp: float = -1.0,
+    target_lufs: float | None = None,
+    ceiling_dbtp: float | None = None,
+    targets: Targets | None = None,
     limit: bool = True,
     album: bool = False,
     output_sample_rate: int | None = None,
@@ -434,6 +391,7 @@ def normalize_files(
     overwrite: bool = False,
     dry_run: bool = False,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> list[MasterReport]:
     """Normalise files (see :func:`normalize`); ``album=True`` gives them one gain.
 
@@ -446,12 +404,13 @@ def normalize_files(
         One gain for all files, from their loudness measured together (BS.1770
         gating over the blocks of every file), so their relative loudness is kept;
         each file is limited only if its own peaks need it.
-    target_lufs, ceiling_dbtp, limit, output_sample_rate, bit_depth, seed
+    target_lufs, ceiling_dbtp, targets, limit, output_sample_rate, bit_depth, seed
         As for :func:`normalize`.
-    bitrate_kbps, overwrite, dry_run
-        As for :func:`master_file`.
+    bitrate_kbps, overwrite, dry_run, progress
+        As for :func:`master_file` (progress phases of several files without
+        ``album`` start with the file's name).
     """
-    target, ceiling = _check_targets(target_lufs, ceiling_dbtp)
+    aim = _targets(targets, None, target_lufs, ceiling_dbtp, default_preset=None)
     ins = [os.fspath(p) for p in inputs]
     outs = [os.fspath(p) for p in outputs]
     if len(ins) != len(outs):
@@ -459,19 +418,20 @@ def normalize_files(
     if not ins:
         raise ParameterError("inputs is empty: give at least one file")
     return _run_files(
-        ins, outs, None, target, ceiling, limit=bool(limit), glue=False, album=bool(album),
+        ins, outs, aim, limit=bool(limit), glue=False, album=bool(album),
         output_sample_rate=output_sample_rate, bit_depth=bit_depth, bitrate_kbps=bitrate_kbps, overwrite=overwrite,
-        dry_run=dry_run, seed=seed,
+        dry_run=dry_run, seed=seed, progress=progress,
     )
 
 
 def _run_files(
-    inputs: list[str], outputs: list[str], preset: str | None, target: float, ceiling: float, *,
+    inputs: list[str], outputs: list[str], targets: Targets, *,
     limit: bool, glue: bool, album: bool, output_sample_rate: Any, bit_depth: Any, bitrate_kbps: Any,
-    overwrite: bool, dry_run: bool, seed: int,
+    overwrite: bool, dry_run: bool, seed: int, progress: Progress | None,
 ) -> list[MasterReport]:
     from mezzo import io
     from mezzo.io import encode
+    from mezzo.io.stream import read_tags
     from mezzo.mastering import files
     from mezzo.meters.loudness import LoudnessMeter
 
@@ -510,10 +470,16 @@ def _run_files(
 
     # Pass 1: measure.
     before = []
+    total = sum(inf.frames for inf in infos)
+    done = 0
+    report_phase(progress, "measuring", total)
     for inf in infos:
         meter = LoudnessMeter(inf.sample_rate, inf.channels)
         for block in source(inf.path)():
             meter.update(block)
+            done += block.shape[1]
+            if progress is not None:
+                progress("measuring", done, max(done, total))
         before.append(meter)
 
     items, sinks = [], []
@@ -522,27 +488,37 @@ def _run_files(
         rate = out_rate or inf.sample_rate
         frames = math.ceil(inf.frames * rate / inf.sample_rate)
         if rate_kbps is not None:  # encoded and measured even in a dry run (then discarded)
-            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite)
+            sink = files.LossySink(out, rate, inf.channels, frames, rate_kbps, overwrite=overwrite, tags=read_tags(inf.path))
             bits = None
         else:
-            sink = None if dry_run else files.FileSink(out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite)
+            sink = None if dry_run else files.FileSink(
+                out, fmt, sub, rate, inf.channels, frames, overwrite=overwrite, tags=read_tags(inf.path)
+            )
             bits = files.pcm_bits(sub)
         sinks.append(sink)
-        items.append(engine.Item(source(inf.path), inf.sample_rate, inf.channels, sink, np.float32, bits))
+        items.append(engine.Item(
+            blocks=source(inf.path), sample_rate=inf.sample_rate, channels=inf.channels, sink=sink,
+            dtype=np.float32, bits=bits, frames=inf.frames,
+        ))
 
     groups = [list(range(len(items)))] if album else [[i] for i in range(len(items))]
-    settings = engine.Settings(target, ceiling, limit, glue, out_rate, int(seed))
+    settings = engine.Settings(targets=targets, limit=limit, glue=glue, output_sample_rate=out_rate, seed=int(seed))
     reports: list[MasterReport] = []
     try:
         for group in groups:
-            outcome = engine.solve([items[i] for i in group], [before[i] for i in group], settings)
+            name = f"{os.path.basename(inputs[group[0]])}: " if len(groups) > 1 else ""
+            labels = None if progress is None else _PassLabels(progress, len(group), name)
+            outcome = engine.solve(
+                [items[i] for i in group], [before[i] for i in group], dataclasses.replace(settings, progress=labels)
+            )
             for k, i in enumerate(group):
                 reports.append(_report(
-                    outcome, k, before[i], settings, preset=preset, input=inputs[i], output=outputs[i],
+                    outcome, k, before[i], settings, input=inputs[i], output=outputs[i],
                     sample_rate=infos[i].sample_rate, subtype=formats[i][1], bits=items[i].bits,
                     dry_run=dry_run, album=album, bitrate_kbps=bitrates[i],
                 ))
         if not dry_run:
+            report_phase(progress, "writing")
             for sink in sinks:
                 sink.commit()
     finally:
@@ -550,6 +526,32 @@ def _run_files(
             if sink is not None:
                 sink.discard()
     return reports
+
+
+class _PassLabels:
+    """The engine's progress with the render passes numbered: ``'rendering pass 2'``.
+
+    Every pass renders each item of the group once (an album: all its files), and
+    each render starts with ``('rendering', 0, ...)``.
+    """
+
+    def __init__(self, progress: Progress, items_per_pass: int, prefix: str = "") -> None:
+        self._progress = progress
+        self._per_pass = max(1, items_per_pass)
+        self._prefix = prefix
+        self._renders = 0
+        self._label = ""
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase == "rendering":
+            if done == 0:
+                self._renders += 1
+            label = f"rendering pass {(self._renders - 1) // self._per_pass + 1}"
+            if self._per_pass > 1:
+                label += f" (file {(self._renders - 1) % self._per_pass + 1} of {self._per_pass})"
+        else:
+            label = phase
+        self._progress(self._prefix + label, done, total)
 
 
 # --------------------------------------------------------------------------- report
@@ -578,7 +580,7 @@ def _clock(seconds: float) -> str:
 
 def _report(
     outcome: engine.Outcome, index: int, before_meter: Any, settings: engine.Settings, *,
-    preset: str | None, input: str | None, output: str | None, sample_rate: int, subtype: str | None,
+    input: str | None, output: str | None, sample_rate: int, subtype: str | None,
     bits: int | None, dry_run: bool, album: bool, bitrate_kbps: float | None = None,
 ) -> MasterReport:
     from mezzo.mastering import files
@@ -656,7 +658,7 @@ def _report(
     return MasterReport(
         input=input,
         output=output,
-        preset=preset,
+        preset=settings.targets.preset,
         target_lufs=target,
         ceiling_dbtp=ceiling,
         before=before,
@@ -664,9 +666,11 @@ def _report(
         gain_db=gain,
         mode=outcome.mode,
         limiting_needed_db=needed,
-        limiter_max_reduction_db=rendered.max_reduction_db,
-        limiter_mean_reduction_db=rendered.mean_reduction_db,
-        limited_time_s=rendered.limited_s,
+        max_gain_reduction_db=rendered.max_reduction_db,
+        mean_gain_reduction_db=rendered.mean_reduction_db,
+        gain_reduced_time_s=rendered.limited_s,
+        max_gain_reduction_time_s=rendered.max_reduction_time_s,
+        max_gain_db=0.0,
         limiter_loudness_cost_lu=cost,
         glue=settings.glue,
         target_reached=bool(reached) or outcome.mode == "silence",

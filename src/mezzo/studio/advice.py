@@ -200,9 +200,9 @@ def master_words(report: dict[str, Any]) -> list[str]:
     verb = "Raised" if gain >= 0 else "Turned down"
     words.append(f"{verb} by {_n(abs(gain))} dB, from {_n(before['integrated_lufs'])} to "
                  f"{_n(after['integrated_lufs'])} LUFS (target {_n(report['target_lufs'])} LUFS).")
-    if report["mode"] == "limit" and report["limiter_max_reduction_db"] > 0:
-        words.append(f"The true-peak limiter took off up to {_n(report['limiter_max_reduction_db'])} dB on the loudest "
-                     f"peaks ({report['limited_time_s']:.1f} s of the track touched by more than 0.1 dB), keeping the "
+    if report["mode"] == "limit" and report["max_gain_reduction_db"] > 0:
+        words.append(f"The true-peak limiter took off up to {_n(report['max_gain_reduction_db'])} dB on the loudest "
+                     f"peaks ({report['gain_reduced_time_s']:.1f} s of the track touched by more than 0.1 dB), keeping the "
                      f"true peak at {_n(after['true_peak_dbtp'], 2, sign=True)} dBTP, under the "
                      f"{_n(report['ceiling_dbtp'], 1)} dBTP ceiling.")
     elif report["mode"] == "lowered":

@@ -41,6 +41,7 @@ def _fields(body: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _number(body: dict[str, Any], name: str, lo: float, hi: float, unit: str) -> float | None:
+    """``body[name]`` if it is a JSON number (``None`` when absent), in ``[lo, hi]`` unless both are ``None``."""
     from mezzo._validate import check_range
 
     value = body.get(name)
@@ -57,35 +58,28 @@ def master_request(body: Any) -> dict[str, Any]:
     Returns the task's arguments plus ``label`` (what it does, in words). Without
     preset and target, the Spotify preset, as :func:`mezzo.master`.
     """
-    from mezzo.mastering.master import MIN_CEILING_DBTP, MIN_TARGET_LUFS
-    from mezzo.mastering.presets import PRESETS, get_preset
+    from mezzo.mastering.presets import PRESETS
+    from mezzo.mastering.targets import MAX_CEILING_DBTP, MIN_CEILING_DBTP, MIN_TARGET_LUFS, Targets
 
     body = _fields(body, ("preset", "target_lufs", "ceiling_dbtp", "glue"))
     preset = body.get("preset")
     if preset is not None and not isinstance(preset, str):
         raise ParameterError(f"preset={preset!r} is not a name: expected one of {', '.join(PRESETS)}")
-    base = get_preset(preset) if preset else None
-    target = _number(body, "target_lufs", MIN_TARGET_LUFS, 0.0, "LUFS")
-    ceiling = _number(body, "ceiling_dbtp", MIN_CEILING_DBTP, 0.0, "dBTP")
+    # JSON types here; the ranges are Targets' to check
+    _number(body, "target_lufs", MIN_TARGET_LUFS, MAX_CEILING_DBTP, "LUFS")
+    _number(body, "ceiling_dbtp", MIN_CEILING_DBTP, MAX_CEILING_DBTP, "dBTP")
     glue = body.get("glue", False)
     if not isinstance(glue, bool):
         raise ParameterError(f"glue={glue!r}: expected true or false")
-    if base is None and target is None and ceiling is None:
-        base = PRESETS["spotify"]
-    final_target = target if target is not None else (base.target_lufs if base else -14.0)
-    final_ceiling = ceiling if ceiling is not None else (base.ceiling_dbtp if base else -1.0)
-    if final_target > final_ceiling:
-        raise ParameterError(
-            f"target_lufs={final_target:g} is above ceiling_dbtp={final_ceiling:g}: a track's loudness is always "
-            "below its true peak; lower the target or raise the ceiling"
-        )
-    figures = f"{final_target:g} LUFS, {final_ceiling:g} dBTP"
-    label = f"master: {base.label} ({figures})" if base and target is None and ceiling is None else f"master: {figures}"
+    targets = Targets.resolve(preset or None, body.get("target_lufs"), body.get("ceiling_dbtp"))
+    base = PRESETS[targets.preset] if targets.preset and targets.from_preset else None
+    figures = f"{targets.target_lufs:g} LUFS, {targets.ceiling_dbtp:g} dBTP"
+    label = f"master: {base.label} ({figures})" if base else f"master: {figures}"
     if glue:
         label += " with glue"
-    short = f"master {base.name}" if base and target is None and ceiling is None else f"master {final_target:g} LUFS"
+    short = f"master {base.name}" if base else f"master {targets.target_lufs:g} LUFS"
     return {
-        "args": {"preset": base.name if base else None, "target_lufs": target, "ceiling_dbtp": ceiling, "glue": glue},
+        "args": {**targets.to_dict(), "glue": glue},
         "label": label,
         "short": short,
     }

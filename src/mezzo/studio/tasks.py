@@ -6,8 +6,8 @@ into place (:mod:`mezzo.studio.service`). Tasks call mezzo's Python API only —
 same functions the CLI calls — and do no signal processing of their own.
 
 ``progress(fraction, phase)`` is called where the work reports how far it is (file
-reading in :func:`mezzo.analyze` and :func:`mezzo.audibility`); work that does not
-report (mastering) only says which phase it is in.
+reading in :func:`mezzo.analyze` and :func:`mezzo.audibility`; mastering's phases,
+each from 0 to 1: measuring, rendering pass N, ..., writing).
 """
 
 from __future__ import annotations
@@ -111,23 +111,30 @@ def analyse(*, audio: str, out_dir: str, progress: Progress) -> dict[str, Any]:
 
 
 def master(
-    *, audio: str, out_dir: str, preset: str | None, target_lufs: float | None, ceiling_dbtp: float | None,
+    *, audio: str, out_dir: str, preset: str | None, target_lufs: float, ceiling_dbtp: float,
     glue: bool, progress: Progress,
 ) -> dict[str, Any]:
     """Master ``audio`` with :func:`mezzo.mastering.master.master_file` into ``out_dir/audio.<ext>``.
 
-    Lossless inputs keep their format and encoding; lossy ones (MP3, OGG...) become
-    24-bit WAV, so the ceiling holds in the file that is delivered.
+    ``preset``, ``target_lufs`` and ``ceiling_dbtp`` are the fields of the request's
+    :class:`~mezzo.mastering.targets.Targets` (resolved by the service). Lossless inputs
+    keep their format and encoding; lossy ones (MP3, OGG...) become 24-bit WAV, so the
+    ceiling holds in the file that is delivered.
     """
     from mezzo.mastering.master import master_file
+    from mezzo.mastering.targets import Targets
 
     source_ext = os.path.splitext(audio)[1].lower().lstrip(".")
     ext = output_extension(source_ext)
     out = Path(out_dir) / f"audio.{ext}"
-    progress(0.0, "mastering: measuring, gain and true-peak limiting")
+
+    def phases(phase: str, done: int, total: int | None) -> None:
+        # the engine's phases (measuring, rendering pass N, ...); the fraction is the phase's own
+        progress(min(done / total, 1.0) if total else 0.0, f"mastering: {phase}")
+
     report = master_file(
-        audio, out, preset=preset, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, glue=glue,
-        bit_depth=None if ext == source_ext else 24,
+        audio, out, targets=Targets(target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp, preset=preset), glue=glue,
+        bit_depth=None if ext == source_ext else 24, progress=phases,
     )
     return {"audio": out.name, "report": report.to_dict()}
 
