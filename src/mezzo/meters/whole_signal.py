@@ -15,8 +15,8 @@ results equal the streaming kernels' to within float rounding.
 - Every-sample maxima of the 400 ms and 3 s windows from a cumulative sum; the
   10 ms sub-blocks, the 100 ms gating steps and the series exactly as the kernel
   forms them (same sub-block boundaries ``floor(k * rate / 100)``).
-- True peak is not here: it keeps mezzo's one definition (the windowed-sinc kernel
-  of :mod:`mezzo.meters.peak`, numba), which no short numpy filter reproduces.
+- True peak: :func:`mezzo.meters.peak.whole_true_peaks`, mezzo's one definition (the
+  windowed-sinc kernel of :mod:`mezzo.meters.peak`) computed in numpy with the FFT.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def kweighted_energy(frames: np.ndarray, weights: np.ndarray, sos: np.ndarray) -
     n, channels = frames.shape
     radius = max(float(np.abs(np.roots(section[3:])).max()) for section in sos)
     pad = math.ceil(math.log(_TAIL) / math.log(radius)) if radius > 0 else 8
-    size = _fft_size(n + pad)
+    size = fft_size(n + pad)
     w = np.exp(-1j * np.pi * np.arange(size // 2 + 1) / (size / 2))  # e^{-j omega} on the rfft grid
     response = np.ones(size // 2 + 1, dtype=np.complex128)
     for b0, b1, b2, a0, a1, a2 in sos:
@@ -131,7 +131,7 @@ def _block_energy(sub: np.ndarray, bounds: np.ndarray, blocks: int) -> np.ndarra
     return out
 
 
-def _fft_size(n: int) -> int:
+def fft_size(n: int) -> int:
     """The smallest 2**a or 3 * 2**a not below ``n``."""
     power = 1 << max(0, (n - 1).bit_length())
     return power * 3 // 4 if power * 3 // 4 >= n else power
