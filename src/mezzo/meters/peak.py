@@ -34,6 +34,7 @@ from functools import lru_cache
 import numpy as np
 
 from mezzo._validate import check_audio, check_sample_rate
+from mezzo.meters.fft_filter import overlap_save
 from mezzo.units import gain_to_db
 
 #: the kernel K: exact sinc within KERNEL_FLAT samples, raised-cosine taper to 0 at KERNEL_HALF
@@ -179,7 +180,7 @@ def whole_true_peaks(frames: np.ndarray) -> np.ndarray:
     half_t = half_sample_taps()
     taps = np.concatenate([half_t[::-1], half_t])  # Y[i - H] = sum_e x[i - e] taps[e]
     reach = taps.shape[0] - 1
-    response = np.fft.rfft(taps, _WHOLE_FFT)
+    spectrum = np.fft.rfft(taps, _WHOLE_FFT)
     s2 = stage2_taps()
     gain = float(np.abs(s2).sum(axis=0).max())
     rows = n + reach  # Y[-H .. n + H - 2]: every half-sample value that can be non-zero
@@ -191,11 +192,7 @@ def whole_true_peaks(frames: np.ndarray) -> np.ndarray:
     for c in range(channels):
         x = np.asarray(frames[:, c], dtype=np.float64)
         pairs[edge + KERNEL_HALF : edge + KERNEL_HALF + n, 0] = x
-        for i in range(0, rows, _WHOLE_FFT - reach):
-            count = min(_WHOLE_FFT - reach, rows - i)
-            segment = _segment(x, i - reach, _WHOLE_FFT)
-            y = np.fft.irfft(np.fft.rfft(segment) * response, _WHOLE_FFT)
-            pairs[edge + i : edge + i + count, 1] = y[reach : reach + count]
+        overlap_save(x, spectrum, reach, rows, out=pairs[edge : edge + rows, 1])
         best = max(float(sequence.max()), -float(sequence.min()))
         # chunks of windows from the largest bound down, each window only if its bound can beat the best
         spans = [sequence[r : r + _WHOLE_WINDOWS + STAGE2_TAPS - 1] for r in starts]
@@ -210,15 +207,6 @@ def whole_true_peaks(frames: np.ndarray) -> np.ndarray:
                 best = max(best, float(np.abs(chunk[hot] @ s2).max()))
         peaks[c] = best
     return peaks
-
-
-def _segment(x: np.ndarray, start: int, size: int) -> np.ndarray:
-    """``x[start : start + size]`` with zeros where it reaches outside ``x``."""
-    out = np.zeros(size)
-    lo, hi = max(start, 0), min(start + size, x.shape[0])
-    if hi > lo:
-        out[lo - start : hi - start] = x[lo:hi]
-    return out
 
 
 def _running_max_12(a: np.ndarray) -> np.ndarray:
