@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
-from mezzo.processors import _params as P
+from mezzo.processors import params as P
 
 _SPECS = {
     "compress": {p.name: p for p in P.COMPRESSOR_PARAMS},
