@@ -18,6 +18,7 @@ from mezzo.report.plots import (
     FLOOR_LUFS,
     LOUDNESS_COLOURS,
     MARKING_COLOURS,
+    agg_figure,
     clock_label,
     draw_markings_lane,
     draw_stems_lane,
@@ -66,13 +67,8 @@ DBTP_MINUS_1 = 10.0 ** (-1.0 / 20.0)
 
 
 def _figure(name: str) -> tuple[Any, Any]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     width, height = PLOT_SIZES_PX[name]
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig, height
+    return agg_figure((width / DPI, height / DPI), "the HTML report", dpi=DPI), height
 
 
 def _margins(fig: Any, height_px: int, *, top_px: int = 50, bottom_px: int = 55) -> None:
@@ -439,11 +435,7 @@ def stems_size_px(count: int) -> tuple[int, int]:
 def stems_png(result: Any, *, title: str) -> bytes:
     """The stems lane: one row per stem, audibility 0-1, buried spans shaded by masker."""
     width, height = stems_size_px(len(result.stems))
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((width / DPI, height / DPI), "the HTML report", dpi=DPI)
     fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 75 / height, bottom=55 / height)
     ax = fig.add_subplot()
     draw_stems_lane(ax, result)

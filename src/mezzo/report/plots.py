@@ -1,7 +1,8 @@
 """Plots of mezzo's measurements: a matplotlib Figure, or an image file when given a path.
 
 matplotlib is imported inside the functions (Agg canvas, no pyplot state), so importing
-this module costs nothing.
+this module costs nothing. It is mezzo's ``plot`` extra (``pip install 'mezzo[plot]'``):
+without it the plot functions raise a one-line :class:`~mezzo.errors.MissingExtraError`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mezzo._extras import require
 from mezzo.errors import ParameterError
 from mezzo.marks import MARKINGS
 
@@ -88,12 +90,9 @@ def plot_loudness(
     lra = finite_number(result, "loudness_range_lu")
     true_peak_time = finite_number(result, "true_peak_time_s")
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    fig = agg_figure(FIGURE_SIZE_IN)
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.85, bottom=0.1)
     ax = fig.add_subplot()
 
@@ -173,6 +172,27 @@ def plot_loudness(
         return fig
     _save_atomic(fig, path, fmt, overwrite)
     return path
+
+
+def agg_figure(size_in: tuple[float, float], feature: str = "plotting", *, dpi: int = DPI) -> Any:
+    """A matplotlib Figure of ``size_in`` inches at ``dpi`` on an Agg canvas (no pyplot state).
+
+    Without matplotlib, a one-line :class:`~mezzo.errors.MissingExtraError`: ``feature``
+    needs mezzo's ``plot`` extra, ``pip install 'mezzo[plot]'``.
+    """
+    require_plot(feature)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def require_plot(feature: str) -> None:
+    """Raise :class:`~mezzo.errors.MissingExtraError` (``pip install 'mezzo[plot]'``) unless matplotlib
+    is installed: for commands that check before long work (``--plot``, ``mezzo report``)."""
+    require("matplotlib", "plot", feature)
 
 
 def loudness_series(result: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -371,11 +391,7 @@ def plot_analysis(
     dmap = getattr(analysis, "dynamics", None)
     tempo = getattr(analysis, "tempo", None)
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(FIGURE_SIZE_IN[0], 9.0), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((FIGURE_SIZE_IN[0], 9.0))
     grid = fig.add_gridspec(3, 1, height_ratios=(3.0, 1.0, 1.6), hspace=0.12)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.07)
     ax = fig.add_subplot(grid[0])
@@ -511,12 +527,9 @@ def plot_gain_reduction(
     gain_min = gain[0, : cols * hop].reshape(cols, hop).min(axis=1)
     end_s = n / sample_rate
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    fig = agg_figure(FIGURE_SIZE_IN)
     from matplotlib.ticker import FuncFormatter
 
-    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.1, hspace=0.08, wspace=0.12)
     grid = fig.add_gridspec(2, 2 if curve else 1, height_ratios=[3, 2], width_ratios=[4.2, 1] if curve else [1])
     wave = fig.add_subplot(grid[0, 0])
@@ -646,14 +659,11 @@ def plot_stems(
         The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
     path, fmt = _output(path, overwrite) if path is not None else (None, "png")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     rows = max(1, len(result.stems))
     height_in = 1.5 + 0.7 * rows
-    fig = Figure(figsize=(FIGURE_SIZE_IN[0], height_in), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((FIGURE_SIZE_IN[0], height_in))
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 0.75 / height_in, bottom=0.5 / height_in)
     ax = fig.add_subplot()
     draw_stems_lane(ax, result)
