@@ -6,6 +6,8 @@ Compressor family after Giannoulis, Massberg & Reiss (JAES 2012): :class:`Compre
 
 Names are loaded on first use, so importing the package (or its parameter tables in
 :mod:`mezzo.processors.params`, as the CLI does) does not import numba or scipy.
+Editors and type checkers read ``__init__.pyi`` beside this file: the processors'
+keyword arguments, generated from the tables (:mod:`mezzo.processors.stubs`).
 """
 
 from __future__ import annotations
