@@ -170,8 +170,8 @@ def whole_true_peaks(frames: np.ndarray) -> np.ndarray:
     window's stage-2 values are at most ``max_q sum_m |s[m, q]|`` times the largest magnitude
     of its 12 values, so windows are visited by that bound from the largest down and skipped
     once it is below the peak found (an exact prune). Loads no numba: the short-file path of
-    :meth:`mezzo.meters.loudness.LoudnessMeter.measure_whole`. Scratch memory is about 16
-    bytes per sample (the 2x sequence of one channel) plus fixed blocks.
+    :meth:`mezzo.meters.loudness.LoudnessMeter.measure_whole`. Scratch memory is about 24
+    bytes per sample (the 2x sequence and a float64 copy of one channel) plus fixed blocks.
     """
     n, channels = frames.shape
     peaks = np.zeros(channels)
