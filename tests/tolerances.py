@@ -106,6 +106,9 @@ LIMITER_REFERENCE_DB = 0.1
 #: float32 sums and short stage-2 filter are within 1e-4 of the kernel (0.001 dB).
 METER_REFERENCE_BELOW_DB = 0.045
 METER_REFERENCE_ABOVE_DB = 0.005
+#: The true peak of a whole signal in numpy (float64, FFT) against the streaming kernel (the
+#: same definition, float32 sums): float rounding only, dB (issue 18's requirement).
+TRUE_PEAK_WHOLE_DB = 1e-4
 #: The Annex 2 example filter over-reads low frequencies by up to 0.014 dB (its phase
 #: gains exceed 1): mezzo may read that much below it.
 ANNEX2_LOW_FREQUENCY_OVER_DB = 0.02

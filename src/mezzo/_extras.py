@@ -1,7 +1,9 @@
 """Optional parts of mezzo (``pip install 'mezzo[extra]'``) and the one-line message when one is missing.
 
-The core install (meter, processors, mastering, reports) needs none of them:
+The core install (meter, processors, mastering) needs none of them:
 
+- ``plot``: matplotlib, for the plots and the HTML report (``--plot``, ``mezzo report``,
+  ``mezzo demo``, :mod:`mezzo.report.plots`);
 - ``batch``: Dask (``dask[distributed]``) for ``mezzo batch --scheduler`` and ``scheduler=...``;
 - ``studio``: the web studio's server and plots (``mezzo studio``);
 - ``tempo``: nothing beyond the core since the tempo tracker became mezzo's own (it needed

@@ -48,11 +48,23 @@ def assert_true_peak(got, expected, what):
     assert lo <= got <= hi, f"{what}: got {got:+.3f} dBTP, expected {expected:+.1f} (+0.2/-0.4)"
 
 
+def measured(audio: np.ndarray, fs: int, path: str):
+    """The loudness result of ``audio`` streamed through the kernels, or measured whole in numpy
+    (:meth:`LoudnessMeter.measure_whole`, the CLI's path for short files)."""
+    if path == "stream":
+        return lm.loudness(audio, fs)
+    x = np.atleast_2d(audio)
+    meter = lm.LoudnessMeter(fs, x.shape[0])
+    meter.measure_whole(x)
+    return meter.result()
+
+
+@pytest.mark.parametrize("path", ["stream", "whole"])
 @pytest.mark.parametrize("case", sorted(TP_CASES))
-def test_ebu3341_true_peak_cases_15_to_19(case):
+def test_ebu3341_true_peak_cases_15_to_19(case, path):
     amplitude, phase_deg, expected = TP_CASES[case]
     audio = sg.true_peak_sine(amplitude, phase_deg, FS)
-    res = lm.loudness(audio, FS)
+    res = measured(audio, FS, path)
     assert_true_peak(res.true_peak_dbtp, expected, f"EBU 3341 {case}")
     for ch, tp in enumerate(res.channel_true_peak_dbtp):
         assert_true_peak(tp, expected, f"EBU 3341 {case} channel {ch}")
@@ -65,10 +77,11 @@ def test_ebu3341_true_peak_cases_15_to_19(case):
         )
 
 
+@pytest.mark.parametrize("path", ["stream", "whole"])
 @pytest.mark.parametrize("amplitude", [0.25, 0.5, 1.0, 1.41])
-def test_fs4_sine_at_45_degrees(amplitude):
+def test_fs4_sine_at_45_degrees(amplitude, path):
     """Sample peak = A cos(45 deg) (-3.01 dB), true peak = A."""
-    res = lm.loudness(sg.true_peak_sine(amplitude, 45.0, FS), FS)
+    res = measured(sg.true_peak_sine(amplitude, 45.0, FS), FS, path)
     assert res.sample_peak_dbfs == pytest.approx(
         20 * math.log10(amplitude / math.sqrt(2)), abs=SAMPLE_PEAK_DB
     )
@@ -88,10 +101,11 @@ def test_full_scale_impulse():
     x[0, FS // 2] = 1.0
     annex2_db = 20.0 * math.log10(naive.annex2_true_peak(x[0]))
     assert annex2_db == pytest.approx(20.0 * math.log10(0.9721679687500), abs=1e-9)
-    res = lm.loudness(x[0], FS)
-    assert res.sample_peak_dbfs == pytest.approx(0.0, abs=SAMPLE_PEAK_DB)
-    assert_true_peak(res.true_peak_dbtp, 0.0, "full-scale impulse")
-    assert res.true_peak_dbtp >= res.sample_peak_dbfs - SAMPLE_PEAK_DB
+    for path in ("stream", "whole"):
+        res = measured(x[0], FS, path)
+        assert res.sample_peak_dbfs == pytest.approx(0.0, abs=SAMPLE_PEAK_DB)
+        assert_true_peak(res.true_peak_dbtp, 0.0, f"full-scale impulse ({path})")
+        assert res.true_peak_dbtp >= res.sample_peak_dbfs - SAMPLE_PEAK_DB
 
 
 @pytest.mark.parametrize("fs", [44100, 48000, 96000, 192000])

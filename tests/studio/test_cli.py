@@ -18,7 +18,7 @@ from conftest import start_studio, stop_studio
 def test_help_lists_the_flags(capsys):
     code, out, _ = run_main(capsys, "studio", "--help")
     assert code == 0
-    for flag in ("--port", "--host", "--no-browser", "--work-dir", "--max-upload-mb", "FILE_OR_DIR"):
+    for flag in ("--port", "--host", "--no-browser", "--work-dir", "--max-upload-mb", "--quiet", "FILE_OR_DIR"):
         assert flag in out
 
 
@@ -65,6 +65,17 @@ def test_without_files_the_page_offers_the_demo(tmp_path):
         assert lines == [f"work folder: {tmp_path / 'w'}", "no file given: the page offers the demo track",
                          "Ctrl-C stops the studio"]  # fmt: skip
         assert studio.host == "127.0.0.1" and studio.tracks() == []
+    finally:
+        stop_studio(studio)
+
+
+def test_quiet_prints_the_url_line_only(tmp_path):
+    studio = start_studio(["--workers", "1", "--quiet"], tmp_path / "w", tmp_path / "log")
+    try:
+        assert studio.tracks() == []  # it serves
+        assert stop_studio(studio) == 130
+        assert studio.proc.stdout.read().decode() == ""  # nothing after the URL line
+        assert studio.log.read_text() == "mezzo: interrupted\n"  # and on stderr only how it ended
     finally:
         stop_studio(studio)
 

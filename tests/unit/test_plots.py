@@ -181,7 +181,7 @@ def test_not_a_loudness_result(tmp_path):
     [(0.0, 75.0, "0:00"), (65.0, 75.0, "1:05"), (3725.0, 4000.0, "1:02:05"), (2.5, 5.0, "0:02.5")],
 )
 def test_clock_labels(seconds, end_s, text):
-    assert plots._clock(seconds, end_s) == text
+    assert plots.clock_label(seconds, end_s) == text
 
 
 def test_import_does_not_load_matplotlib():

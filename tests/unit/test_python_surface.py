@@ -10,7 +10,7 @@ import soundfile as sf
 
 import mezzo
 from cli_runner import run_main
-from mezzo.processors._params import COMPRESSOR_PARAMS
+from mezzo.processors.params import COMPRESSOR_PARAMS
 
 
 @pytest.mark.parametrize("name", ["Compressor", "Expander", "Gate", "Ducker", "Leveler", "Limiter", "GainAutomation"])

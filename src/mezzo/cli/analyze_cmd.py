@@ -37,6 +37,10 @@ def analyze(
         raise typer.BadParameter("--plot takes one FILE at a time", param_hint="--plot")
     from mezzo.io.atomic import check_target
 
+    if plot is not None:
+        from mezzo.report.plots import require_plot
+
+        require_plot("--plot")
     for target in (series, plot):  # refused before the work, not after it
         if target is not None:
             check_target(target, overwrite=overwrite, inputs=files)

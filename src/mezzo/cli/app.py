@@ -5,40 +5,38 @@ environment: a full disk, a closed stdout), 2 usage error (including an
 out-of-range parameter), 130 after Ctrl-C, 143 after SIGTERM. Errors are one
 line on stderr (``mezzo: error: …``) naming the command's flags; ``--debug``
 shows the traceback. Signals and stdout follow :mod:`mezzo.cli._signals`.
-Heavy modules (numba, scipy, matplotlib) are imported inside the commands, so
-``mezzo --help`` stays fast.
+Heavy modules (numba, scipy, matplotlib) are imported inside the commands, and a run
+imports only the module of its command (:data:`COMMAND_MODULES`), so ``mezzo --help`` and a
+short ``mezzo analyze`` stay fast.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 from typing import Any
 
 import typer
 
 from mezzo import __version__
-from mezzo.cli import (
-    analyze_cmd,
-    batch_cmd,
-    demo_cmd,
-    dynamics_cmd,
-    master_cmd,
-    midi_cmd,
-    process_cmd,
-    report_cmd,
-    stems_cmd,
-    studio_cmd,
-)
 
-app = typer.Typer(
-    name="mezzo",
-    help="Dynamics in music: measure loudness and peaks, compress, limit and master.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: The modules of the commands, in the order ``mezzo --help`` lists them, and the commands each
+#: registers: a run imports only the module of its command (a short ``mezzo analyze`` skips the
+#: processors, mastering, batch and the rest).
+COMMAND_MODULES = {
+    "analyze_cmd": ("analyze",),
+    "demo_cmd": ("demo",),
+    "process_cmd": ("compress", "expand", "gate", "duck", "limit", "level"),
+    "master_cmd": ("normalize", "master"),
+    "report_cmd": ("report",),
+    "batch_cmd": ("batch",),
+    "dynamics_cmd": ("dynamics",),
+    "midi_cmd": ("midi",),
+    "stems_cmd": ("stems",),
+    "studio_cmd": ("studio",),
+}
+HELP = "Dynamics in music: measure loudness and peaks, compress, limit and master."
 
 
 def _version(value: bool) -> None:
@@ -47,7 +45,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the full traceback of errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
@@ -55,16 +52,38 @@ def _root(
     """Dynamics in music: measure loudness and peaks, compress, limit and master."""
 
 
-analyze_cmd.register(app)
-demo_cmd.register(app)
-process_cmd.register(app)
-master_cmd.register(app)
-report_cmd.register(app)
-batch_cmd.register(app)
-dynamics_cmd.register(app)
-midi_cmd.register(app)
-stems_cmd.register(app)
-studio_cmd.register(app)
+def build_app(modules: tuple[str, ...] = tuple(COMMAND_MODULES)) -> typer.Typer:
+    """The ``mezzo`` typer app with the commands of ``modules`` (all by default)."""
+    built = typer.Typer(
+        name="mezzo",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback()(_root)
+    for module in modules:
+        importlib.import_module(f"mezzo.cli.{module}").register(built)
+    return built
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The app that runs ``args``: with only its command's module when the command is known
+    (the root options take no values, so the first word that is not an option names it)."""
+    word = next((arg for arg in args if not arg.startswith("-")), None)
+    for module, commands in COMMAND_MODULES.items():
+        if word in commands:
+            return build_app((module,))
+    return build_app()
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the whole app, built on first use (for tests and tools that inspect it)."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,6 +109,7 @@ def _run(args: list[str]) -> int:
     from mezzo.errors import MezzoError, ParameterError
 
     debug = "--debug" in args
+    app = app_for(args)
 
     def fail(message: str, code: int) -> int:
         message = _exit.one_line(_exit.cli_words(message, _exit.flags_of(app, args)))

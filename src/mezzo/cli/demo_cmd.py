@@ -40,8 +40,9 @@ def demo(
     from mezzo.mixing import fix_buried
     from mezzo.processors import Compressor, apply_marks
     from mezzo.report.html import write_report
-    from mezzo.report.plots import plot_analysis, plot_gain_reduction, plot_stems
+    from mezzo.report.plots import plot_analysis, plot_gain_reduction, plot_stems, require_plot
 
+    require_plot("mezzo demo")  # its plots and report: said before any work
     make_folder(out_dir)
     marks = demo_track.MARKS
     audio, sample_rate = demo_track.track(seed=seed)

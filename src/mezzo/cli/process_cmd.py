@@ -19,7 +19,7 @@ from mezzo.cli._common import (
     show_before_after,
     warn,
 )
-from mezzo.processors import _params as P
+from mezzo.processors import params as P
 
 _SPECS = {
     "compress": {p.name: p for p in P.COMPRESSOR_PARAMS},

@@ -49,6 +49,9 @@ def stems(
         raise ParameterError(f"--plot {str(plot)!r} has suffix {plot.suffix!r}: expected .png, .svg or .pdf")
     if plot is not None:  # refused before the work, not after it
         from mezzo.io.atomic import check_target
+        from mezzo.report.plots import require_plot
+
+        require_plot("--plot")
 
         check_target(plot, overwrite=overwrite, inputs=files)
     if fix is None:

@@ -17,11 +17,12 @@ def studio(
     work_dir: Path | None = typer.Option(None, "--work-dir", help="The studio's work folder, where tracks and versions are kept (default ~/.local/share/mezzo/studio).", show_default=False),
     workers: int = typer.Option(2, "--workers", help="Jobs (analysis, mastering...) that run at the same time, each in its own process."),
     max_upload_mb: float = typer.Option(2048.0, "--max-upload-mb", help="Largest upload accepted, MB."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the URL line (no work folder, files opened or Ctrl-C hint); the server logs errors only. Warnings still show."),
 ) -> None:
     """Open the studio: see the loudness, markings and tempo of a track, hear it A/B, master it, download.
 
-    Prints the studio's address with its session token (every request needs it) and
-    opens it in the browser. Files given are copied into the work folder; the studio
+    Prints the studio's address with its session token (every request needs it; with
+    --quiet that line only, for scripts) and opens it in the browser. No request log is kept. Files given are copied into the work folder; the studio
     never writes anywhere else. Ctrl-C stops it.
     """
     from mezzo._validate import check_range
@@ -33,7 +34,7 @@ def studio(
     serve(
         [str(p) for p in paths or []], host=host, port=port, open_browser=not no_browser, work_dir=work_dir,
         workers=workers, max_upload_bytes=round(max_upload_mb * 1e6),
-        echo=lambda line: typer.echo(line), warn=lambda line: warn(line),
+        echo=lambda line: typer.echo(line), warn=lambda line: warn(line), quiet=quiet,
     )
 
 

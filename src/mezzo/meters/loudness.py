@@ -238,7 +238,9 @@ class LoudnessMeter:
 
         The fast path for a short file measured on its own (see
         :mod:`mezzo.meters.whole_signal`); the results equal :meth:`update`'s to within float
-        rounding. The true peak, when measured, keeps the streaming meter's definition. The meter must be fresh (or :meth:`reset`), and :meth:`update` refuses to go
+        rounding. The true peak, when measured, is the streaming meter's definition in numpy
+        too (:meth:`~mezzo.meters.peak.TruePeakMeter.measure_whole`), so no numba is loaded.
+        The meter must be fresh (or :meth:`reset`), and :meth:`update` refuses to go
         on afterwards: the kernels' streaming state is not filled in.
 
         Examples

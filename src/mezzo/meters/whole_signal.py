@@ -7,16 +7,17 @@ kernels' compiled code (about 1 s, more than the measurement of a short file
 itself). :meth:`mezzo.meters.loudness.LoudnessMeter.measure_whole` uses it; the
 results equal the streaming kernels' to within float rounding.
 
-- K-weighting: the two biquads applied as their exact frequency response to the
-  FFT of the zero-padded signal. The padding outlasts the filter's memory (its
-  impulse response decays below 1e-18 of its start), so the circular convolution
-  equals the causal filter with zero initial state; before the first non-zero
-  sample of a channel the output is set to exact zeros, as the recursion gives.
+- K-weighting: the two biquads applied as their exact frequency response, by FFT
+  blocks (:func:`mezzo.meters.fft_filter.overlap_save`). Each block's history
+  outlasts the filter's memory (its impulse response decays below 1e-18 of its
+  start), so the blocks equal the causal filter with zero initial state; before the
+  first non-zero sample of a channel the output is set to exact zeros, as the
+  recursion gives.
 - Every-sample maxima of the 400 ms and 3 s windows from a cumulative sum; the
   10 ms sub-blocks, the 100 ms gating steps and the series exactly as the kernel
   forms them (same sub-block boundaries ``floor(k * rate / 100)``).
-- True peak is not here: it keeps mezzo's one definition (the windowed-sinc kernel
-  of :mod:`mezzo.meters.peak`, numba), which no short numpy filter reproduces.
+- True peak: :func:`mezzo.meters.peak.whole_true_peaks`, mezzo's one definition (the
+  windowed-sinc kernel of :mod:`mezzo.meters.peak`) computed in numpy with the FFT.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from mezzo.kernels import loudness as _k
+from mezzo.meters.fft_filter import fft_size, overlap_save
 from mezzo.units import LOUDNESS_OFFSET_DB
 
 #: The impulse response of the K-weighting filter is cut where it has decayed by this.
 _TAIL = 1e-18
+#: FFT blocks of the K-weighting span this many times the filter's reach (about 4/3 of the work
+#: of one FFT of the whole signal, in fixed memory)
+_BLOCKS_PER_REACH = 4
 
 
 @dataclass
@@ -54,8 +59,8 @@ def kweighted_energy(frames: np.ndarray, weights: np.ndarray, sos: np.ndarray) -
     """
     n, channels = frames.shape
     radius = max(float(np.abs(np.roots(section[3:])).max()) for section in sos)
-    pad = math.ceil(math.log(_TAIL) / math.log(radius)) if radius > 0 else 8
-    size = _fft_size(n + pad)
+    reach = math.ceil(math.log(_TAIL) / math.log(radius)) if radius > 0 else 8
+    size = fft_size(_BLOCKS_PER_REACH * (reach + 1))
     w = np.exp(-1j * np.pi * np.arange(size // 2 + 1) / (size / 2))  # e^{-j omega} on the rfft grid
     response = np.ones(size // 2 + 1, dtype=np.complex128)
     for b0, b1, b2, a0, a1, a2 in sos:
@@ -63,12 +68,14 @@ def kweighted_energy(frames: np.ndarray, weights: np.ndarray, sos: np.ndarray) -
     z = np.zeros(n)
     for c in range(channels):
         x = np.asarray(frames[:, c], dtype=np.float64)
-        nonzero = np.flatnonzero(x)
-        if nonzero.size == 0:
+        first = int(np.argmax(x != 0.0))
+        if x[first] == 0.0:  # a silent channel
             continue
-        y = np.fft.irfft(np.fft.rfft(x, size) * response, size)[:n]
-        y[: nonzero[0]] = 0.0  # causal filter, zero state: exact zeros before the first sample
-        z += weights[c] * y * y
+        y = overlap_save(x, response, reach, n)
+        y[:first] = 0.0  # causal filter, zero state: exact zeros before the first sample
+        y *= y
+        y *= weights[c]
+        z += y
     return z
 
 
@@ -129,9 +136,3 @@ def _block_energy(sub: np.ndarray, bounds: np.ndarray, blocks: int) -> np.ndarra
         sums = np.convolve(sub, np.ones(blocks), mode="valid")
         out[blocks - 1 :] = sums / (bounds[blocks:] - bounds[: -blocks])
     return out
-
-
-def _fft_size(n: int) -> int:
-    """The smallest 2**a or 3 * 2**a not below ``n``."""
-    power = 1 << max(0, (n - 1).bit_length())
-    return power * 3 // 4 if power * 3 // 4 >= n else power

@@ -5,7 +5,9 @@ Compressor family after Giannoulis, Massberg & Reiss (JAES 2012): :class:`Compre
 :class:`Chain` to run processors in series; :class:`GainAutomation` writes markings and hairpins; the true-peak-safe :class:`Limiter`.
 
 Names are loaded on first use, so importing the package (or its parameter tables in
-:mod:`mezzo.processors._params`, as the CLI does) does not import numba or scipy.
+:mod:`mezzo.processors.params`, as the CLI does) does not import numba or scipy.
+Editors and type checkers read ``__init__.pyi`` beside this file: the processors'
+keyword arguments, generated from the tables (:mod:`mezzo.processors.stubs`).
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from mezzo.marks import (
     parse_table,
     warn_past_end,
 )
-from mezzo.processors._params import ParamSpec
 from mezzo.processors.base import Processor
+from mezzo.processors.params import ParamSpec
 
 #: gain trace value where a fade multiplier is 0 (keeps the trace finite), dB
 SILENCE_DB = -400.0

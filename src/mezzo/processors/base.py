@@ -35,7 +35,7 @@ import numpy as np
 
 from mezzo._validate import MAX_CHANNELS, check_audio, check_range, check_sample_rate
 from mezzo.errors import AudioInputError, ParameterError
-from mezzo.processors._params import ParamSpec
+from mezzo.processors.params import ParamSpec
 
 
 class Processor(ABC):

@@ -14,8 +14,8 @@ import numpy as np
 
 from mezzo._validate import check_choice
 from mezzo.errors import AudioInputError, ParameterError
-from mezzo.processors._params import COMPRESSOR_PARAMS
 from mezzo.processors.base import Processor, one_call_signature
+from mezzo.processors.params import COMPRESSOR_PARAMS
 from mezzo.units import ms_to_samples
 
 CURVES = {"down": 0, "up": 1, "expand": 2}

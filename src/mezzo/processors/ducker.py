@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from mezzo.processors._params import DUCKER_PARAMS
 from mezzo.processors.compressor import DynamicsProcessor
+from mezzo.processors.params import DUCKER_PARAMS
 
 
 class Ducker(DynamicsProcessor):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mezzo.processors._params import EXPANDER_PARAMS, GATE_PARAMS
 from mezzo.processors.compressor import DynamicsProcessor
+from mezzo.processors.params import EXPANDER_PARAMS, GATE_PARAMS
 
 
 class Expander(DynamicsProcessor):

@@ -6,9 +6,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mezzo.processors._params import LEVELER_PARAMS
 from mezzo.processors.base import Processor, one_call_signature
 from mezzo.processors.compressor import time_constant_coef
+from mezzo.processors.params import LEVELER_PARAMS
 
 #: short-term loudness window (EBU Tech 3341 / BS.1770-4), s
 SHORT_TERM_S = 3.0

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mezzo.errors import ParameterError
-from mezzo.processors._params import ParamSpec, spec
 from mezzo.processors.base import Processor, one_call_signature
 from mezzo.processors.compressor import time_constant_coef
+from mezzo.processors.params import ParamSpec, spec
 from mezzo.units import ms_to_samples
 
 #: detection delay, samples: the kernel's reach (mezzo.meters.peak.KERNEL_HALF, 160) plus

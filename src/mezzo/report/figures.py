@@ -14,17 +14,18 @@ import numpy as np
 
 from mezzo.marks import MARKINGS
 from mezzo.report.plots import (
-    _COLOURS,
-    _FLOOR_LUFS,
-    _MARKING_COLOURS,
     FLAT_COLOUR,
-    _clock,
-    _level_limits,
-    _number,
-    _series,
-    _signed,
+    FLOOR_LUFS,
+    LOUDNESS_COLOURS,
+    MARKING_COLOURS,
+    agg_figure,
+    clock_label,
     draw_markings_lane,
     draw_stems_lane,
+    finite_number,
+    level_limits,
+    loudness_series,
+    signed_text,
 )
 
 __all__ = ["PLOT_SIZES_PX", "PLOT_TITLES"]
@@ -66,13 +67,8 @@ DBTP_MINUS_1 = 10.0 ** (-1.0 / 20.0)
 
 
 def _figure(name: str) -> tuple[Any, Any]:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     width, height = PLOT_SIZES_PX[name]
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
-    return fig, height
+    return agg_figure((width / DPI, height / DPI), "the HTML report", dpi=DPI), height
 
 
 def _margins(fig: Any, height_px: int, *, top_px: int = 50, bottom_px: int = 55) -> None:
@@ -92,14 +88,14 @@ def _time_axis(ax: Any, end_s: float, *, label: bool = True) -> None:
     end_s = max(end_s, 1.0)
     ax.set_xlim(0.0, end_s)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=[1, 1.5, 2, 3, 5, 6, 10], integer=end_s >= 10.0))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: clock_label(value, end_s)))
     if label:
         unit = "h:mm:ss" if end_s >= 3600 else "m:ss.s" if end_s < 10 else "m:ss"
         ax.set_xlabel(f"Time ({unit})")
 
 
 def _note(ax: Any, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=13, color=_COLOURS["note"])
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=13, color=LOUDNESS_COLOURS["note"])
 
 
 def _grid(ax: Any) -> None:
@@ -112,7 +108,7 @@ def _title(fig: Any, text: str, height_px: int) -> None:
 
 
 def _end_s(loud: Any) -> float:
-    duration = _number(loud, "duration_s")
+    duration = finite_number(loud, "duration_s")
     if duration is not None:
         return duration
     times = np.concatenate([np.ravel(loud.momentary_times_s), np.ravel(loud.short_term_times_s)])
@@ -124,21 +120,21 @@ def loudness_png(loud: Any, *, target_lufs: float | None, target_label: str, tit
     fig, height = _figure("loudness")
     _margins(fig, height, top_px=70)
     ax = fig.add_subplot()
-    mt, mv = _series(loud, "momentary")
-    st, sv = _series(loud, "short_term")
-    integrated = _number(loud, "integrated_lufs")
-    ax.plot(mt, mv, color=_COLOURS["momentary"], linewidth=0.9, label="Momentary (400 ms)")
-    ax.plot(st, sv, color=_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
+    mt, mv = loudness_series(loud, "momentary")
+    st, sv = loudness_series(loud, "short_term")
+    integrated = finite_number(loud, "integrated_lufs")
+    ax.plot(mt, mv, color=LOUDNESS_COLOURS["momentary"], linewidth=0.9, label="Momentary (400 ms)")
+    ax.plot(st, sv, color=LOUDNESS_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
     levels = np.concatenate([mv[np.isfinite(mv)], sv[np.isfinite(sv)]])
     if integrated is not None:
-        ax.axhline(integrated, color=_COLOURS["integrated"], linestyle="--", linewidth=1.6,
-                   label=f"Integrated {_signed(integrated)} LUFS")
+        ax.axhline(integrated, color=LOUDNESS_COLOURS["integrated"], linestyle="--", linewidth=1.6,
+                   label=f"Integrated {signed_text(integrated)} LUFS")
         levels = np.append(levels, integrated)
     if target_lufs is not None:
         ax.axhline(target_lufs, color="#54278f", linestyle=":", linewidth=1.6,
-                   label=f"Target {_signed(target_lufs)} LUFS ({target_label})")
+                   label=f"Target {signed_text(target_lufs)} LUFS ({target_label})")
         levels = np.append(levels, target_lufs)
-    ax.set_ylim(*_level_limits(levels[levels >= _FLOOR_LUFS]))
+    ax.set_ylim(*level_limits(levels[levels >= FLOOR_LUFS]))
     if not np.isfinite(mv).any() and not np.isfinite(sv).any():
         _note(ax, "No loudness to show: the audio is silent (below the \u221270 LUFS gate)")
     ax.set_ylabel("Loudness (LUFS)")
@@ -182,7 +178,7 @@ def _true_peak_line(ax: Any, scan: Any) -> None:
     i = int(np.nanargmax(np.where(finite, tp, -np.inf)))
     t = float(scan.column_times_s[i])
     ax.plot([t], [amplitude[i]], marker="v", color="#6a51a3", markersize=7, zorder=4, linestyle="none")
-    ax.annotate(f"max {tp[i]:+.1f} dBTP at {_clock(t, scan.duration_s)}".replace("-", "\u2212"),
+    ax.annotate(f"max {tp[i]:+.1f} dBTP at {clock_label(t, scan.duration_s)}".replace("-", "\u2212"),
                 (t, amplitude[i]), xytext=(4, 6), textcoords="offset points", fontsize=9, color="#6a51a3")
 
 
@@ -237,7 +233,7 @@ def markings_png(dmap: Any, end_s: float, *, title: str) -> bytes:
     lane.text(-0.005, 0.725, "Marking", transform=lane.transAxes, ha="right", va="center", fontsize=10)
     lane.text(-0.005, 0.29, "Hairpins", transform=lane.transAxes, ha="right", va="center", fontsize=10)
     lane.text(-0.005, 0.05, "Flat", transform=lane.transAxes, ha="right", va="center", fontsize=10)
-    handles = [Patch(color=_MARKING_COLOURS[m], label=m) for m in MARKINGS]
+    handles = [Patch(color=MARKING_COLOURS[m], label=m) for m in MARKINGS]
     handles.append(Patch(facecolor="white", edgecolor="black", label="< cresc.  > decresc."))
     handles.append(Patch(color=FLAT_COLOUR, label="flat section"))
     lane.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles), frameon=False,
@@ -278,7 +274,7 @@ def tempo_png(tempo: Any, end_s: float, *, title: str) -> bytes:
             ax.axvspan(b.start_s, b.end_s, color=BUILDUP, alpha=0.6, zorder=0)
         for d in tempo.drops:
             ax.axvline(d.time_s, color=OVER_0, linewidth=2.2)
-            ax.annotate(f"drop {_clock(d.time_s, end_s)}", xy=(d.time_s, 1.0), xycoords=("data", "axes fraction"),
+            ax.annotate(f"drop {clock_label(d.time_s, end_s)}", xy=(d.time_s, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(4, -14), textcoords="offset points", color=OVER_0, fontsize=10)
         if tempo.buildups:
             handles.append(Patch(color=BUILDUP, label="build-up"))
@@ -298,7 +294,7 @@ def tempo_png(tempo: Any, end_s: float, *, title: str) -> bytes:
 
 def lra_span(loud: Any) -> tuple[float, float] | None:
     """10th and 95th percentiles of the gated short-term loudness (EBU Tech 3342), LUFS."""
-    _t, short = _series(loud, "short_term")
+    _t, short = loudness_series(loud, "short_term")
     short = short[np.isfinite(short)]
     if short.size == 0:
         return None
@@ -314,23 +310,23 @@ def histogram_png(loud: Any, *, title: str, hop_s: float = 0.1) -> bytes:
     fig, height = _figure("histogram")
     _margins(fig, height, top_px=70)
     ax = fig.add_subplot()
-    _t, short = _series(loud, "short_term")
+    _t, short = loudness_series(loud, "short_term")
     short = short[np.isfinite(short)]
-    integrated = _number(loud, "integrated_lufs")
-    lra = _number(loud, "loudness_range_lu")
+    integrated = finite_number(loud, "integrated_lufs")
+    lra = finite_number(loud, "loudness_range_lu")
     if short.size:
         lo, hi = math.floor(float(short.min())) - 1, math.ceil(float(short.max())) + 1
         bins = np.arange(lo, hi + 1.0, 1.0)
-        ax.hist(short, bins=bins, weights=np.full(short.size, hop_s), color=_COLOURS["short_term"],
+        ax.hist(short, bins=bins, weights=np.full(short.size, hop_s), color=LOUDNESS_COLOURS["short_term"],
                 edgecolor="white", label="Short-term loudness (3 s windows)")
         span = lra_span(loud)
         if span is not None:
             ax.axvspan(span[0], span[1], color="#fdd0a2", alpha=0.6, zorder=0,
-                       label=f"Loudness range {_signed(lra)} LU (10th\u201395th percentile)"
+                       label=f"Loudness range {signed_text(lra)} LU (10th\u201395th percentile)"
                        if lra is not None else "Loudness range")
         if integrated is not None:
-            ax.axvline(integrated, color=_COLOURS["integrated"], linestyle="--", linewidth=1.6,
-                       label=f"Integrated {_signed(integrated)} LUFS")
+            ax.axvline(integrated, color=LOUDNESS_COLOURS["integrated"], linestyle="--", linewidth=1.6,
+                       label=f"Integrated {signed_text(integrated)} LUFS")
         ax.set_xlim(lo, hi)
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, frameon=False, fontsize=10)
     else:
@@ -351,20 +347,20 @@ def compare_loudness_png(before: Any, after: Any, *, target_lufs: float | None, 
     ax = fig.add_subplot()
     levels = []
     for loud, colour, name, width in ((before, BEFORE, "Before", 1.6), (after, AFTER, "After", 1.9)):
-        st, sv = _series(loud, "short_term")
-        integrated = _number(loud, "integrated_lufs")
+        st, sv = loudness_series(loud, "short_term")
+        integrated = finite_number(loud, "integrated_lufs")
         ax.plot(st, sv, color=colour, linewidth=width, label=f"{name}: short-term (3 s)")
         levels.append(sv[np.isfinite(sv)])
         if integrated is not None:
             ax.axhline(integrated, color=colour, linestyle="--", linewidth=1.3,
-                       label=f"{name}: integrated {_signed(integrated)} LUFS")
+                       label=f"{name}: integrated {signed_text(integrated)} LUFS")
             levels.append(np.array([integrated]))
     if target_lufs is not None:
         ax.axhline(target_lufs, color="#54278f", linestyle=":", linewidth=1.6,
-                   label=f"Target {_signed(target_lufs)} LUFS ({target_label})")
+                   label=f"Target {signed_text(target_lufs)} LUFS ({target_label})")
         levels.append(np.array([target_lufs]))
     allv = np.concatenate(levels)
-    ax.set_ylim(*_level_limits(allv[allv >= _FLOOR_LUFS]))
+    ax.set_ylim(*level_limits(allv[allv >= FLOOR_LUFS]))
     ax.set_ylabel("Loudness (LUFS)")
     _grid(ax)
     _time_axis(ax, max(_end_s(before), _end_s(after)))
@@ -404,18 +400,18 @@ def gain_png(trace: Any, end_s: float, *, title: str) -> bytes:
     ax = fig.add_subplot()
     gain = trace.gain_db
     static = static_gain_db(trace)
-    ax.plot(trace.times_s, gain, color=_COLOURS["integrated"], linewidth=1.0,
+    ax.plot(trace.times_s, gain, color=LOUDNESS_COLOURS["integrated"], linewidth=1.0,
             label=f"Gain, {trace.frame_s * 1e3:.0f} ms frames (after \u2212 before)")
     ax.axhline(0.0, color="black", linewidth=0.8)
     if static is not None:
         ax.axhline(static, color="#54278f", linestyle="--", linewidth=1.3,
-                   label=f"Static gain {_signed(static)} dB (95th percentile)")
+                   label=f"Static gain {signed_text(static)} dB (95th percentile)")
         finite = gain[np.isfinite(gain)]
         lo = min(float(np.percentile(finite, 0.5)), 0.0) - 2.0
         hi = max(float(np.percentile(finite, 99.5)), 0.0) + 2.0
         ax.set_ylim(math.floor(lo), math.ceil(hi))
         below = np.nan_to_num(gain, nan=np.inf) < static - 0.1
-        ax.fill_between(trace.times_s, gain, static, where=below, color=_COLOURS["integrated"], alpha=0.3,
+        ax.fill_between(trace.times_s, gain, static, where=below, color=LOUDNESS_COLOURS["integrated"], alpha=0.3,
                         linewidth=0, label="Gain reduction (below the static gain)")
         reduction = static - finite
         ax.text(0.99, 0.04, f"max gain reduction {max(0.0, float(reduction.max())):.1f} dB", transform=ax.transAxes,
@@ -439,11 +435,7 @@ def stems_size_px(count: int) -> tuple[int, int]:
 def stems_png(result: Any, *, title: str) -> bytes:
     """The stems lane: one row per stem, audibility 0-1, buried spans shaded by masker."""
     width, height = stems_size_px(len(result.stems))
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((width / DPI, height / DPI), "the HTML report", dpi=DPI)
     fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 75 / height, bottom=55 / height)
     ax = fig.add_subplot()
     draw_stems_lane(ax, result)

@@ -226,6 +226,8 @@ def write_report(
     AudioFileError, AudioInputError
         Unreadable, empty or non-audio inputs; an existing output without ``overwrite``;
         an output folder that does not exist. Nothing is written in these cases.
+    MissingExtraError
+        matplotlib is not installed (``pip install 'mezzo[plot]'``); said before any work.
 
     Notes
     -----
@@ -238,6 +240,9 @@ def write_report(
     """
     from mezzo.analysis import analyze
     from mezzo.mastering.presets import get_preset
+    from mezzo.report.plots import require_plot
+
+    require_plot("the HTML report")
     from mezzo.report import figures
     from mezzo.report.scan import gain_trace, match_openings, scan_file
 

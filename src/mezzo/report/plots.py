@@ -1,7 +1,8 @@
 """Plots of mezzo's measurements: a matplotlib Figure, or an image file when given a path.
 
 matplotlib is imported inside the functions (Agg canvas, no pyplot state), so importing
-this module costs nothing.
+this module costs nothing. It is mezzo's ``plot`` extra (``pip install 'mezzo[plot]'``):
+without it the plot functions raise a one-line :class:`~mezzo.errors.MissingExtraError`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from mezzo._extras import require
 from mezzo.errors import ParameterError
 from mezzo.marks import MARKINGS
 
@@ -27,10 +29,10 @@ DPI = 100
 #: Formats by file suffix.
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Lowest loudness shown: the absolute gate of BS.1770-4.
-_FLOOR_LUFS = -70.0
+FLOOR_LUFS = -70.0
 _MINUS = "\u2212"
 
-_COLOURS = {
+LOUDNESS_COLOURS = {
     "momentary": "#9ecae1",
     "short_term": "#08519c",
     "integrated": "#e6550d",
@@ -81,44 +83,41 @@ def plot_loudness(
     absolute gate (-70 LUFS) is not drawn. Silence gives a valid plot with a note.
     """
     path, fmt = _output(path, overwrite) if path is not None else (None, "png")
-    momentary_t, momentary = _series(result, "momentary")
-    short_t, short = _series(result, "short_term")
-    integrated = _number(result, "integrated_lufs")
-    true_peak = _number(result, "true_peak_dbtp")
-    lra = _number(result, "loudness_range_lu")
-    true_peak_time = _number(result, "true_peak_time_s")
+    momentary_t, momentary = loudness_series(result, "momentary")
+    short_t, short = loudness_series(result, "short_term")
+    integrated = finite_number(result, "integrated_lufs")
+    true_peak = finite_number(result, "true_peak_dbtp")
+    lra = finite_number(result, "loudness_range_lu")
+    true_peak_time = finite_number(result, "true_peak_time_s")
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    fig = agg_figure(FIGURE_SIZE_IN)
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.85, bottom=0.1)
     ax = fig.add_subplot()
 
     ax.plot(
         momentary_t,
         momentary,
-        color=_COLOURS["momentary"],
+        color=LOUDNESS_COLOURS["momentary"],
         linewidth=0.9,
         label="Momentary (400 ms)",
     )
-    ax.plot(short_t, short, color=_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
+    ax.plot(short_t, short, color=LOUDNESS_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
     if integrated is not None:
         ax.axhline(
             integrated,
-            color=_COLOURS["integrated"],
+            color=LOUDNESS_COLOURS["integrated"],
             linestyle="--",
             linewidth=1.5,
-            label=f"Integrated {_signed(integrated)} LUFS",
+            label=f"Integrated {signed_text(integrated)} LUFS",
         )
 
     finite = np.concatenate([momentary[np.isfinite(momentary)], short[np.isfinite(short)]])
-    finite = finite[finite >= _FLOOR_LUFS]
+    finite = finite[finite >= FLOOR_LUFS]
     if integrated is not None:
         finite = np.append(finite, integrated)
-    bottom, top = _level_limits(finite)
+    bottom, top = level_limits(finite)
     ax.set_ylim(bottom, top)
     times = np.concatenate([momentary_t, short_t])
     times = times[np.isfinite(times)]
@@ -126,13 +125,13 @@ def plot_loudness(
     ax.set_xlim(0.0, end_s)
 
     if true_peak_time is not None and 0.0 <= true_peak_time <= end_s:
-        ax.axvline(true_peak_time, color=_COLOURS["warning"], linestyle=":", linewidth=1.2)
+        ax.axvline(true_peak_time, color=LOUDNESS_COLOURS["warning"], linestyle=":", linewidth=1.2)
         ax.annotate(
-            f"true peak {_signed(true_peak)} dBTP" if true_peak is not None else "true peak",
+            f"true peak {signed_text(true_peak)} dBTP" if true_peak is not None else "true peak",
             xy=(true_peak_time, top),
             xytext=(4, -14),
             textcoords="offset points",
-            color=_COLOURS["warning"],
+            color=LOUDNESS_COLOURS["warning"],
             fontsize=9,
         )
 
@@ -141,17 +140,17 @@ def plot_loudness(
             0.5,
             0.5,
             "No loudness to show: the audio is silent\n"
-            f"(every window is below the {_signed(_FLOOR_LUFS, 0)} LUFS gate or undefined)",
+            f"(every window is below the {signed_text(FLOOR_LUFS, 0)} LUFS gate or undefined)",
             transform=ax.transAxes,
             ha="center",
             va="center",
             fontsize=13,
-            color=_COLOURS["note"],
+            color=LOUDNESS_COLOURS["note"],
         )
 
     steps = [1, 1.5, 2, 3, 5, 6, 10]
     ax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=steps, integer=end_s >= 10.0))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: clock_label(value, end_s)))
     clock_unit = "h:mm:ss" if end_s >= 3600 else "m:ss.s" if end_s < 10 else "m:ss"
     ax.set_xlabel(f"Time ({clock_unit})")
     ax.set_ylabel("Loudness (LUFS)")
@@ -175,7 +174,28 @@ def plot_loudness(
     return path
 
 
-def _series(result: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def agg_figure(size_in: tuple[float, float], feature: str = "plotting", *, dpi: int = DPI) -> Any:
+    """A matplotlib Figure of ``size_in`` inches at ``dpi`` on an Agg canvas (no pyplot state).
+
+    Without matplotlib, a one-line :class:`~mezzo.errors.MissingExtraError`: ``feature``
+    needs mezzo's ``plot`` extra, ``pip install 'mezzo[plot]'``.
+    """
+    require_plot(feature)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def require_plot(feature: str) -> None:
+    """Raise :class:`~mezzo.errors.MissingExtraError` (``pip install 'mezzo[plot]'``) unless matplotlib
+    is installed: for commands that check before long work (``--plot``, ``mezzo report``)."""
+    require("matplotlib", "plot", feature)
+
+
+def loudness_series(result: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (times_s, lufs) of a series of ``result`` as 1-D float arrays."""
     try:
         values = getattr(result, f"{name}_lufs")
@@ -193,11 +213,11 @@ def _series(result: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
             f"{times.size}: they must match"
         )
     values = values.copy()
-    values[values < _FLOOR_LUFS] = np.nan  # below the absolute gate: not drawn
+    values[values < FLOOR_LUFS] = np.nan  # below the absolute gate: not drawn
     return times, values
 
 
-def _number(result: Any, name: str) -> float | None:
+def finite_number(result: Any, name: str) -> float | None:
     """A finite float attribute of ``result``, else ``None`` (missing, None, NaN, ±inf)."""
     value = getattr(result, name, None)
     if value is None:
@@ -209,19 +229,19 @@ def _number(result: Any, name: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _level_limits(levels: np.ndarray) -> tuple[float, float]:
+def level_limits(levels: np.ndarray) -> tuple[float, float]:
     """Y limits: 3 LU of room around the data, at least 24 LU tall, never below -70 LUFS."""
     if levels.size == 0:
-        return _FLOOR_LUFS, 0.0
+        return FLOOR_LUFS, 0.0
     top = math.ceil((float(levels.max()) + 3.0) / 2.0) * 2.0
-    bottom = max(_FLOOR_LUFS, math.floor((float(levels.min()) - 3.0) / 2.0) * 2.0)
+    bottom = max(FLOOR_LUFS, math.floor((float(levels.min()) - 3.0) / 2.0) * 2.0)
     if top - bottom < 24.0:
-        bottom = max(_FLOOR_LUFS, top - 24.0)
+        bottom = max(FLOOR_LUFS, top - 24.0)
         top = max(top, bottom + 24.0)
     return bottom, top
 
 
-def _signed(value: float | None, digits: int = 1) -> str:
+def signed_text(value: float | None, digits: int = 1) -> str:
     """Format with a typographic minus sign; an em dash for None."""
     if value is None:
         return "\u2014"
@@ -229,7 +249,7 @@ def _signed(value: float | None, digits: int = 1) -> str:
     return text.replace("-", _MINUS)
 
 
-def _clock(seconds: float, end_s: float) -> str:
+def clock_label(seconds: float, end_s: float) -> str:
     """``m:ss`` (``h:mm:ss`` from an hour, ``m:ss.s`` under 10 s) for a tick at ``seconds``."""
     sign = _MINUS if seconds < 0 else ""
     if end_s < 10.0:
@@ -246,12 +266,12 @@ def _clock(seconds: float, end_s: float) -> str:
 def _stats(fig: Any, integrated: float | None, lra: float | None, true_peak: float | None) -> None:
     """Summary line at the top right: integrated, loudness range, true peak."""
     parts = [
-        ("Integrated", f"{_signed(integrated)} LUFS" if integrated is not None else "\u2014"),
-        ("LRA", f"{_signed(lra)} LU" if lra is not None else "\u2014"),
+        ("Integrated", f"{signed_text(integrated)} LUFS" if integrated is not None else "\u2014"),
+        ("LRA", f"{signed_text(lra)} LU" if lra is not None else "\u2014"),
     ]
     x = 0.985
     peak_text = (
-        f"True peak {_signed(true_peak)} dBTP" if true_peak is not None else "True peak \u2014"
+        f"True peak {signed_text(true_peak)} dBTP" if true_peak is not None else "True peak \u2014"
     )
     over = true_peak is not None and true_peak > -1.0
     fig.text(
@@ -261,7 +281,7 @@ def _stats(fig: Any, integrated: float | None, lra: float | None, true_peak: flo
         ha="right",
         va="center",
         fontsize=12,
-        color=_COLOURS["warning"] if over else "black",
+        color=LOUDNESS_COLOURS["warning"] if over else "black",
     )
     fig.text(
         x,
@@ -302,7 +322,7 @@ def _save_atomic(fig: Any, path: Path, fmt: str, overwrite: bool) -> None:
 #: Colours of the markings lane, ppp (pale) to fff (dark red).
 #: Colour of the flat-section bars.
 FLAT_COLOUR = "#756bb1"
-_MARKING_COLOURS = {
+MARKING_COLOURS = {
     "ppp": "#deebf7", "pp": "#c6dbef", "p": "#9ecae1", "mp": "#fdd0a2",
     "mf": "#fdae6b", "f": "#f16913", "ff": "#d94801", "fff": "#7f2704",
 }  # fmt: skip
@@ -323,7 +343,7 @@ def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
     ax.set_yticks([])
     for m in dmap.markings:
         ax.add_patch(Rectangle((m.start_s, 0.5), m.end_s - m.start_s, 0.45,
-                               color=_MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
+                               color=MARKING_COLOURS.get(m.marking, "#bbbbbb"), linewidth=0))
         if m.end_s - m.start_s > end_s * label_min_fraction:
             dark = m.marking in MARKINGS and MARKINGS.index(m.marking) >= 5
             ax.text(0.5 * (m.start_s + m.end_s), 0.725, m.marking, ha="center", va="center", fontsize=fontsize,
@@ -365,34 +385,30 @@ def plot_analysis(
     """
     path, fmt = _output(path, overwrite) if path is not None else (None, "png")
     loud = getattr(analysis, "loudness", analysis)
-    momentary_t, momentary = _series(loud, "momentary")
-    short_t, short = _series(loud, "short_term")
-    integrated = _number(loud, "integrated_lufs")
+    momentary_t, momentary = loudness_series(loud, "momentary")
+    short_t, short = loudness_series(loud, "short_term")
+    integrated = finite_number(loud, "integrated_lufs")
     dmap = getattr(analysis, "dynamics", None)
     tempo = getattr(analysis, "tempo", None)
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(FIGURE_SIZE_IN[0], 9.0), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((FIGURE_SIZE_IN[0], 9.0))
     grid = fig.add_gridspec(3, 1, height_ratios=(3.0, 1.0, 1.6), hspace=0.12)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.07)
     ax = fig.add_subplot(grid[0])
     lane = fig.add_subplot(grid[1], sharex=ax)
     tax = fig.add_subplot(grid[2], sharex=ax)
 
-    ax.plot(momentary_t, momentary, color=_COLOURS["momentary"], linewidth=0.9, label="Momentary (400 ms)")
-    ax.plot(short_t, short, color=_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
+    ax.plot(momentary_t, momentary, color=LOUDNESS_COLOURS["momentary"], linewidth=0.9, label="Momentary (400 ms)")
+    ax.plot(short_t, short, color=LOUDNESS_COLOURS["short_term"], linewidth=1.8, label="Short-term (3 s)")
     if integrated is not None:
-        ax.axhline(integrated, color=_COLOURS["integrated"], linestyle="--", linewidth=1.5,
-                   label=f"Integrated {_signed(integrated)} LUFS")
+        ax.axhline(integrated, color=LOUDNESS_COLOURS["integrated"], linestyle="--", linewidth=1.5,
+                   label=f"Integrated {signed_text(integrated)} LUFS")
     finite = np.concatenate([momentary[np.isfinite(momentary)], short[np.isfinite(short)]])
-    bottom, top = _level_limits(finite[finite >= _FLOOR_LUFS])
+    bottom, top = level_limits(finite[finite >= FLOOR_LUFS])
     ax.set_ylim(bottom, top)
     times = np.concatenate([momentary_t, short_t])
     end_s = max(1.0, float(times.max())) if times.size else 1.0
-    duration = _number(loud, "duration_s")
+    duration = finite_number(loud, "duration_s")
     if duration is not None:
         end_s = max(end_s, duration)
     ax.set_xlim(0.0, end_s)
@@ -401,13 +417,13 @@ def plot_analysis(
             ax.axvspan(b.start_s, b.end_s, color="#fee391", alpha=0.5, zorder=0,
                        label="Build-up" if i == 0 else None)
         for i, d in enumerate(tempo.drops):
-            ax.axvline(d.time_s, color=_COLOURS["warning"], linewidth=2.0,
+            ax.axvline(d.time_s, color=LOUDNESS_COLOURS["warning"], linewidth=2.0,
                        label="Drop" if i == 0 else None)
             ax.annotate("drop", xy=(d.time_s, top), xytext=(3, -12), textcoords="offset points",
-                        color=_COLOURS["warning"], fontsize=9)
+                        color=LOUDNESS_COLOURS["warning"], fontsize=9)
     if finite.size == 0:
         ax.text(0.5, 0.5, "No loudness to show: the audio is silent", transform=ax.transAxes,
-                ha="center", va="center", fontsize=13, color=_COLOURS["note"])
+                ha="center", va="center", fontsize=13, color=LOUDNESS_COLOURS["note"])
     ax.set_ylabel("Loudness (LUFS)")
     ax.grid(True, color="#e0e0e0", linewidth=0.8)
     ax.set_axisbelow(True)
@@ -422,7 +438,7 @@ def plot_analysis(
         lane.set_ylim(0.0, 1.0)
         lane.set_yticks([])
         lane.text(0.5, 0.5, "dynamics not analysed", transform=lane.transAxes, ha="center",
-                  va="center", color=_COLOURS["note"])
+                  va="center", color=LOUDNESS_COLOURS["note"])
     lane.tick_params(labelbottom=False)
 
     # tempo lane
@@ -443,15 +459,15 @@ def plot_analysis(
             tax.set_title(f"Tempo {tempo.tempo_bpm:.1f} BPM", loc="right", fontsize=10)
     else:
         tax.text(0.5, 0.5, "no tempo", transform=tax.transAxes, ha="center", va="center",
-                 color=_COLOURS["note"])
+                 color=LOUDNESS_COLOURS["note"])
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     tax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=[1, 1.5, 2, 3, 5, 6, 10], integer=end_s >= 10.0))
-    tax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    tax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: clock_label(value, end_s)))
     tax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
     fig.text(0.06, 0.965, title if title is not None else "Dynamics", fontsize=15,
              fontweight="bold", ha="left", va="center")
-    _stats(fig, integrated, _number(loud, "loudness_range_lu"), _number(loud, "true_peak_dbtp"))
+    _stats(fig, integrated, finite_number(loud, "loudness_range_lu"), finite_number(loud, "true_peak_dbtp"))
     if path is None:  # a notebook: the Figure, nothing written
         return fig
     _save_atomic(fig, path, fmt, overwrite)
@@ -511,12 +527,9 @@ def plot_gain_reduction(
     gain_min = gain[0, : cols * hop].reshape(cols, hop).min(axis=1)
     end_s = n / sample_rate
 
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    fig = agg_figure(FIGURE_SIZE_IN)
     from matplotlib.ticker import FuncFormatter
 
-    fig = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
-    FigureCanvasAgg(fig)
     fig.subplots_adjust(left=0.06, right=0.985, top=0.9, bottom=0.1, hspace=0.08, wspace=0.12)
     grid = fig.add_gridspec(2, 2 if curve else 1, height_ratios=[3, 2], width_ratios=[4.2, 1] if curve else [1])
     wave = fig.add_subplot(grid[0, 0])
@@ -524,33 +537,33 @@ def plot_gain_reduction(
     wave.tick_params(labelbottom=False)
     # "before" behind, "after" in front of it: what the processor took away shows around "after"
     wave.fill_between(times, -envelope(x0), envelope(x0), color="#c9c9c9", label="Before", zorder=1)
-    wave.fill_between(times, -envelope(x1), envelope(x1), color=_COLOURS["short_term"], alpha=0.9, label="After",
+    wave.fill_between(times, -envelope(x1), envelope(x1), color=LOUDNESS_COLOURS["short_term"], alpha=0.9, label="After",
                       zorder=2)
     threshold = getattr(processor, "threshold_db", None) if curve else None
     if threshold is not None and threshold > -60.0:
         level = 10.0 ** (threshold / 20.0)
         for sign in (1.0, -1.0):
-            wave.axhline(sign * level, color=_COLOURS["integrated"], linestyle="--", linewidth=1.0, zorder=3,
-                         label=f"Threshold {_signed(threshold)} dBFS" if sign > 0 else None)
+            wave.axhline(sign * level, color=LOUDNESS_COLOURS["integrated"], linestyle="--", linewidth=1.0, zorder=3,
+                         label=f"Threshold {signed_text(threshold)} dBFS" if sign > 0 else None)
     wave.set_ylabel("Amplitude (full scale 1)")
     wave.set_ylim(-1.0, 1.0)
     wave.legend(loc="upper left", frameon=False, ncols=2)
     wave.grid(True, color="#e0e0e0")
-    gr.plot(times, gain_min, color=_COLOURS["integrated"], linewidth=1.2)
-    gr.fill_between(times, gain_min, 0.0, color=_COLOURS["integrated"], alpha=0.25)
+    gr.plot(times, gain_min, color=LOUDNESS_COLOURS["integrated"], linewidth=1.2)
+    gr.fill_between(times, gain_min, 0.0, color=LOUDNESS_COLOURS["integrated"], alpha=0.25)
     gr.set_ylabel("Gain (dB)")
     gr.set_ylim(min(-1.0, float(gain_min.min()) * 1.1 if cols else -1.0), max(1.0, float(gain_min.max()) + 1.0))
     gr.grid(True, color="#e0e0e0")
     gr.set_xlabel("Time (m:ss)")
     gr.set_xlim(0.0, end_s)
-    gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    gr.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: clock_label(value, end_s)))
     if curve:
         static = fig.add_subplot(grid[:, 1])
         levels = np.linspace(-60.0, 0.0, 121)
         static.plot(levels, levels, color="#9e9e9e", linestyle=":", linewidth=1.0, label="1:1")
-        static.plot(levels, curve(levels), color=_COLOURS["integrated"], linewidth=1.6, label="Static curve (with makeup)")
+        static.plot(levels, curve(levels), color=LOUDNESS_COLOURS["integrated"], linewidth=1.6, label="Static curve (with makeup)")
         if threshold is not None:
-            static.axvline(threshold, color=_COLOURS["integrated"], linestyle="--", linewidth=0.8)
+            static.axvline(threshold, color=LOUDNESS_COLOURS["integrated"], linestyle="--", linewidth=0.8)
         static.set_xlim(-60.0, 0.0)
         static.set_ylim(-60.0, 6.0)
         static.set_aspect("equal", adjustable="box")
@@ -646,20 +659,17 @@ def plot_stems(
         The path written; without ``path``, the Figure (nothing is written: for notebooks).
     """
     path, fmt = _output(path, overwrite) if path is not None else (None, "png")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
-
     rows = max(1, len(result.stems))
     height_in = 1.5 + 0.7 * rows
-    fig = Figure(figsize=(FIGURE_SIZE_IN[0], height_in), dpi=DPI)
-    FigureCanvasAgg(fig)
+    fig = agg_figure((FIGURE_SIZE_IN[0], height_in))
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     fig.subplots_adjust(left=0.08, right=0.985, top=1.0 - 0.75 / height_in, bottom=0.5 / height_in)
     ax = fig.add_subplot()
     draw_stems_lane(ax, result)
     end_s = max(float(result.duration_s), 1.0)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=15, steps=[1, 1.5, 2, 3, 5, 6, 10], integer=end_s >= 10.0))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _clock(value, end_s)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: clock_label(value, end_s)))
     ax.set_xlabel("Time (m:ss)" if end_s >= 10 else "Time (m:ss.s)")
     fig.text(0.08, 1.0 - 0.22 / height_in, title if title is not None else "Stems: audibility in the mix",
              fontsize=14, fontweight="bold", ha="left", va="center")

@@ -374,7 +374,7 @@ def create_app(studio: Studio, *, token: str, cookie_name: str = "mezzo_studio",
     async def session(request: Request) -> Response:
         from mezzo import __version__
         from mezzo.mastering.presets import PRESETS
-        from mezzo.processors._params import LEVELER_PARAMS
+        from mezzo.processors.params import LEVELER_PARAMS
 
         leveler = {p.name: p for p in LEVELER_PARAMS}["target_lufs"]
         return JSONResponse({

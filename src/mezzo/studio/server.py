@@ -71,6 +71,7 @@ def serve(
     max_upload_bytes: int | None = None,
     echo: Callable[[str], None] = print,
     warn: Callable[[str], None] = print,
+    quiet: bool = False,
 ) -> None:
     """Run the studio until interrupted.
 
@@ -92,6 +93,9 @@ def serve(
         Largest upload accepted.
     echo, warn : callable
         Where the URL and the warnings are printed.
+    quiet : bool
+        Print the URL line only (no work folder, files opened, Ctrl-C hint); the server logs
+        errors only. Warnings (a non-loopback address) are still printed.
     """
     check_installed()
     import uvicorn
@@ -121,14 +125,15 @@ def serve(
         url = f"http://{shown}:{actual_port}/?token={token}"
         opened = [t.name for t in tracks] + [f"stems {', '.join(s.names)}" for s in sets]
         echo(f"mezzo studio: {url}")
-        echo(f"work folder: {studio.workspace.root}")
-        echo("opened: " + "; ".join(opened) if opened else "no file given: the page offers the demo track")
-        echo("Ctrl-C stops the studio")
+        if not quiet:
+            echo(f"work folder: {studio.workspace.root}")
+            echo("opened: " + "; ".join(opened) if opened else "no file given: the page offers the demo track")
+            echo("Ctrl-C stops the studio")
         if open_browser:
             import webbrowser
 
             threading.Timer(0.3, webbrowser.open, args=(url,)).start()
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+        config = uvicorn.Config(app, log_level="error" if quiet else "warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=3, server_header=False)  # fmt: skip
         # uvicorn shuts down on SIGINT/SIGTERM, then raises the signal again with the handler that
         # was there before (the CLI's policy): the finally below stops the jobs and the workers.

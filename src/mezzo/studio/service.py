@@ -111,7 +111,7 @@ def shape_request(body: Any) -> dict[str, Any]:
         return {"args": {"kind": "compressor", "preset": preset},
                 "label": f"compressor: {preset} preset", "short": f"compressor {preset}"}  # fmt: skip
     if kind == "leveler":
-        from mezzo.processors._params import LEVELER_PARAMS
+        from mezzo.processors.params import LEVELER_PARAMS
 
         body = _fields(body, ("kind", "target_lufs"))
         spec = {p.name: p for p in LEVELER_PARAMS}["target_lufs"]
