@@ -664,3 +664,14 @@ def test_detection_delay_is_the_kernels_reach():
     from mezzo.processors.limiter import DETECT_DELAY
 
     assert DETECT_DELAY == KERNEL_HALF + 3  # the kernel's span and the stage 2's three half samples
+
+
+def test_stored_near_nyquist_designs_are_scipys():
+    """The limiter's stored elliptic designs equal scipy's ``ellip`` (the independent design)."""
+    from scipy.signal import ellip
+
+    from mezzo.processors.limiter import NEAR_NYQUIST_SOS
+
+    for (edge_fs, order, stop_db), sos in NEAR_NYQUIST_SOS.items():
+        expected = ellip(order, 0.5, stop_db, 2 * (0.5 - edge_fs), output="sos")
+        np.testing.assert_allclose(np.array(sos), expected, rtol=1e-12, atol=1e-14)

@@ -442,11 +442,30 @@ class Limiter(Processor):
         )
 
 
-@lru_cache(maxsize=2)
+#: the elliptic designs of the near-Nyquist envelope as second-order sections, keyed by
+#: ``(edge_fs, order, stop_db)``: ``scipy.signal.ellip(order, 0.5, stop_db, 2 * (0.5 - edge_fs),
+#: output="sos")``, written out so that a limiter does not import scipy.signal (about 1 s of a
+#: short command's start-up); ``tests/processors/test_limiter.py`` checks them against scipy
+NEAR_NYQUIST_SOS = {
+    (NEAR_NYQUIST_EDGE_FS, 4, 40.0): (
+        (0.010624258574864437, -0.014713134763520498, 0.010624258574864437, 1.0, -1.7991040585511666, 0.8188490193742244),
+        (1.0, -1.8584878237080553, 1.0000000000000004, 1.0, -1.8928184540730293, 0.9424329446893491),
+    ),
+    (NEAR_NYQUIST_CLOSE_FS, 2, 30.0): (
+        (0.031363919190781124, -0.062374836045459334, 0.03136391919078113, 1.0, -1.9778600033196827, 0.978233922359196),
+    ),
+}
+
+
+@lru_cache(maxsize=4)
 def near_nyquist_filter(edge_fs: float, order: int, stop_db: float) -> np.ndarray:
     """An elliptic low-pass (second-order sections) applied to ``(-1)**n x[n]``: it keeps the band
     of ``x`` above ``edge_fs`` (a fraction of fs; 0.5 dB ripple) and takes at least ``stop_db``
-    off its stop band (order 4 at 0.465 fs: below 0.44 fs)."""
+    off its stop band (order 4 at 0.465 fs: below 0.44 fs). The limiter's two designs are
+    stored (``NEAR_NYQUIST_SOS``); others are designed with scipy."""
+    stored = NEAR_NYQUIST_SOS.get((edge_fs, order, stop_db))
+    if stored is not None:
+        return np.array(stored, dtype=np.float64)
     from scipy.signal import ellip
 
     return ellip(order, 0.5, stop_db, 2 * (0.5 - edge_fs), output="sos")
