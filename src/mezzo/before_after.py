@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from mezzo.kernels import gain_stats as kgs
 from mezzo.results import to_dict
 
 __all__ = ["REDUCED_THRESHOLD_DB", "BeforeAfter", "GainStats", "Levels"]
@@ -156,48 +157,55 @@ class GainStats:
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
-        self.max_reduction_db = 0.0
-        self.max_gain_db = 0.0
-        self._total = 0.0
+        self._acc = np.zeros(7)  # the kernel's running figures (mezzo.kernels.gain_stats)
         self._values = 0
         self._samples = 0
-        self._reduced = 0
         self._max_index: int | None = None
-        #: energy (sum of squares over channels and samples) of the output, and of its reduced samples
-        self.energy = 0.0
-        self.reduced_energy = 0.0
 
     def update(self, gain_db: np.ndarray, block: np.ndarray | None = None) -> None:
         """Add a ``(channels, n)`` or ``(n,)`` gain trace (the largest reduction over channels counts)."""
         if gain_db.size == 0:
             return
         trace = gain_db if gain_db.ndim == 2 else gain_db[np.newaxis]
-        worst = -trace.min(axis=0)  # the largest reduction over the channels, per sample
-        reduced = worst > REDUCED_THRESHOLD_DB
-        if block is not None:
+        if block is None:
+            frame = np.zeros((1, 0))
+        else:
             frame = block if block.ndim == 2 else block[np.newaxis]
-            power = np.einsum("ij,ij->j", frame, frame, dtype=np.float64)
-            self.energy += float(power.sum())
-            self.reduced_energy += float(power[reduced].sum())
-        i = int(np.argmax(worst))
-        if worst[i] > self.max_reduction_db:
-            self.max_reduction_db = float(worst[i])
-            self._max_index = self._samples + i
-        self.max_gain_db = max(self.max_gain_db, float(trace.max()))
-        self._total += float(np.maximum(-trace, 0.0).sum(dtype=np.float64))
+        kgs.gain_stats_block(trace, frame, REDUCED_THRESHOLD_DB, self._acc)
+        if self._acc[kgs.MAX_INDEX] >= 0:
+            self._max_index = self._samples + int(self._acc[kgs.MAX_INDEX])
         self._values += trace.size
-        self._reduced += int(np.count_nonzero(reduced))
         self._samples += trace.shape[1]
+
+    @property
+    def max_reduction_db(self) -> float:
+        """Largest reduction, dB (0 when none)."""
+        return float(self._acc[kgs.MAX_REDUCTION])
+
+    @property
+    def max_gain_db(self) -> float:
+        """Largest gain, dB (0 when none)."""
+        return float(self._acc[kgs.MAX_GAIN])
+
+    @property
+    def energy(self) -> float:
+        """Energy (sum of squares over channels and samples) of the output blocks given."""
+        return float(self._acc[kgs.ENERGY])
+
+    @property
+    def reduced_energy(self) -> float:
+        """Energy of the output's samples with more than ``REDUCED_THRESHOLD_DB`` of reduction."""
+        return float(self._acc[kgs.REDUCED_ENERGY])
 
     @property
     def mean_reduction_db(self) -> float:
         """Mean reduction over all samples of all channels, dB."""
-        return self._total / self._values if self._values else 0.0
+        return float(self._acc[kgs.REDUCTION_SUM]) / self._values if self._values else 0.0
 
     @property
     def reduced_time_s(self) -> float:
         """Time with more than ``REDUCED_THRESHOLD_DB`` of reduction, s."""
-        return self._reduced / self.sample_rate
+        return float(self._acc[kgs.REDUCED]) / self.sample_rate
 
     @property
     def max_time_s(self) -> float | None:

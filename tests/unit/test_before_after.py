@@ -68,3 +68,22 @@ def test_master_report_carries_the_limiter_figures():
     assert report.mean_gain_reduction_db < report.max_gain_reduction_db
     d = report.to_dict()
     assert {"before", "after", "max_gain_reduction_db", "gain_db", "mode"} <= set(d)
+
+
+def test_gain_stats_energy_figures_match_a_direct_computation():
+    """Streamed in uneven blocks with the output, the energy figures equal numpy's over the whole trace."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    gain = np.minimum(rng.normal(-0.5, 2.0, (2, n)), 0.3)
+    out = rng.standard_normal((2, n)).astype(np.float32)
+    stats = GainStats(1000)
+    for a, b in [(0, 1), (1, 1700), (1700, 1700), (1700, 4100), (4100, n)]:
+        stats.update(gain[:, a:b], out[:, a:b])
+    worst = -gain.min(axis=0)
+    reduced = worst > 0.1
+    power = (out.astype(np.float64) ** 2).sum(axis=0)
+    assert stats.energy == pytest.approx(power.sum())
+    assert stats.reduced_energy == pytest.approx(power[reduced].sum())
+    mono = GainStats(1000)
+    mono.update(gain[0])
+    assert mono.max_reduction_db == pytest.approx(-gain[0].min()) and mono.energy == 0.0
