@@ -84,3 +84,15 @@ def test_a_target_out_of_reach_is_said_in_two_renders(inputs, tmp_path):
     assert not report.target_reached
     assert any("out of reach" in w for w in report.warnings)
     assert report.renders <= MAX_RENDERS, report.renders
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "target"), [("tremolo_chords", -14.0), ("tremolo_chords", -8.0), ("at -8", -14.0)])
+def test_the_model_of_the_measured_input_lands_the_first_render(inputs, tmp_path, name, target):
+    """The model of the limiter run on what the measuring pass recorded puts the first render
+    on the target (mezzo.mastering.forecast.first_gain): one render, within 0.1 LU by pyloudnorm."""
+    out = str(tmp_path / "out.wav")
+    report = master_file(inputs[name], out, target_lufs=target, ceiling_dbtp=CEILING_DBTP, bit_depth="32f")
+    written, _ = sf.read(out, always_2d=True)
+    assert report.renders == 1
+    assert abs(_lufs(written.T) - target) <= TARGET_LU

@@ -42,7 +42,7 @@ N_SUBS = 3
 
 @kernel
 def forecast_block(
-    x, weights, sos, zk, group, sub_groups, hold, release_coef, offsets_db, ceiling_db,
+    x, weights, sos, zk, tail, half, group, sub_groups, hold, release_coef, offsets_db, ceiling_db,
     acc, peaks, energies, reduction_db, hold_left, sub_energy, sub_ring, reduction_sum, hist_e, hist_n, counts,
 ):  # fmt: skip
     """Feed the block ``x`` (C, n) at the rendered gain to the model limiters.
@@ -55,6 +55,41 @@ def forecast_block(
     reduction_sum (U,) sum of the model's reduction over groups, dB; hist_e/hist_n
     (U, B) energy and count of the gating blocks per loudness bin; counts (4,).
     """
+    g_peak, g_energy, done = _group_features(x, weights, sos, zk, tail, half, group, acc, counts)
+    for j in range(done):
+        _model_group(
+            g_peak[j], g_energy[j], sub_groups, hold, release_coef, offsets_db, ceiling_db, peaks, energies,
+            reduction_db, hold_left, sub_energy, sub_ring, reduction_sum, hist_e, hist_n, counts, group,
+        )  # fmt: skip
+
+
+@kernel
+def group_features(x, weights, sos, zk, tail, half, group, acc, counts):
+    """The sample peak and weighted K energy of every group the block ``x`` (C, n) completes,
+    as two float32 arrays (states as in :func:`forecast_block`), to be fed later to
+    :func:`forecast_groups`."""
+    g_peak, g_energy, done = _group_features(x, weights, sos, zk, tail, half, group, acc, counts)
+    return g_peak[:done].astype(np.float32), g_energy[:done].astype(np.float32)
+
+
+@kernel
+def forecast_groups(
+    g_peak, g_energy, group, sub_groups, hold, release_coef, offsets_db, ceiling_db,
+    peaks, energies, reduction_db, hold_left, sub_energy, sub_ring, reduction_sum, hist_e, hist_n, counts,
+):  # fmt: skip
+    """Feed groups recorded by :func:`group_features` to the model limiters (states as in
+    :func:`forecast_block`)."""
+    for j in range(g_peak.shape[0]):
+        _model_group(
+            float(g_peak[j]), float(g_energy[j]), sub_groups, hold, release_coef, offsets_db, ceiling_db, peaks,
+            energies, reduction_db, hold_left, sub_energy, sub_ring, reduction_sum, hist_e, hist_n, counts, group,
+        )  # fmt: skip
+
+
+@kernel(inline=True)
+def _group_features(x, weights, sos, zk, tail, half, group, acc, counts):
+    """K-weighting, and per group the sample peak (largest over channels) and weighted energy:
+    ``(peaks, energies, done)``, ``done`` the groups completed (the partial one is kept in ``acc``)."""
     n_ch, n = x.shape
     pos0 = counts[N_IN_GROUP]
     n_local = (pos0 + n) // group + 1  # groups touched by this block (the last one partial)
@@ -71,8 +106,19 @@ def forecast_block(
         left = group - pos0
         peak = g_peak[0]
         energy = 0.0
+        reach = tail.shape[1]  # samples the half-sample interpolator looks back
+        taps = half.shape[0]
+        ext = np.empty(n + reach)
+        ext[:reach] = tail[ch]
         for t in range(n):
-            v = float(x[ch, t])
+            ext[reach + t] = x[ch, t]
+        for t in range(n):
+            v = ext[reach + t]
+            # what lies between samples: the value half a sample after ext[t + taps - 1]
+            mid = 0.0
+            for j in range(taps):
+                mid += half[j] * (ext[t + taps - 1 - j] + ext[t + taps + j])
+            peak = max(peak, abs(mid))
             y = b0 * v + p0
             p0 = b1 * v - a1 * y + p1
             p1 = b2 * v - a2 * y
@@ -92,15 +138,12 @@ def forecast_block(
         g_peak[k] = peak
         g_energy[k] += wc * energy
         zk[ch, 0, 0], zk[ch, 0, 1], zk[ch, 1, 0], zk[ch, 1, 1] = p0, p1, q0, q1
+        tail[ch] = ext[n:]
     done = (pos0 + n) // group  # groups completed in this block
     counts[N_IN_GROUP] = (pos0 + n) % group
     acc[0] = g_peak[done]
     acc[1] = g_energy[done]
-    for j in range(done):
-        _model_group(
-            g_peak[j], g_energy[j], sub_groups, hold, release_coef, offsets_db, ceiling_db, peaks, energies,
-            reduction_db, hold_left, sub_energy, sub_ring, reduction_sum, hist_e, hist_n, counts, group,
-        )  # fmt: skip
+    return g_peak, g_energy, done
 
 
 @kernel(inline=True)

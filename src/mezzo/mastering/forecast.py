@@ -4,7 +4,7 @@ Near a loud target the output loudness hardly moves with the gain (the limiter
 takes back most of it: slope 0.03 to 0.3 LU/dB), and how it moves changes with
 the gain, so one measured point and a slope guess land far off. A render
 therefore also runs a cheap model of the limiter on its input, at a grid of
-extra gains (``OFFSETS_DB``): per group of about 1.3 ms the sample peak and the
+extra gains (``OFFSETS_DB``): per group of about 1 ms the sample peak and the
 K-weighted energy; the reduction each group needs is how far the peaks around
 it (about +-4 ms, the limiter's window) rise over the ceiling, with the
 limiter's instant attack, hold and release (one-pole in dB); the output energy
@@ -14,6 +14,14 @@ to the render by the limiter's measured mean reduction (the offset ``u0`` of the
 model that reduces as much on average), and the forecast of the output at ``Δ``
 dB more gain is the measured loudness plus the model's rise from ``u0`` to ``u0 +
 Δ``. Memory is fixed (histograms of block loudness).
+
+The model can also run before any render: the measuring pass records each group's
+peak and energy (:class:`GroupFeatures`, 8 bytes per group: 4.8 MB for 10 minutes
+at 48 kHz, up to ``MAX_RECORDED_GROUPS``), and once the input's loudness gives the
+nominal gain the model replays them at offsets around it
+(:meth:`LoudnessForecast.from_features`). Unmatched, its curve puts the first render
+near the target (:func:`first_gain`: within a few hundredths of an LU on music,
+measured); matched to that render, it steers the correction as above.
 """
 
 from __future__ import annotations
@@ -23,29 +31,91 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from mezzo.kernels.loudness_forecast import HIST_FLOOR_LUFS, HIST_PER_LU, LOOK, forecast_block
+from mezzo.kernels.loudness_forecast import (
+    HIST_FLOOR_LUFS,
+    HIST_PER_LU,
+    LOOK,
+    forecast_block,
+    forecast_groups,
+    group_features,
+)
 
 #: extra gains (over the rendered one) the model limiter runs at, dB
 OFFSETS_DB = np.arange(-8.0, 20.5, 1.0)
 #: a group of samples of the model, s (48 samples at 48 kHz: seven groups span the limiter's window)
 GROUP_S = 48 / 48000
+#: the model's peaks include the values half way between samples (the limiter reads true
+#: peaks): a Kaiser-windowed sinc of 8 samples each side, folded (``h[j]`` multiplies the
+#: samples ``j`` before and after the half-sample point), unit gain at DC
+HALF_SAMPLE_TAPS = np.sinc(np.arange(8) + 0.5) * np.kaiser(16, 6.0)[8:]
+HALF_SAMPLE_TAPS /= 2.0 * HALF_SAMPLE_TAPS.sum()
 #: histogram range of block loudness, LU above HIST_FLOOR_LUFS
 HIST_RANGE_LU = 100.0
 #: relative gate of BS.1770 integrated loudness, LU
 RELATIVE_GATE_LU = -10.0
 #: below this mean reduction of the render, dB, the model is not matched to it (hardly limited)
 MATCH_MIN_DB = 0.02
+#: groups a measuring pass records at most (87 minutes at 48 kHz, 32 MB); longer inputs are
+#: forecast from their first render instead
+MAX_RECORDED_GROUPS = 1 << 22
+
+
+def group_samples(sample_rate: int) -> int:
+    """Samples per group of the model at ``sample_rate``."""
+    return max(1, round(GROUP_S * sample_rate))
+
+
+class GroupFeatures:
+    """Per group of the model, the sample peak and the weighted K energy of a stream (the
+    measuring pass's record, replayed by :meth:`LoudnessForecast.from_features`)."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        from mezzo.meters.kweighting import k_weighting_sos
+        from mezzo.meters.layout import channel_weights
+
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.group = group_samples(sample_rate)
+        self.weights = np.array(channel_weights(channels), dtype=np.float64)
+        self.sos = k_weighting_sos(sample_rate)
+        self.zk = np.zeros((channels, 2, 2))
+        self.tail = np.zeros((channels, 2 * HALF_SAMPLE_TAPS.shape[0] - 1))  # the interpolator's last samples
+        self.acc = np.zeros(2)
+        self.counts = np.zeros(4, dtype=np.int64)
+        self.chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self.groups = 0
+        #: False once the stream passed ``MAX_RECORDED_GROUPS`` (the record is dropped)
+        self.complete = True
+
+    def update(self, block: np.ndarray) -> None:
+        """Record the groups of the next ``(channels, n)`` block."""
+        if not self.complete or block.shape[1] == 0:
+            return
+        peaks, energies = group_features(
+            block, self.weights, self.sos, self.zk, self.tail, HALF_SAMPLE_TAPS, self.group, self.acc, self.counts
+        )
+        self.groups += peaks.shape[0]
+        if self.groups > MAX_RECORDED_GROUPS:
+            self.complete = False
+            self.chunks = []
+            return
+        self.chunks.append((peaks, energies))
 
 
 class LoudnessForecast:
     """Runs the model limiters over the blocks fed to :meth:`update` (the limiter's input)."""
 
-    def __init__(self, sample_rate: int, channels: int, ceiling_db: float, release_ms: float, hold_ms: float) -> None:
+    def __init__(
+        self, sample_rate: int, channels: int, ceiling_db: float, release_ms: float, hold_ms: float,
+        *, base_gain_db: float = 0.0,
+    ) -> None:  # fmt: skip
         from mezzo.meters.kweighting import k_weighting_sos
         from mezzo.meters.layout import channel_weights
         from mezzo.processors.compressor import time_constant_coef
 
-        self.group = max(1, round(GROUP_S * sample_rate))
+        #: the model's gains over its input, dB: ``OFFSETS_DB`` around ``base_gain_db``
+        self.gains_db = OFFSETS_DB + float(base_gain_db)
+        self.group = group_samples(sample_rate)
         group_ms = 1000.0 * self.group / sample_rate
         self.sub_groups = max(1, round(100.0 / group_ms))
         self.release_coef = time_constant_coef(release_ms / group_ms, 1000)
@@ -56,6 +126,7 @@ class LoudnessForecast:
         u = OFFSETS_DB.shape[0]
         bins = round(HIST_RANGE_LU * HIST_PER_LU)
         self.zk = np.zeros((channels, 2, 2))
+        self.tail = np.zeros((channels, 2 * HALF_SAMPLE_TAPS.shape[0] - 1))  # the interpolator's last samples
         self.acc = np.zeros(2)
         self.peaks = np.zeros(2 * LOOK + 1)
         self.energies = np.zeros(2 * LOOK + 1)
@@ -73,10 +144,26 @@ class LoudnessForecast:
         if block.shape[1] == 0:
             return
         forecast_block(
-            block, self.weights, self.sos, self.zk, self.group, self.sub_groups, self.hold, self.release_coef,
-            OFFSETS_DB, self.ceiling_db, self.acc, self.peaks, self.energies, self.reduction_db, self.hold_left,
+            block, self.weights, self.sos, self.zk, self.tail, HALF_SAMPLE_TAPS, self.group, self.sub_groups, self.hold, self.release_coef,
+            self.gains_db, self.ceiling_db, self.acc, self.peaks, self.energies, self.reduction_db, self.hold_left,
             self.sub_energy, self.sub_ring, self.reduction_sum, self.hist_e, self.hist_n, self.counts,
         )  # fmt: skip
+
+    @classmethod
+    def from_features(
+        cls, features: GroupFeatures, ceiling_db: float, release_ms: float, hold_ms: float, base_gain_db: float
+    ) -> LoudnessForecast:
+        """The model fed with a recorded stream raised by ``base_gain_db`` (its offsets are around it)."""
+        model = cls(
+            features.sample_rate, features.channels, ceiling_db, release_ms, hold_ms, base_gain_db=base_gain_db
+        )
+        for peaks, energies in features.chunks:
+            forecast_groups(
+                peaks, energies, model.group, model.sub_groups, model.hold, model.release_coef, model.gains_db,
+                model.ceiling_db, model.peaks, model.energies, model.reduction_db, model.hold_left,
+                model.sub_energy, model.sub_ring, model.reduction_sum, model.hist_e, model.hist_n, model.counts,
+            )  # fmt: skip
+        return model
 
     def tap(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Pass ``blocks`` through unchanged, feeding each to :meth:`update` on the way."""
@@ -108,6 +195,21 @@ def integrated_from_histograms(hist_e: np.ndarray, hist_n: np.ndarray) -> np.nda
         if kn > 0:
             out[u] = -0.691 + 10.0 * math.log10(hist_e[u, keep].sum() / kn)
     return out
+
+
+def first_gain(forecasts: list[LoudnessForecast], base_gain_db: float, target: float) -> float | None:
+    """The gain whose output the (unmatched) models put at ``target`` LUFS, for models fed at
+    ``base_gain_db``: ``inf`` when even the largest offset falls short, ``None`` when the
+    models cannot tell (silence, or a target below the smallest offset)."""
+    level = integrated_from_histograms(sum(f.hist_e for f in forecasts), sum(f.hist_n for f in forecasts))
+    if not np.all(np.isfinite(level)):
+        return None
+    level = np.maximum.accumulate(level)
+    if target > level[-1]:
+        return math.inf
+    if target < level[0]:
+        return None
+    return base_gain_db + float(np.interp(target, level, OFFSETS_DB))
 
 
 def forecast_gain(

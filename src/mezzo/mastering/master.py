@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +37,10 @@ from mezzo._validate import check_audio, check_sample_rate
 from mezzo.before_after import BeforeAfter, Levels
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
+from mezzo.mastering.forecast import GroupFeatures
 from mezzo.mastering.presets import PRESETS, Preset
 from mezzo.mastering.targets import Targets
+from mezzo.prefetch import prefetch
 from mezzo.progress import Progress, report_phase
 from mezzo.results import to_dict
 
@@ -303,13 +305,16 @@ def _run_array(
     bits = _array_bits(bit_depth)
     meter = LoudnessMeter(fs, x.shape[0])
     meter.update(x)
+    features = GroupFeatures(fs, x.shape[0]) if limit else None
+    if features is not None:
+        features.update(x)
     sink = MemorySink(x.dtype)
     item = engine.Item(
         blocks=engine.array_blocks(x, BLOCK_SAMPLES), sample_rate=fs, channels=x.shape[0], sink=sink,
         dtype=x.dtype, bits=bits,
     )
     settings = engine.Settings(targets=targets, limit=limit, glue=glue, output_sample_rate=out_rate, seed=int(seed))
-    outcome = engine.solve([item], [meter], settings)
+    outcome = engine.solve([item], [meter], settings, [features])
     report = _report(
         outcome, 0, meter, settings, input=None, output=None, sample_rate=fs,
         subtype=None, bits=bits, dry_run=False, album=False,
@@ -468,19 +473,23 @@ def _run_files(
 
         return gen
 
-    # Pass 1: measure.
+    # Pass 1: measure (and record what the model of the limiter needs).
     before = []
+    recorded = []
     total = sum(inf.frames for inf in infos)
     done = 0
     report_phase(progress, "measuring", total)
     for inf in infos:
         meter = LoudnessMeter(inf.sample_rate, inf.channels)
-        for block in source(inf.path)():
+        features = GroupFeatures(inf.sample_rate, inf.channels) if limit else None
+        # reading and the record in a thread of their own, the meter here (two cores)
+        for block in prefetch(_recorded(source(inf.path)(), features)):
             meter.update(block)
             done += block.shape[1]
             if progress is not None:
                 progress("measuring", done, max(done, total))
         before.append(meter)
+        recorded.append(features)
 
     items, sinks = [], []
     sink: Any
@@ -509,7 +518,8 @@ def _run_files(
             name = f"{os.path.basename(inputs[group[0]])}: " if len(groups) > 1 else ""
             labels = None if progress is None else _PassLabels(progress, len(group), name)
             outcome = engine.solve(
-                [items[i] for i in group], [before[i] for i in group], dataclasses.replace(settings, progress=labels)
+                [items[i] for i in group], [before[i] for i in group], dataclasses.replace(settings, progress=labels),
+                [recorded[i] for i in group],
             )
             for k, i in enumerate(group):
                 reports.append(_report(
@@ -526,6 +536,14 @@ def _run_files(
             if sink is not None:
                 sink.discard()
     return reports
+
+
+def _recorded(blocks: Iterable[np.ndarray], features: GroupFeatures | None) -> Iterator[np.ndarray]:
+    """``blocks``, each given to ``features`` on the way (when there are features)."""
+    for block in blocks:
+        if features is not None:
+            features.update(block)
+        yield block
 
 
 class _PassLabels:
