@@ -202,7 +202,7 @@ def render(item: Item, settings: Settings, step: Step, *, forecast: bool = True)
         """The blocks after gain, glue and resampling (at the output rate)."""
         done = 0
         report_phase(settings.progress, "rendering", item.frames)
-        for block in item.blocks():
+        for block in prefetch(item.blocks()):  # reading in a thread of its own too
             done += np.shape(block)[-1]
             if settings.progress is not None:
                 settings.progress("rendering", done, max(done, item.frames or 0) or None)

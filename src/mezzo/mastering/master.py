@@ -483,7 +483,7 @@ def _run_files(
         meter = LoudnessMeter(inf.sample_rate, inf.channels)
         features = GroupFeatures(inf.sample_rate, inf.channels) if limit else None
         # reading and the record in a thread of their own, the meter here (two cores)
-        for block in prefetch(_recorded(source(inf.path)(), features)):
+        for block in prefetch(_recorded(prefetch(source(inf.path)()), features)):
             meter.update(block)
             done += block.shape[1]
             if progress is not None:
