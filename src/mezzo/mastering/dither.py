@@ -3,8 +3,8 @@
 The quantiser works in LSB units of a ``bits``-bit signed integer (full scale
 ``2 ** (bits - 1)``, as libsndfile scales PCM): ``q = round(x * 2**(bits-1) + d)``
 with ``d`` the difference of two independent uniform variables on [0, 1)
-(triangular PDF on (-1, 1) LSB, 2 LSB peak to peak), clipped to the integer
-range. The float value of a written sample is exactly ``q / 2**(bits-1)``, so
+(triangular PDF on (-1, 1) LSB, 2 LSB peak to peak; drawn from splitmix64 in a
+numba kernel, :mod:`mezzo.kernels.dither`), clipped to the integer range. The float value of a written sample is exactly ``q / 2**(bits-1)``, so
 what :meth:`Quantizer.process` returns is what a reader of the file gets.
 The error ``|q / 2**(bits-1) - x|`` is at most 1.5 LSB (1 LSB of dither plus
 0.5 LSB of rounding), away from clipping.
@@ -28,14 +28,15 @@ class Quantizer:
     bits : int, 8 to 24
         Word length of the integer PCM target.
     seed : int
-        Seed of the dither noise: the same seed and block sequence give the same
-        samples (the noise is drawn per block, so the split matters).
+        Seed of the dither noise: the same seed and samples give the same output
+        (the noise runs channel by channel within a block, so the split matters).
     """
 
     def __init__(self, bits: int, *, seed: int = 0) -> None:
         self.bits = int(bits)
         self.scale = float(2 ** (self.bits - 1))
-        self._rng = np.random.default_rng(seed)
+        # the noise generator's state, spread from the seed (numpy's SeedSequence)
+        self._state = np.random.SeedSequence(seed).generate_state(1, dtype=np.uint64)
 
     @property
     def lsb(self) -> float:
@@ -53,17 +54,9 @@ class Quantizer:
             The samples left-justified in 32 bits (``q << (32 - bits)``), the form
             libsndfile converts exactly to any PCM word length down to ``bits``.
         """
-        shape = block.shape
-        # float32 holds every integer of a 16-bit word and the noise exactly enough;
-        # longer words need float64 so that rounding happens only in rint
-        work = np.float32 if self.bits <= 16 else np.float64
-        noise = self._rng.random(shape, dtype=work)
-        noise -= self._rng.random(shape, dtype=work)
-        scaled = block.astype(work) * work(self.scale)
-        scaled += noise
-        np.rint(scaled, out=scaled)
-        np.clip(scaled, -self.scale, self.scale - 1.0, out=scaled)
-        values = (scaled * work(1.0 / self.scale)).astype(np.float32, copy=False)
-        words = scaled.astype(np.int32)
-        words <<= 32 - self.bits
+        from mezzo.kernels.dither import tpdf_quantize
+
+        values = np.empty(block.shape, dtype=np.float32)
+        words = np.empty(block.shape, dtype=np.int32)
+        tpdf_quantize(block, self.scale, 32 - self.bits, self._state, values, words)
         return values, words
