@@ -9,7 +9,7 @@ measure, normalise to -14 LUFS / -1 dBTP, write a 16-bit WAV.
   model of the limiter needs, so that the first render lands), pass 2 processes, dithers,
   writes and measures what it writes (a pass more per correction), in 128k-sample blocks,
   reading, limiting and the rest in three threads: memory is the blocks plus the model's record
-  of 8 bytes per ms of input (4.8 MB for 10 minutes; none past 87 minutes).
+  of 8 bytes per ms of input (4.8 MB for 10 minutes; none past 70 minutes).
 - ``ffmpeg loudnorm`` two-pass as users run it: pass 1 ``print_format=json`` to measure,
   pass 2 with ``measured_*`` values and ``linear=true`` (loudnorm falls back to its dynamic
   mode when a linear gain would pass the ceiling).

@@ -55,7 +55,7 @@ HIST_RANGE_LU = 100.0
 RELATIVE_GATE_LU = -10.0
 #: below this mean reduction of the render, dB, the model is not matched to it (hardly limited)
 MATCH_MIN_DB = 0.02
-#: groups a measuring pass records at most (87 minutes at 48 kHz, 32 MB); longer inputs are
+#: groups a measuring pass records at most (70 minutes, 32 MB); longer inputs are
 #: forecast from their first render instead
 MAX_RECORDED_GROUPS = 1 << 22
 
