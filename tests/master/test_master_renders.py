@@ -96,3 +96,20 @@ def test_the_model_of_the_measured_input_lands_the_first_render(inputs, tmp_path
     written, _ = sf.read(out, always_2d=True)
     assert report.renders == 1
     assert abs(_lufs(written.T) - target) <= TARGET_LU
+
+
+@pytest.mark.slow
+def test_past_the_record_cap_the_first_render_feeds_the_model(inputs, tmp_path, monkeypatch):
+    """An input longer than the measuring pass records (here a cap of 1000 groups) is forecast
+    from its first render instead: still on the target in at most two renders."""
+    import mezzo.mastering.forecast as forecast
+
+    monkeypatch.setattr(forecast, "MAX_RECORDED_GROUPS", 1000)
+    features = forecast.GroupFeatures(FS, 2)
+    features.update(np.zeros((2, 48 * 1001), dtype=np.float32))
+    assert not features.complete and features.chunks == []
+    out = str(tmp_path / "out.wav")
+    report = master_file(inputs["tremolo_chords"], out, target_lufs=-8.0, ceiling_dbtp=CEILING_DBTP, bit_depth="32f")
+    written, _ = sf.read(out, always_2d=True)
+    assert abs(_lufs(written.T) - -8.0) <= TARGET_LU
+    assert report.renders <= MAX_RENDERS
