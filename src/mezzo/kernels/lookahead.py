@@ -937,6 +937,8 @@ def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
 @kernel
 def limiter_block(
     x,
+    i_start,
+    i_stop,
     out,
     gain_out,
     record_gain,
@@ -960,6 +962,9 @@ def limiter_block(
 ):
     """Run one block of the lookahead limiter.
 
+    Runs the samples ``i_start .. i_stop - 1`` of ``x`` into ``out`` (and ``gain_out``): a
+    long signal goes in slices without copies.
+
     Arrays
     ------
     x : (C, n) float32/float64 audio in; out : (C, n) like ``x``.
@@ -975,8 +980,9 @@ def limiter_block(
     largest ``|r0| + |r1|``; see the module notes); accept (>= 1): an upper
     bound within this factor of the lower bound is kept as the detected peak;
     detect_delay ``D = H + 3`` (0 for sample peak); ceiling (linear, margin
-    applied); near_nyquist (G, n) float64, linear, >= 0: added to each window maximum
-    before it becomes a gain (zeros for none); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
+    applied); near_nyquist (G, >= i_stop - i_start) float64, linear, >= 0, its column 0
+    at sample ``i_start``: added to each window maximum before it becomes a gain (zeros
+    for none); win (>= 1), ramp (>= 0) samples; hold_samples; release_coef
     ``exp(-1/(tau fs))``; latency (samples).
 
     State (after reset): ``state``, a :class:`LimiterState` of these arrays
@@ -1025,11 +1031,10 @@ def limiter_block(
     delay_buf = state.delay_buf
     counters = state.counters
     n_ch = x.shape[0]
-    n = x.shape[1]
     n_gain = rel_db.shape[0]
     ring = hist.shape[1] // 2
     box_len = ramp + 1
-    chunk = min(n, CHUNK)
+    chunk = min(i_stop - i_start, CHUNK)
     sbuf = np.empty((n_gain, chunk))
     hig = np.empty(chunk)
     exg = np.empty(chunk, dtype=np.int8)
@@ -1044,9 +1049,9 @@ def limiter_block(
     ubuf = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1
     dense = False
-    i0 = 0
-    while i0 < n:
-        m = min(chunk, n - i0)
+    i0 = i_start
+    while i0 < i_stop:
+        m = min(chunk, i_stop - i0)
         index0 = counters[C_INDEX]
         r0 = counters[C_RING_POS]
         _bounds_pass(
@@ -1127,7 +1132,7 @@ def limiter_block(
             accept,
             ceiling,
             near_nyquist,
-            i0,
+            i0 - i_start,
             win,
             hist,
             hist32,

@@ -370,19 +370,26 @@ class Limiter(Processor):
         )  # fmt: skip
         self._layout = self._state_layout()
 
-    def _near_nyquist(self, x: np.ndarray, g: int) -> np.ndarray:
-        """Per gain channel and sample: the largest weighted near-Nyquist envelope (NEAR_NYQUIST_*)
-        over the samples the window maximum's peaks depend on (causal; the same values
-        whatever the block splits). Zeros without ``true_peak``."""
+    def _near_nyquist(
+        self, x: np.ndarray, g: int, start: int = 0, stop: int | None = None,
+        out: np.ndarray | None = None, env: np.ndarray | None = None,
+    ) -> np.ndarray:  # fmt: skip
+        """Per gain channel and sample of ``x[:, start:stop]`` (into ``out[:, :stop - start]``, new
+        if None): the largest weighted near-Nyquist envelope (NEAR_NYQUIST_*) over the samples the
+        window maximum's peaks depend on (causal; the same values whatever the block splits).
+        Zeros without ``true_peak``. ``env`` (channels, >= stop - start) is scratch."""
         from mezzo.kernels.near_nyquist import near_nyquist_envelope
 
-        n = x.shape[1]
-        out = np.zeros((g, n))
+        stop = x.shape[1] if stop is None else stop
+        n = stop - start
+        out = np.empty((g, n)) if out is None else out
         if not self._values["true_peak"] or n == 0:
+            out[:, :n] = 0.0
             return out
         near_nyquist_envelope(
-            x, self._nn_index, self._nn_sos, self._nn_sos2, NEAR_NYQUIST_WEIGHT, NEAR_NYQUIST_CLOSE_WEIGHT,
-            self._nn_zi, self._nn_zi2, self._nn_span, self._nn_tiles, self._nn_tile_max, np.empty(x.shape), out,
+            x, start, stop, self._nn_index, self._nn_sos, self._nn_sos2, NEAR_NYQUIST_WEIGHT,
+            NEAR_NYQUIST_CLOSE_WEIGHT, self._nn_zi, self._nn_zi2, self._nn_span, self._nn_tiles,
+            self._nn_tile_max, np.empty((x.shape[0], n)) if env is None else env, out,
         )  # fmt: skip
         self._nn_index += n
         return out
@@ -395,30 +402,29 @@ class Limiter(Processor):
         out = np.empty_like(x)
         gain = np.empty((g, n if record else 0))
         # long blocks (a whole signal) in slices: the per-slice scratch (near-Nyquist envelope)
-        # stays in cache instead of costing fresh memory the size of the signal; the state
-        # carries over, so the output is the same
-        if n <= SLICE_SAMPLES:
-            self._process_slice(x, out, gain, record)
-        for start in range(0, n if n > SLICE_SAMPLES else 0, SLICE_SAMPLES):
-            stop = min(n, start + SLICE_SAMPLES)
-            # contiguous copies: the kernel is compiled for (and vectorises on) C-contiguous arrays
-            part_gain = np.empty((g, stop - start if record else 0))
-            part = np.empty((c, stop - start), dtype=out.dtype)
-            self._process_slice(np.ascontiguousarray(x[:, start:stop]), part, part_gain, record)
-            out[:, start:stop] = part
-            if record:
-                gain[:, start:stop] = part_gain
+        # stays in cache instead of costing fresh memory the size of the signal; the kernel
+        # works in place on the whole arrays and the state carries over, so the output is the same
+        size = min(n, SLICE_SAMPLES)
+        nn = np.empty((g, size))
+        env = np.empty((c, size))
+        for start in range(0, n, SLICE_SAMPLES):
+            self._process_slice(x, start, min(n, start + SLICE_SAMPLES), out, gain, record, nn, env)
         if record and g != c:
             gain = np.repeat(gain, c, axis=0)
         return out, (gain if record else None)
 
-    def _process_slice(self, x: np.ndarray, out: np.ndarray, gain: np.ndarray, record: bool) -> None:
+    def _process_slice(
+        self, x: np.ndarray, start: int, stop: int, out: np.ndarray, gain: np.ndarray, record: bool,
+        nn: np.ndarray, env: np.ndarray,
+    ) -> None:  # fmt: skip
         from mezzo.kernels.lookahead import limiter_block
 
-        g = self._rel.shape[0]
         z = self._z
+        self._near_nyquist(x, nn.shape[0], start, stop, nn, env)
         limiter_block(
             x,
+            start,
+            stop,
             out,
             gain,
             record,
@@ -432,7 +438,7 @@ class Limiter(Processor):
             ACCEPT_FACTOR,
             z["delay"],
             self._ceiling,
-            self._near_nyquist(x, g),
+            nn,
             z["win_min"],
             z["ramp"],
             self._hold,
