@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ramp", "Segment", "fit_continuous", "fit_segments", "line_confidence", "noise_sigma", "ramps"]
+__all__ = ["Ramp", "Segment", "fit_continuous", "fit_segments", "hold_ramp_hold", "line_confidence", "noise_sigma", "ramps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +260,43 @@ def line_confidence(x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray) -> 
     _, _, sse_l, sse_c = _line(np.asarray(x, np.float64), np.asarray(y, np.float64), _weights(sigma, x.size))
     d_bic = sse_c - sse_l - math.log(x.size)
     return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+
+
+def hold_ramp_hold(
+    x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray, knots: np.ndarray,
+) -> tuple[float, float, float, float, float]:
+    """Least-squares hold, straight ramp, hold: ``(start, end, first, last, confidence)`` of the ramp.
+
+    The model of one change between two steady values: ``first`` up to ``start``, a straight
+    line to ``last`` at ``end``, ``last`` after it (continuous). ``start < end`` are chosen
+    among ``knots`` (``x`` units) to minimise the chi-square of ``y`` (noise ``sigma``);
+    for each pair the two levels are a weighted linear least-squares fit, so the search is
+    exact on the knot grid. ``confidence`` is the BIC posterior (equal prior odds) that this
+    change explains the points better than a constant (three more parameters: the ramp's
+    two ends and the second level).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    w = _weights(sigma, x.size)
+    knots = np.asarray(knots, dtype=np.float64)
+    ia, ib = np.triu_indices(knots.size, k=1)
+    a, b = knots[ia][:, None], knots[ib][:, None]
+    # share of the change reached at each point: 0 before the ramp, 1 after it
+    u = np.clip((x[None, :] - a) / (b - a), 0.0, 1.0)
+    sw, swy, swyy = float(w.sum()), float(w @ y), float(w @ (y * y))
+    su, suu, suy = u @ w, (u * u) @ w, u @ (w * y)
+    det = sw * suu - su * su
+    ok = det > 1e-12 * sw * np.maximum(suu, 1e-12)
+    det = np.where(ok, det, 1.0)
+    first = (suu * swy - su * suy) / det
+    rise = (sw * suy - su * swy) / det
+    # chi-square of the least-squares fit: sum w y^2 minus the explained part
+    chi = np.where(ok, swyy - first * swy - rise * suy, np.inf)
+    best = int(np.argmin(chi))
+    sse_c = swyy - swy * swy / sw
+    d_bic = sse_c - float(chi[best]) - 3.0 * math.log(max(x.size, 2))
+    conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+    return float(knots[ia[best]]), float(knots[ib[best]]), float(first[best]), float(first[best] + rise[best]), conf
 
 
 def fit_continuous(
