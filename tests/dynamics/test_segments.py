@@ -150,3 +150,47 @@ def test_continuous_fit_of_noise_is_flat():
     y = rng.normal(0.0, 0.03, x.size)
     _, v = fit_continuous(x, y, sigma=0.03, step=0.5, value_step=0.005, max_slope=10)
     assert np.ptp(v) <= 0.01
+
+
+def _naive_hold_ramp_hold(x, y, sigma, knots):
+    """Every pair of knots, each fitted by numpy's weighted least squares: the best (chi2, start, end)."""
+    best = (math.inf, None, None)
+    for a, b in itertools.combinations(knots, 2):
+        u = np.clip((x - a) / (b - a), 0.0, 1.0)
+        design = np.stack([1.0 - u, u], axis=1) / sigma[:, None]
+        coef, *_ = np.linalg.lstsq(design, y / sigma, rcond=None)
+        chi = float(np.sum((design @ coef - y / sigma) ** 2))
+        if chi < best[0]:
+            best = (chi, a, b)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hold_ramp_hold_is_the_least_squares_span(seed):
+    from mezzo.meters.segments import hold_ramp_hold
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 20.0, 60))
+    y = np.interp(x, [0.0, 6.0, 11.0, 20.0], [1.0, 1.0, 1.4, 1.4]) + rng.normal(0.0, 0.05, x.size)
+    sigma = rng.uniform(0.03, 0.1, x.size)
+    knots = np.arange(0.0, 20.01, 1.0)
+    start, end, first, last, conf = hold_ramp_hold(x, y, sigma, knots)
+    _, a, b = _naive_hold_ramp_hold(x, y, sigma, knots)
+    assert (start, end) == (a, b)
+    assert abs(start - 6.0) <= 1.0 and abs(end - 11.0) <= 1.0
+    assert first == pytest.approx(1.0, abs=0.05) and last == pytest.approx(1.4, abs=0.05)
+    assert conf > 0.99
+
+
+def test_hold_ramp_hold_finds_the_exact_ends_without_noise_and_no_change_in_noise():
+    from mezzo.meters.segments import hold_ramp_hold
+
+    x = np.linspace(0.0, 30.0, 121)
+    knots = np.arange(0.0, 30.01, 0.5)
+    start, end, first, last, _ = hold_ramp_hold(x, np.interp(x, [0.0, 12.5, 17.0, 30.0], [0.0, 0.0, -0.3, -0.3]),
+                                                0.01, knots)
+    assert (start, end) == (12.5, 17.0)
+    assert first == pytest.approx(0.0, abs=1e-9) and last == pytest.approx(-0.3, abs=1e-9)
+    rng = np.random.default_rng(5)
+    *_, conf = hold_ramp_hold(x, rng.normal(0.0, 0.05, x.size), 0.05, knots)
+    assert conf < 0.5

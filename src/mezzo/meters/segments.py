@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Ramp", "Segment", "fit_continuous", "fit_segments", "line_confidence", "noise_sigma", "ramps"]
+__all__ = ["Ramp", "Segment", "fit_continuous", "fit_segments", "hold_ramp_hold", "line_confidence", "noise_sigma", "ramps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +260,65 @@ def line_confidence(x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray) -> 
     _, _, sse_l, sse_c = _line(np.asarray(x, np.float64), np.asarray(y, np.float64), _weights(sigma, x.size))
     d_bic = sse_c - sse_l - math.log(x.size)
     return 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+
+
+def hold_ramp_hold(
+    x: np.ndarray, y: np.ndarray, sigma: float | np.ndarray, knots: np.ndarray,
+) -> tuple[float, float, float, float, float]:
+    """Least-squares hold, straight ramp, hold: ``(start, end, first, last, confidence)`` of the ramp.
+
+    The model of one change between two steady values: ``first`` up to ``start``, a straight
+    line to ``last`` at ``end``, ``last`` after it (continuous). ``start < end`` are chosen
+    among ``knots`` (increasing, ``x`` units, at least two) to minimise the chi-square of
+    ``y`` over ``x`` (increasing; noise ``sigma``); for each pair the two levels are a
+    weighted linear least-squares fit, so the search is exact on the knot grid (prefix sums:
+    time O(knots**2 + points), memory O(knots + points)). ``confidence`` is the BIC posterior (equal prior odds) that this
+    change explains the points better than a constant (three more parameters: the ramp's
+    two ends and the second level).
+    """
+    if np.size(knots) < 2 or np.size(x) == 0:
+        raise ValueError("hold_ramp_hold needs points and at least two knots")
+    x = np.asarray(x, dtype=np.float64)
+    w = _weights(sigma, x.size)
+    sw = float(w.sum())
+    mean = float(w @ np.asarray(y, dtype=np.float64)) / sw
+    y = np.asarray(y, dtype=np.float64) - mean  # centred: the sums below keep their precision
+    origin = float(x[0])
+    x = x - origin
+    knots = np.asarray(knots, dtype=np.float64) - origin
+
+    # prefix sums over the points: every pair of knots costs O(1)
+    def cum(v: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(v)])
+
+    c_w, c_wx, c_wxx, c_wy, c_wxy = cum(w), cum(w * x), cum(w * x * x), cum(w * y), cum(w * x * y)
+    swy, swyy = float(c_wy[-1]), float(w @ (y * y))
+    at = np.searchsorted(x, knots, side="left")
+    best = (math.inf, 0, 1, 0.0, 0.0)
+    for i in range(knots.size - 1):
+        a, b, ia, ib = knots[i], knots[i + 1:], at[i], at[i + 1:]
+        span = b - a
+        # share of the change reached at each point: 0 before the ramp, (x - a) / span on it, 1 after it
+        inner_w, inner_wx, inner_wxx = c_w[ib] - c_w[ia], c_wx[ib] - c_wx[ia], c_wxx[ib] - c_wxx[ia]
+        after_w, after_wy = c_w[-1] - c_w[ib], c_wy[-1] - c_wy[ib]
+        su = (inner_wx - a * inner_w) / span + after_w
+        suu = (inner_wxx - 2.0 * a * inner_wx + a * a * inner_w) / span**2 + after_w
+        suy = (c_wxy[ib] - c_wxy[ia] - a * (c_wy[ib] - c_wy[ia])) / span + after_wy
+        det = sw * suu - su * su
+        ok = det > 1e-12 * sw * np.maximum(suu, 1e-12)
+        det = np.where(ok, det, 1.0)
+        first = (suu * swy - su * suy) / det
+        rise = (sw * suy - su * swy) / det
+        # chi-square of the least-squares fit: sum w y^2 minus the explained part
+        chi = np.where(ok, swyy - first * swy - rise * suy, np.inf)
+        j = int(np.argmin(chi))
+        if chi[j] < best[0]:
+            best = (float(chi[j]), i, i + 1 + j, float(first[j]), float(first[j] + rise[j]))
+    chi_best, i, j, first_best, last_best = best
+    sse_c = swyy - swy * swy / sw
+    d_bic = sse_c - chi_best - 3.0 * math.log(max(x.size, 2))
+    conf = 1.0 / (1.0 + math.exp(-min(50.0, max(-50.0, d_bic / 2.0))))
+    return (float(knots[i] + origin), float(knots[j] + origin), first_best + mean, last_best + mean, conf)
 
 
 def fit_continuous(
