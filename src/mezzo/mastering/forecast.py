@@ -65,6 +65,14 @@ def group_samples(sample_rate: int) -> int:
     return max(1, round(GROUP_S * sample_rate))
 
 
+def tap(blocks: Iterable[np.ndarray], recorder: GroupFeatures | LoudnessForecast | None) -> Iterator[np.ndarray]:
+    """Pass ``blocks`` through unchanged, feeding each to ``recorder.update`` on the way (none: as is)."""
+    for block in blocks:
+        if recorder is not None:
+            recorder.update(block)
+        yield block
+
+
 class GroupFeatures:
     """Per group of the model, the sample peak and the weighted K energy of a stream (the
     measuring pass's record, replayed by :meth:`LoudnessForecast.from_features`)."""
@@ -165,12 +173,6 @@ class LoudnessForecast:
             )  # fmt: skip
         return model
 
-    def tap(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        """Pass ``blocks`` through unchanged, feeding each to :meth:`update` on the way."""
-        for block in blocks:
-            self.update(block)
-            yield block
-
     def curve(self) -> np.ndarray:
         """The model's integrated loudness per offset, LUFS (NaN when silent)."""
         return integrated_from_histograms(self.hist_e, self.hist_n)
@@ -201,15 +203,11 @@ def first_gain(forecasts: list[LoudnessForecast], base_gain_db: float, target: f
     """The gain whose output the (unmatched) models put at ``target`` LUFS, for models fed at
     ``base_gain_db``: ``inf`` when even the largest offset falls short, ``None`` when the
     models cannot tell (silence, or a target below the smallest offset)."""
-    level = integrated_from_histograms(sum(f.hist_e for f in forecasts), sum(f.hist_n for f in forecasts))
-    if not np.all(np.isfinite(level)):
+    level = _level_curve(forecasts)
+    if level is None:
         return None
-    level = np.maximum.accumulate(level)
-    if target > level[-1]:
-        return math.inf
-    if target < level[0]:
-        return None
-    return base_gain_db + float(np.interp(target, level, OFFSETS_DB))
+    offset = _offset_for(target, level)
+    return None if offset is None else base_gain_db + offset
 
 
 def forecast_gain(
@@ -219,19 +217,33 @@ def forecast_gain(
     that measured ``measured_lufs`` and a mean reduction of ``reduction_db`` (dB, over the
     samples): ``inf`` when even the largest offset falls short, ``None`` when the model cannot
     tell (silence, or a target below its smallest offset)."""
-    level = integrated_from_histograms(sum(f.hist_e for f in forecasts), sum(f.hist_n for f in forecasts))
-    if not np.all(np.isfinite(level)):
+    level = _level_curve(forecasts)
+    if level is None:
         return None
-    level = np.maximum.accumulate(level)  # rising with the gain (the histogram's rounding aside)
-    # the model's offset that limits as much as the render did (its detector reads sample
-    # peaks, the limiter true peaks with a margin): the render is that offset of the model
+    # the model's offset that limits as much as the render did (its detector reads sample and
+    # half-sample peaks, the limiter true peaks with a margin): the render is that offset of the model
     reduction = np.mean([f.mean_reduction_db() for f in forecasts], axis=0)
     u0 = 0.0
     if reduction_db > MATCH_MIN_DB and reduction[-1] > reduction[0]:
         u0 = float(np.interp(reduction_db, reduction, OFFSETS_DB))
-    want = level - float(np.interp(u0, OFFSETS_DB, level)) + measured_lufs
-    if target > want[-1]:
-        return math.inf
-    if target < want[0]:
+    offset = _offset_for(target, level - float(np.interp(u0, OFFSETS_DB, level)) + measured_lufs)
+    return None if offset is None else gain_db + offset - u0
+
+
+def _level_curve(forecasts: list[LoudnessForecast]) -> np.ndarray | None:
+    """The models' integrated loudness per offset, LUFS, made rising with the gain (the
+    histogram's rounding aside); ``None`` when any offset is silent."""
+    level = integrated_from_histograms(sum(f.hist_e for f in forecasts), sum(f.hist_n for f in forecasts))
+    if not np.all(np.isfinite(level)):
         return None
-    return gain_db + float(np.interp(target, want, OFFSETS_DB)) - u0
+    return np.maximum.accumulate(level)
+
+
+def _offset_for(target: float, curve: np.ndarray) -> float | None:
+    """The offset (``OFFSETS_DB``) where the rising ``curve`` reaches ``target``: ``inf`` past
+    its top, ``None`` below its bottom."""
+    if target > curve[-1]:
+        return math.inf
+    if target < curve[0]:
+        return None
+    return float(np.interp(target, curve, OFFSETS_DB))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from mezzo._validate import check_audio, check_sample_rate
 from mezzo.before_after import BeforeAfter, Levels
 from mezzo.errors import AudioFileError, ParameterError
 from mezzo.mastering import engine
-from mezzo.mastering.forecast import GroupFeatures
+from mezzo.mastering.forecast import GroupFeatures, tap
 from mezzo.mastering.presets import PRESETS, Preset
 from mezzo.mastering.targets import Targets
 from mezzo.prefetch import prefetch
@@ -483,7 +483,7 @@ def _run_files(
         meter = LoudnessMeter(inf.sample_rate, inf.channels)
         features = GroupFeatures(inf.sample_rate, inf.channels) if limit else None
         # reading and the record in a thread of their own, the meter here (two cores)
-        for block in prefetch(_recorded(prefetch(source(inf.path)()), features)):
+        for block in prefetch(tap(prefetch(source(inf.path)()), features)):
             meter.update(block)
             done += block.shape[1]
             if progress is not None:
@@ -536,14 +536,6 @@ def _run_files(
             if sink is not None:
                 sink.discard()
     return reports
-
-
-def _recorded(blocks: Iterable[np.ndarray], features: GroupFeatures | None) -> Iterator[np.ndarray]:
-    """``blocks``, each given to ``features`` on the way (when there are features)."""
-    for block in blocks:
-        if features is not None:
-            features.update(block)
-        yield block
 
 
 class _PassLabels:
