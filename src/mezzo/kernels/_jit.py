@@ -107,7 +107,7 @@ def _announce_compile(dispatcher: Any) -> None:
         sys.stderr.flush()
 
 
-def kernel(func=None, *, inline: bool = False, float_division: bool = False):
+def kernel(func=None, *, inline: bool = False, float_division: bool = False, refcount: bool = True):
     """Compile ``func`` lazily with numba (cached unless ``MEZZO_NUMBA_CACHE=0``)."""
     cache = os.environ.get("MEZZO_NUMBA_CACHE", "1") != "0"
     options: dict[str, Any] = {"cache": cache, "nogil": True}
@@ -115,6 +115,8 @@ def kernel(func=None, *, inline: bool = False, float_division: bool = False):
         options["inline"] = "always"
     if float_division:
         options["error_model"] = "numpy"
+    if not refcount:
+        options["_nrt"] = False
     if func is None:
         return lambda f: LazyKernel(f, options)
     return LazyKernel(func, options)

@@ -64,7 +64,7 @@ from mezzo.kernels._jit import kernel
 from mezzo.kernels.true_peak import half_value, interval_maxima, stage2_max
 
 #: samples per pass of the block loop
-CHUNK = 256
+CHUNK = 1024
 #: a chunk follows one where at least 1 / DENSE_FRACTION of the samples needed exact peaks:
 #: its exact peaks are computed in one vectorised run (dense content such as loud noise)
 DENSE_FRACTION = 4
@@ -144,7 +144,7 @@ def _half_value(key, c, hist32, ring, half_t, ycache, ytag):
     p = (key - 3 - n_half) & (ring - 1)  # x[j], with room for x[j - H + 1 .. j + H]
     if p < n_half:
         p += ring
-    val = float(half_value(hist32[c], p, half_t))
+    val = float(half_value(hist32, c, p, half_t))
     ycache[c, slot] = val
     ytag[c, slot] = key
     return val
@@ -156,7 +156,7 @@ def _half_abs(key, c, hist32, ring, half_t, ycache, ytag):
     return abs(_half_value(key, c, hist32, ring, half_t, ycache, ytag))
 
 
-@kernel
+@kernel(inline=True)
 def _exact_interval(key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag):
     """Exact ``I`` of the interval of key ``key`` (cached per channel): the largest magnitude
     of ``Y[j]`` and of the 14 stage-2 values (7 in each half of the interval).
@@ -167,14 +167,13 @@ def _exact_interval(key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, 
     slot = key & (size - 1)
     if itag[c, slot] == key:
         return icache[c, slot]
-    h = hist32[c]
     px = (key - detect_delay) & (ring - 1)  # x[j], with room for x[j - 2 .. j + 3]
     if px < 2:
         px += ring
     for u in range(7):
         zbuf[2 * u] = _half_value(key - 3 + u, c, hist32, ring, half_t, ycache, ytag)
     for u in range(6):
-        zbuf[2 * u + 1] = h[px - 2 + u]
+        zbuf[2 * u + 1] = hist32[c, px - 2 + u]
     best = max(abs(zbuf[6]), stage2_max(zbuf, 0, s2p, s2m), stage2_max(zbuf, 1, s2p, s2m))
     val = float(best)
     icache[c, slot] = val
@@ -182,7 +181,7 @@ def _exact_interval(key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, 
     return val
 
 
-@kernel
+@kernel(refcount=False)
 def _exact_batch(
     first,
     m,
@@ -255,7 +254,7 @@ def _final_value(
     return max(three, e0, e1)
 
 
-@kernel
+@kernel(refcount=False)
 def _finalize(
     first, m, c, ceiling, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, vch, vchx, ycache,
     ytag, icache, itag, counters,
@@ -338,7 +337,7 @@ def _refine(
     return best
 
 
-@kernel
+@kernel(refcount=False)
 def _bounds_pass(
     x,
     i0,
@@ -360,6 +359,7 @@ def _bounds_pass(
     wsum,
     ubuf,
     fbuf,
+    fsuf,
 ):
     """Pass 1, per channel: store ``x[:, i0:i0 + m]`` in the ring; upper bound of each detected sample.
 
@@ -367,8 +367,8 @@ def _bounds_pass(
     ``c_bound max(|x[j]|, |x[j + 1]|) + sum_k q_near[k] |d2[j + 20 - k]| + q_far F[i]``
     with ``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]`` and ``F[i]`` the largest ``|d2|`` with
     newest index in ``[j - 157, j + 160]``. Every loop runs over a stretch where neither
-    ring wraps, on slices, so that it vectorises; ``wsum``, ``ubuf``, ``fbuf`` are
-    scratch of ``>= m``, ``>= m + 1``, ``>= m``. The weighted sum is float32
+    ring wraps, on slices, so that it vectorises; ``wsum``, ``ubuf``, ``fbuf``, ``fsuf`` are
+    scratch of ``>= m``, ``>= m + 1``, ``>= m``, ``>= m + D + FAR_BACK``. The weighted sum is float32
     (``d2hist``, ``q_near`` and ``wsum``: twice the lanes); ``WSUM_SLACK`` covers its
     rounding.
     """
@@ -442,32 +442,34 @@ def _bounds_pass(
                 for t in range(m):
                     wsum[t] += w0 * s0[t]
                 k += 1
-            # 3. the far maxima F[t] over [e_t - span + 1, e_t], e_t = start - far_hi + t:
-            # every window holds the core [e_{m-1} - span + 1, e_0], a suffix of the
-            # stretch before it and a prefix of the stretch after it (exact maxima, so
-            # the same whatever the chunk)
-            e0 = start - far_hi
-            core_lo = e0 + m - span
-            core = np.float32(0.0)
-            for p in range(core_lo, e0 + 1):
-                if dh[p] > core:
-                    core = dh[p]
-            for t in range(m):
-                fbuf[t] = core
-            run = np.float32(0.0)
-            for t in range(m - 2, -1, -1):  # left stretch [e0 - span + 1, core_lo - 1], suffixes
-                v = dh[e0 - span + 1 + t]
-                if v > run:
-                    run = v
-                if run > fbuf[t]:
-                    fbuf[t] = run
-            run = np.float32(0.0)
-            for t in range(1, m):  # right stretch [e0 + 1, e0 + m - 1], prefixes
-                v = dh[e0 + t]
-                if v > run:
-                    run = v
-                if run > fbuf[t]:
-                    fbuf[t] = run
+            # 3. the far maxima F[t] = max dh[e_t - span + 1 .. e_t], e_t = start - far_hi + t, by
+            # van Herk / Gil-Werman: blocks of ``span`` values from lo = e_0 - span + 1; window t is
+            # the suffix of block t // span from offset t % span and the prefix of the next one up
+            # to e_t (exact maxima, so the same whatever the chunk)
+            lo = start - far_hi - span + 1
+            total = m + span - 1
+            b = 0
+            while b < total:  # suffix maxima within each block
+                b_end = min(b + span, total)
+                run = np.float32(0.0)
+                for p in range(b_end - 1, b - 1, -1):
+                    v = dh[lo + p]
+                    if v > run:
+                        run = v
+                    fsuf[p] = run
+                b = b_end
+            b = 0
+            while b < total:  # prefix maxima within each block, combined with the suffixes
+                b_end = min(b + span, total)
+                run = np.float32(0.0)
+                for p in range(b, b_end):
+                    v = dh[lo + p]
+                    if v > run:
+                        run = v
+                    t = p - span + 1
+                    if t >= 0:
+                        fbuf[t] = max(fsuf[t], run)
+                b = b_end
         # 4. per detected sample ``j = i - D``: the bound and whether it is final
         vc = vch[c]
         vxc = vchx[c]
@@ -508,7 +510,7 @@ def _bounds_pass(
             ub_prev[c] = ubuf[m]
 
 
-@kernel
+@kernel(refcount=False)
 def _suffix_maxima(
     g,
     index,
@@ -578,7 +580,130 @@ def _suffix_maxima(
         suf_a[g, o] = ra
 
 
-@kernel(float_division=True)
+@kernel(refcount=False)
+def _refine_window(
+    g,
+    index,
+    off,
+    cur,
+    prev,
+    win,
+    thr,
+    pmax,
+    parg,
+    sm,
+    n_gain,
+    n_ch,
+    detect_delay,
+    accept,
+    hist,
+    hist32,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
+    vh,
+    vflag,
+    vch,
+    vchx,
+    suf_v,
+    suf_a,
+    pre_v,
+    pre_a,
+    ycache,
+    ytag,
+    icache,
+    itag,
+    counters,
+):
+    """Refine the window maximum of sample ``index`` (offset ``off`` in its van Herk block)
+    until it is a final value or at most ``thr``: the prefix maximum ``pmax`` (offset
+    ``parg``) or the suffix maximum ``sm``, whichever is the window's, while it is still a
+    bound above ``thr``. Returns the new ``(pmax, parg, sm)``. Out of the per-sample loop
+    of :func:`_window_pass` (rare: it keeps that loop's values in registers)."""
+    ring = hist.shape[1] // 2
+    # rows indexed in place (a row view costs a reference count per call)
+    while True:
+        # the prefix maximum while it is the window maximum above the threshold and a bound
+        while (pmax > sm) & (pmax > thr) & (vflag[g, cur + parg] == 0):
+            val = _refine(
+                g,
+                index - off + parg,
+                n_gain,
+                n_ch,
+                detect_delay,
+                accept,
+                hist,
+                hist32,
+                ring,
+                half_t,
+                s2p,
+                s2m,
+                zbuf,
+                vch,
+                vchx,
+                ycache,
+                ytag,
+                icache,
+                itag,
+                counters,
+            )
+            vh[g, cur + parg] = val
+            vflag[g, cur + parg] = 1
+            counters[C_REFINED] += 1
+            # the prefix maxima from the refined sample on
+            for o in range(parg, off + 1):
+                if o == 0 or vh[g, cur + o] > pre_v[g, o - 1]:
+                    pre_v[g, o] = vh[g, cur + o]
+                    pre_a[g, o] = o
+                else:
+                    pre_v[g, o] = pre_v[g, o - 1]
+                    pre_a[g, o] = pre_a[g, o - 1]
+            pmax = pre_v[g, off]
+            parg = pre_a[g, off]
+        # then the suffix maximum, the same way (it was refined against an earlier threshold
+        # when its block completed)
+        sa = suf_a[g, off + 1] if off < win - 1 else 0
+        if not ((off < win - 1) & (sm >= pmax) & (sm > thr) & (vflag[g, prev + sa] == 0)):
+            break
+        val = _refine(
+            g,
+            index - off - win + sa,
+            n_gain,
+            n_ch,
+            detect_delay,
+            accept,
+            hist,
+            hist32,
+            ring,
+            half_t,
+            s2p,
+            s2m,
+            zbuf,
+            vch,
+            vchx,
+            ycache,
+            ytag,
+            icache,
+            itag,
+            counters,
+        )
+        vh[g, prev + sa] = val
+        vflag[g, prev + sa] = 1
+        counters[C_REFINED] += 1
+        run = suf_v[g, sa + 1] if sa < win - 1 else 0.0
+        ra = suf_a[g, sa + 1] if sa < win - 1 else sa
+        for o in range(sa, -1, -1):
+            if vh[g, prev + o] > run:
+                run = vh[g, prev + o]
+                ra = o
+            suf_v[g, o] = run
+            suf_a[g, o] = ra
+        sm = suf_v[g, off + 1]
+    return pmax, parg, sm
+
+
+@kernel(float_division=True, refcount=False)
 def _window_pass(
     m,
     index0,
@@ -619,15 +744,14 @@ def _window_pass(
     the limiter's Notes); a window maximum is refined when it is above the ceiling less it.
     """
     n_gain = sbuf.shape[0]
-    ring = hist.shape[1] // 2
     ksize = itag.shape[1]
-    # --- pass 2, per gain channel: sliding maximum of the detected peaks -> s ---
     # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
     # is a suffix of the previous block and a prefix of the current one. A sample is
     # refined (its bound replaced by its final value) when it would become a prefix
     # maximum or a suffix maximum above the ceiling, so both maxima are final values.
     new_off = counters[C_VH_OFF]
     new_parity = counters[C_VH_PARITY]
+    last = win - 1
     for g in range(n_gain):
         index = index0
         off = counters[C_VH_OFF]
@@ -648,19 +772,17 @@ def _window_pass(
         vfg = vflag[g]
         preg = pre_v[g]
         prea = pre_a[g]
-        # the prefix maximum of the current block so far (any value at offset 0)
-        pmax = preg[off - 1] if off > 0 else 0.0
-        parg = prea[off - 1] if off > 0 else 0
         sufg = suf_v[g]
         sufa = suf_a[g]
         sbg = sbuf[g]
-        for t in range(m):
+        nng = near_nyquist[g]
+        # the prefix maximum of the current block so far (any value at offset 0)
+        pmax = preg[off - 1] if off > 0 else 0.0
+        parg = prea[off - 1] if off > 0 else 0
+        t = 0
+        while t < m:
             cur = parity * win
             prev = win - cur
-            slot = cur + off
-            hi = hig[t]
-            ex = exg[t]
-            thr = ceiling - near_nyquist[g, i0 + t]
             if off == 0:
                 # the previous block is complete: its suffix maxima, refining each record
                 _suffix_maxima(
@@ -672,7 +794,7 @@ def _window_pass(
                     n_ch,
                     detect_delay,
                     accept,
-                    thr,
+                    ceiling - nng[i0 + t],
                     hist,
                     hist32,
                     half_t,
@@ -691,118 +813,100 @@ def _window_pass(
                     itag,
                     counters,
                 )
-            vhg[slot] = hi
-            vfg[slot] = ex
-            # the running prefix maximum lives in registers (pmax, parg); branch-free where
-            # the data decide (music makes those branches unpredictable)
-            new_max = (off == 0) | (hi > pmax)
-            pmax = hi if new_max else pmax
-            parg = off if new_max else parg
-            preg[off] = pmax
-            prea[off] = parg
-            sm = sufg[off + 1] if off < win - 1 else 0.0
-            # the window maximum is max(prefix, suffix); either is refined when it is the
-            # window maximum above the threshold and still a bound (the threshold moves with
-            # the near-Nyquist term, so a suffix maximum kept as a bound may need it later)
-            while True:
-                while True:
-                    mx = pmax
-                    arg = parg
-                    if not ((mx > sm) & (mx > thr) & (vfg[cur + arg] == 0)):
-                        break
-                    a_idx = index - off + arg
-                    aslot = cur + arg
-                    val = _refine(
+                # a new block: its first value is the prefix maximum (whatever it is)
+                pmax = hig[t]
+                parg = 0
+            # a stretch inside one van Herk block, on views (loop indices need no wraparound):
+            # the per-sample loop keeps its values in registers, the refinements (rare) are
+            # one call out of it; ``n_suf`` samples have a suffix (all but the block's last)
+            seg = min(m - t, win - off)
+            n_suf = min(seg, last - off)
+            hs = hig[t : t + seg]
+            es = exg[t : t + seg]
+            vs = vhg[cur + off : cur + off + seg]
+            fs = vfg[cur + off : cur + off + seg]
+            ps = preg[off : off + seg]
+            pa = prea[off : off + seg]
+            ns = nng[i0 + t : i0 + t + seg]
+            sb = sbg[t : t + seg]
+            ss = sufg[off + 1 : off + 1 + n_suf]
+            sas = sufa[off + 1 : off + 1 + n_suf]
+            for u in range(seg):
+                hi = hs[u]
+                vs[u] = hi
+                fs[u] = es[u]
+                # branch-free where the data decide (music makes those branches unpredictable)
+                new_max = hi > pmax
+                pmax = hi if new_max else pmax
+                parg = off + u if new_max else parg
+                ps[u] = pmax
+                pa[u] = parg
+                thr = ceiling - ns[u]
+                # the window maximum is max(prefix, suffix); either is refined when it is the
+                # window maximum above the threshold and still a bound (the threshold moves with
+                # the near-Nyquist term, so a suffix maximum kept as a bound may need it later)
+                if u < n_suf:
+                    sm = ss[u]
+                    need = ((pmax > sm) & (pmax > thr) & (vfg[cur + parg] == 0)) | (
+                        (sm >= pmax) & (sm > thr) & (vfg[prev + sas[u]] == 0)
+                    )
+                else:
+                    sm = 0.0
+                    need = (pmax > thr) & (vfg[cur + parg] == 0)
+                if need:
+                    pmax, parg, sm = _refine_window(
                         g,
-                        a_idx,
+                        index + u,
+                        off + u,
+                        cur,
+                        prev,
+                        win,
+                        thr,
+                        pmax,
+                        parg,
+                        sm,
                         n_gain,
                         n_ch,
                         detect_delay,
                         accept,
                         hist,
                         hist32,
-                        ring,
                         half_t,
                         s2p,
                         s2m,
                         zbuf,
+                        vh,
+                        vflag,
                         vch,
                         vchx,
+                        suf_v,
+                        suf_a,
+                        pre_v,
+                        pre_a,
                         ycache,
                         ytag,
                         icache,
                         itag,
                         counters,
                     )
-                    vhg[aslot] = val
-                    vfg[aslot] = 1
-                    counters[C_REFINED] += 1
-                    # the prefix maxima from the refined sample on
-                    for o in range(arg, off + 1):
-                        if o == 0 or vhg[cur + o] > preg[o - 1]:
-                            preg[o] = vhg[cur + o]
-                            prea[o] = o
-                        else:
-                            preg[o] = preg[o - 1]
-                            prea[o] = prea[o - 1]
-                    pmax = preg[off]
-                    parg = prea[off]
-                # then the suffix maximum, the same way (it was refined against an earlier
-                # threshold when its block completed)
-                sa = sufa[off + 1] if off < win - 1 else 0
-                if not ((off < win - 1) & (sm >= pmax) & (sm > thr) & (vfg[prev + sa] == 0)):
-                    break
-                val = _refine(
-                    g,
-                    index - off - win + sa,
-                    n_gain,
-                    n_ch,
-                    detect_delay,
-                    accept,
-                    hist,
-                    hist32,
-                    ring,
-                    half_t,
-                    s2p,
-                    s2m,
-                    zbuf,
-                    vch,
-                    vchx,
-                    ycache,
-                    ytag,
-                    icache,
-                    itag,
-                    counters,
-                )
-                vhg[prev + sa] = val
-                vfg[prev + sa] = 1
-                counters[C_REFINED] += 1
-                run = sufg[sa + 1] if sa < win - 1 else 0.0
-                ra = sufa[sa + 1] if sa < win - 1 else sa
-                for o in range(sa, -1, -1):
-                    if vhg[prev + o] > run:
-                        run = vhg[prev + o]
-                        ra = o
-                    sufg[o] = run
-                    sufa[o] = ra
-                sm = sufg[off + 1]
-            sbg[t] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
-            off += 1
+                sb[u] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
+            t += seg
+            index += seg
+            off += seg
             if off == win:
                 off = 0
                 parity = 1 - parity
-            index += 1
         # the gain each window maximum needs, in one vectorised loop (a division in the
         # loop above would sit on its critical path); exactly 1.0 at or below the ceiling
         for t in range(m):
-            sbg[t] = min(1.0, ceiling / (sbg[t] + near_nyquist[g, i0 + t]))
+            sbg[t] = min(1.0, ceiling / (sbg[t] + nng[i0 + t]))
         new_off = off
         new_parity = parity
     counters[C_VH_OFF] = new_off
     counters[C_VH_PARITY] = new_parity
 
 
-@kernel
+@kernel(refcount=False)
 def _gain_pass(
     m,
     i0,
@@ -900,7 +1004,7 @@ def _gain_pass(
         box_sum[g] = bsum
 
 
-@kernel
+@kernel(refcount=False)
 def _apply_pass(x, out, i0, m, gbuf, latency, delay_buf, counters):
     """Pass 4, per channel: multiply the audio delayed by ``latency`` by the gain ``gbuf``."""
     n_ch = x.shape[0]
@@ -1041,10 +1145,11 @@ def limiter_block(
     gbuf = np.empty((n_gain, chunk))
     yb = np.empty(chunk + 8, dtype=np.float32)
     zbuf = np.empty(S2_TAPS + 1, dtype=np.float32)
-    runs = np.empty((12, chunk + 2), dtype=np.float32)
+    runs = np.empty((12, chunk + 8), dtype=np.float32)
     rund = np.empty(chunk + 2, dtype=np.float32)
     runbest = np.empty(chunk + 2, dtype=np.float32)
     fbuf = np.empty(chunk, dtype=np.float32)
+    fsuf = np.empty(chunk + detect_delay + FAR_BACK, dtype=np.float32)
     wsum = np.empty(chunk, dtype=np.float32)
     ubuf = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1
@@ -1075,6 +1180,7 @@ def limiter_block(
             wsum,
             ubuf,
             fbuf,
+            fsuf,
         )
         exact_before = counters[C_EXACT]
         if true_peak and dense:

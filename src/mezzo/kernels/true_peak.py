@@ -57,12 +57,22 @@ METER_CHUNK = 32
 
 
 @kernel(inline=True)
-def half_value(h, p, half_t):
-    """``Y`` between ``h[p]`` and ``h[p + 1]``: ``sum_k half_t[k] (h[p - k] + h[p + 1 + k])`` (float32)."""
-    acc = np.float32(0.0)
-    for k in range(half_t.shape[0]):
-        acc += half_t[k] * (h[p - k] + h[p + 1 + k])
-    return acc
+def half_value(h, c, p, half_t):
+    """``Y`` between ``h[c, p]`` and ``h[c, p + 1]``: ``sum_k half_t[k] (h[c, p - k] + h[c, p + 1 + k])``
+    (float32, ``H`` a multiple of 4). Four partial sums, of the taps ``k = r (mod 4)`` each,
+    added as ``(s0 + s1) + (s2 + s3)``: four independent chains of additions instead of one
+    (a quarter of the latency). Rows are indexed in place: a row view would cost a
+    reference count per value."""
+    a0 = np.float32(0.0)
+    a1 = np.float32(0.0)
+    a2 = np.float32(0.0)
+    a3 = np.float32(0.0)
+    for k in range(0, half_t.shape[0], 4):
+        a0 += half_t[k] * (h[c, p - k] + h[c, p + 1 + k])
+        a1 += half_t[k + 1] * (h[c, p - k - 1] + h[c, p + 2 + k])
+        a2 += half_t[k + 2] * (h[c, p - k - 2] + h[c, p + 3 + k])
+        a3 += half_t[k + 3] * (h[c, p - k - 3] + h[c, p + 4 + k])
+    return (a0 + a1) + (a2 + a3)
 
 
 @kernel(inline=True)
@@ -91,16 +101,23 @@ def interval_maxima(h, bx, m, half_t, s2p, s2m, yb, sbuf, dbuf, best):
     ``h`` float32, ``x[j_t]`` at ``h[bx + t]`` for the intervals ``(j_t, j_t + 1)``,
     ``t < m``; reads ``h[bx - H - 2 .. bx + m + H + 2]``. Writes ``yb[u] = Y[j_0 - 3 +
     u]`` for ``u < m + 6`` and ``best[t]``: the largest magnitude of ``Y[j_t]`` and the
-    14 stage-2 values of the interval. Scratch ``sbuf`` (12, >= m), ``dbuf`` >= m.
-    Sums run in the order of :func:`half_value` and :func:`stage2_max` (several
-    terms per sweep, added one after the other), so the values are bit-identical.
+    14 stage-2 values of the interval. Scratch ``sbuf`` (12, >= m + 6), ``dbuf`` >= m.
+    Sums run in the order of :func:`half_value` (its four partial sums) and
+    :func:`stage2_max` (several terms per sweep, added one after the other), so the
+    values are bit-identical.
     """
     n_y = m + 6
+    # the four partial sums of half_value in yb and three rows of sbuf (free until the stage 2)
+    acc1 = sbuf[0]
+    acc2 = sbuf[1]
+    acc3 = sbuf[2]
     for u in range(n_y):
         yb[u] = 0.0
+        acc1[u] = 0.0
+        acc2[u] = 0.0
+        acc3[u] = 0.0
     n_half = half_t.shape[0]
-    k = 0
-    while k + 4 <= n_half:
+    for k in range(0, n_half, 4):
         w0 = half_t[k]
         w1 = half_t[k + 1]
         w2 = half_t[k + 2]
@@ -114,17 +131,12 @@ def interval_maxima(h, bx, m, half_t, s2p, s2m, yb, sbuf, dbuf, best):
         u2 = h[bx + k : bx + k + n_y]
         u3 = h[bx + 1 + k : bx + 1 + k + n_y]
         for u in range(n_y):
-            yb[u] = (((yb[u] + w0 * (l0[u] + u0[u])) + w1 * (l1[u] + u1[u])) + w2 * (l2[u] + u2[u])) + w3 * (
-                l3[u] + u3[u]
-            )
-        k += 4
-    while k < n_half:
-        w0 = half_t[k]
-        l0 = h[bx - 3 - k : bx - 3 - k + n_y]
-        u0 = h[bx - 2 + k : bx - 2 + k + n_y]
-        for u in range(n_y):
             yb[u] += w0 * (l0[u] + u0[u])
-        k += 1
+            acc1[u] += w1 * (l1[u] + u1[u])
+            acc2[u] += w2 * (l2[u] + u2[u])
+            acc3[u] += w3 * (l3[u] + u3[u])
+    for u in range(n_y):
+        yb[u] = (yb[u] + acc1[u]) + (acc2[u] + acc3[u])
     for t in range(m):
         best[t] = abs(yb[t + 3])
     n_q = s2m.shape[1]
@@ -202,7 +214,7 @@ def true_peak_update(x, half_t, s2p, s2m, c_bound, q_sum, hist, peaks, work, yb,
     hist : float32 (channels, 2H + 5) the last inputs of the previous block (zeros at first)
     peaks : float64 (channels,) running true peak, linear
     work : float32 (>= samples + 2H + 5,) scratch; yb, sbuf, dbuf, best, bmax : scratch of
-        >= METER_CHUNK + 6, (12, METER_CHUNK), METER_CHUNK, METER_CHUNK, work.size // 32 + 2
+        >= METER_CHUNK + 6, (12, METER_CHUNK + 6), METER_CHUNK, METER_CHUNK, work.size // 32 + 2
 
     Intervals are computed a chunk of ``METER_CHUNK`` at a time, only where the bound
     can raise the peak found so far.

@@ -252,7 +252,7 @@ class TruePeakMeter:
             self._work = np.zeros(n + _METER_HISTORY, dtype=np.float32)
             self._scratch = (
                 np.zeros(METER_CHUNK + 8, dtype=np.float32),
-                np.zeros((12, METER_CHUNK), dtype=np.float32),
+                np.zeros((12, METER_CHUNK + 6), dtype=np.float32),
                 np.zeros(METER_CHUNK, dtype=np.float32),
                 np.zeros(METER_CHUNK, dtype=np.float32),
                 np.zeros(self._work.shape[0] // 32 + 2, dtype=np.float32),
