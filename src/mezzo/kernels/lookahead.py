@@ -368,7 +368,7 @@ def _bounds_pass(
     with ``d2[i] = x[i] - 2 x[i - 1] + x[i - 2]`` and ``F[i]`` the largest ``|d2|`` with
     newest index in ``[j - 157, j + 160]``. Every loop runs over a stretch where neither
     ring wraps, on slices, so that it vectorises; ``wsum``, ``ubuf``, ``fbuf``, ``fsuf`` are
-    scratch of ``>= m``, ``>= m + 1``, ``>= m``, ``>= m + D + FAR_BACK``. The weighted sum is float32
+    scratch of ``>= m``, ``>= m + 1``, ``>= m``, ``(2, >= m + D + FAR_BACK)``. The weighted sum is float32
     (``d2hist``, ``q_near`` and ``wsum``: twice the lanes); ``WSUM_SLACK`` covers its
     rounding.
     """
@@ -443,33 +443,37 @@ def _bounds_pass(
                     wsum[t] += w0 * s0[t]
                 k += 1
             # 3. the far maxima F[t] = max dh[e_t - span + 1 .. e_t], e_t = start - far_hi + t, by
-            # van Herk / Gil-Werman: blocks of ``span`` values from lo = e_0 - span + 1; window t is
-            # the suffix of block t // span from offset t % span and the prefix of the next one up
-            # to e_t (exact maxima, so the same whatever the chunk)
+            # doubling: P holds the maxima over windows of ``width`` values (1, 2, 4, ...; the
+            # two rows of ``fsuf`` in turn, so that every loop vectorises), F gathers the windows
+            # of the bits of ``span`` (exact maxima, so the same whatever the chunk). The values
+            # are >= 0, so 0 is the maximum of an empty window.
             lo = start - far_hi - span + 1
-            total = m + span - 1
-            b = 0
-            while b < total:  # suffix maxima within each block
-                b_end = min(b + span, total)
-                run = np.float32(0.0)
-                for p in range(b_end - 1, b - 1, -1):
-                    v = dh[lo + p]
-                    if v > run:
-                        run = v
-                    fsuf[p] = run
-                b = b_end
-            b = 0
-            while b < total:  # prefix maxima within each block, combined with the suffixes
-                b_end = min(b + span, total)
-                run = np.float32(0.0)
-                for p in range(b, b_end):
-                    v = dh[lo + p]
-                    if v > run:
-                        run = v
-                    t = p - span + 1
-                    if t >= 0:
-                        fbuf[t] = max(fsuf[t], run)
-                b = b_end
+            valid = m + span - 1  # P is valid on [0, valid)
+            pbuf = fsuf[0]
+            src = dh[lo : lo + valid]
+            for t in range(valid):
+                pbuf[t] = src[t]
+            for t in range(m):
+                fbuf[t] = 0.0
+            width = 1
+            acc = 0  # F's window so far
+            row = 0
+            while acc < span:
+                pbuf = fsuf[row]
+                if span & width:
+                    pb = pbuf[acc : acc + m]
+                    for t in range(m):
+                        fbuf[t] = max(fbuf[t], pb[t])
+                    acc += width
+                if acc < span:
+                    valid -= width
+                    head = pbuf[:valid]
+                    tail = pbuf[width : width + valid]
+                    nxt = fsuf[1 - row]
+                    for t in range(valid):
+                        nxt[t] = max(head[t], tail[t])
+                    width *= 2
+                    row = 1 - row
         # 4. per detected sample ``j = i - D``: the bound and whether it is final
         vc = vch[c]
         vxc = vchx[c]
@@ -1149,7 +1153,7 @@ def limiter_block(
     rund = np.empty(chunk + 2, dtype=np.float32)
     runbest = np.empty(chunk + 2, dtype=np.float32)
     fbuf = np.empty(chunk, dtype=np.float32)
-    fsuf = np.empty(chunk + detect_delay + FAR_BACK, dtype=np.float32)
+    fsuf = np.empty((2, chunk + detect_delay + FAR_BACK), dtype=np.float32)
     wsum = np.empty(chunk, dtype=np.float32)
     ubuf = np.empty(chunk + 1)
     kmask = vch.shape[1] - 1

@@ -63,15 +63,26 @@ def half_value(h, c, p, half_t):
     added as ``(s0 + s1) + (s2 + s3)``: four independent chains of additions instead of one
     (a quarter of the latency). Rows are indexed in place: a row view would cost a
     reference count per value."""
+    # unsigned indices: numba adds no negative-index wraparound (p - k >= 0 here)
+    u1 = np.uint64(1)
+    u2 = np.uint64(2)
+    u3 = np.uint64(3)
+    u4 = np.uint64(4)
+    pu = np.uint64(p)
+    n = np.uint64(half_t.shape[0])
     a0 = np.float32(0.0)
     a1 = np.float32(0.0)
     a2 = np.float32(0.0)
     a3 = np.float32(0.0)
-    for k in range(0, half_t.shape[0], 4):
-        a0 += half_t[k] * (h[c, p - k] + h[c, p + 1 + k])
-        a1 += half_t[k + 1] * (h[c, p - k - 1] + h[c, p + 2 + k])
-        a2 += half_t[k + 2] * (h[c, p - k - 2] + h[c, p + 3 + k])
-        a3 += half_t[k + 3] * (h[c, p - k - 3] + h[c, p + 4 + k])
+    k = np.uint64(0)
+    while k < n:
+        lo = pu - k
+        hi = pu + u1 + k
+        a0 += half_t[k] * (h[c, lo] + h[c, hi])
+        a1 += half_t[k + u1] * (h[c, lo - u1] + h[c, hi + u1])
+        a2 += half_t[k + u2] * (h[c, lo - u2] + h[c, hi + u2])
+        a3 += half_t[k + u3] * (h[c, lo - u3] + h[c, hi + u3])
+        k += u4
     return (a0 + a1) + (a2 + a3)
 
 
