@@ -107,7 +107,9 @@ def _announce_compile(dispatcher: Any) -> None:
         sys.stderr.flush()
 
 
-def kernel(func=None, *, inline: bool = False, float_division: bool = False, refcount: bool = True):
+def kernel(
+    func=None, *, inline: bool = False, float_division: bool = False, refcount: bool = True, contract: bool = False
+):
     """Compile ``func`` lazily with numba (cached unless ``MEZZO_NUMBA_CACHE=0``)."""
     cache = os.environ.get("MEZZO_NUMBA_CACHE", "1") != "0"
     options: dict[str, Any] = {"cache": cache, "nogil": True}
@@ -117,6 +119,8 @@ def kernel(func=None, *, inline: bool = False, float_division: bool = False, ref
         options["error_model"] = "numpy"
     if not refcount:
         options["_nrt"] = False
+    if contract:
+        options["fastmath"] = {"contract"}
     if func is None:
         return lambda f: LazyKernel(f, options)
     return LazyKernel(func, options)

@@ -944,14 +944,18 @@ def _gain_pass(
         hold = hold_state[g]
         low = box_low[g]
         bsum = box_sum[g]
+        # rows as views (free without reference counting): no index wraparound in the loop
+        sg = sbuf[g]
+        gg = gbuf[g]
+        bb = box_buf[g]
         for t in range(m):
-            s = sbuf[g, t]
+            s = sg[t]
             if s == 1.0 and cur_db == 0.0 and low == 0:
                 # idle: every box entry is 1.0, the gain is 1
                 hold = hold_samples
                 if bpos == box_len - 1:
                     bsum = float(box_len)
-                gbuf[g, t] = 1.0
+                gg[t] = 1.0
                 if record_gain:
                     gain_out[g, i0 + t] = 0.0
                 bpos += 1
@@ -983,20 +987,20 @@ def _gain_pass(
                     last_v = math.exp(cur_db * ln_per_db)
                 v = min(last_v, s)
             # ramp: moving average of v over ramp + 1 samples (bpos = index % box_len)
-            old = box_buf[g, bpos]
+            old = bb[bpos]
             if old < 1.0:
                 low -= 1
             if v < 1.0:
                 low += 1
-            box_buf[g, bpos] = v
+            bb[bpos] = v
             bsum += v - old
             if bpos == box_len - 1:  # exact re-sum once per window: no drift
                 total = 0.0
                 for k in range(box_len):
-                    total += box_buf[g, k]
+                    total += bb[k]
                 bsum = total
             lin = 1.0 if low == 0 else min(bsum * inv_len, 1.0)
-            gbuf[g, t] = lin
+            gg[t] = lin
             if record_gain:
                 gain_out[g, i0 + t] = 0.0 if lin == 1.0 else db_per_ln * math.log(lin)
             bpos += 1

@@ -93,7 +93,7 @@ def _section(v, s0, s1, k):
     return y, k[1] * v - k[3] * y + s1, k[2] * v - k[4] * y
 
 
-@kernel
+@kernel(contract=True)
 def _filter_one(x, start, stop, ch, index0, sos1, sos2, w1, w2, zi1, zi2, env):
     """``env[ch] = w1 |s1| + w2 |s2|`` of channel ``ch`` of ``x[:, start:stop]`` (see
     :func:`near_nyquist_envelope`)."""
@@ -112,7 +112,7 @@ def _filter_one(x, start, stop, ch, index0, sos1, sos2, w1, w2, zi1, zi2, env):
     zi2[0, ch, 0], zi2[0, ch, 1] = r0, r1
 
 
-@kernel
+@kernel(contract=True)
 def _filter_pair(x, start, stop, ch, index0, sos1, sos2, w1, w2, zi1, zi2, env, fused):
     """:func:`_filter_one` of channels ``ch`` and ``ch + 1`` in one loop (the same operations);
     ``fused``: only the larger of the two, in ``env[ch]``."""
