@@ -1,13 +1,20 @@
 """The one decorator every kernel uses.
 
-``njit`` with ``cache=True`` and ``nogil=True``, no fastmath, no parallel, no
+``njit`` with ``cache=True`` and ``nogil=True``, no fastmath (but see ``contract``), no parallel, no
 eager signatures (those would compile every type at import). ``MEZZO_NUMBA_CACHE=0`` turns the on-disk
 cache off (read-only installs, exotic Dask workers). ``@kernel(inline=True)``
 marks a small helper that numba inlines into its callers (no call, no array
 arguments to pass: worth it for helpers called per sample or per refinement).
 ``@kernel(float_division=True)`` compiles ``a / b`` as the IEEE division (numba's
 "numpy" error model: no zero check, so loops that divide vectorise); only for
-kernels whose divisors are never zero.
+kernels whose divisors are never zero. ``@kernel(refcount=False)`` compiles without
+numba's reference counting (its ``_nrt=False``): a kernel called once per chunk or per
+refinement with twenty arrays otherwise pays an atomic increment and decrement per array
+per call (each one a full memory barrier: 12 % of the limiter's time), and its row views
+and slices are free; only for kernels that allocate nothing and return no array.
+``@kernel(contract=True)`` lets LLVM fuse ``a * b + c`` into one FMA (fastmath's
+"contract" flag alone: one rounding instead of two, deterministic, so block splits still
+give bit-identical output); for recursive filters whose exact rounding nothing relies on.
 
 Lazy: decorating does not import numba. The first call of a kernel imports it,
 turns every kernel of that module into its numba dispatcher (so kernels calling
