@@ -157,7 +157,9 @@ def _half_abs(key, c, hist32, ring, half_t, ycache, ytag):
 
 
 @kernel(inline=True)
-def _exact_interval(key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag):
+def _exact_interval(
+    key, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag
+):
     """Exact ``I`` of the interval of key ``key`` (cached per channel): the largest magnitude
     of ``Y[j]`` and of the 14 stage-2 values (7 in each half of the interval).
 
@@ -235,7 +237,23 @@ def _three_samples(hist, c, p):
 
 @kernel(inline=True)
 def _final_value(
-    a_idx, c, bound, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag, counters
+    a_idx,
+    c,
+    bound,
+    detect_delay,
+    accept,
+    hist,
+    hist32,
+    ring,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
+    ycache,
+    ytag,
+    icache,
+    itag,
+    counters,
 ):
     """Final detected value of sample ``a_idx`` of channel ``c`` whose upper bound is ``bound``.
 
@@ -249,15 +267,37 @@ def _final_value(
     if bound <= accept * lo:
         return bound
     counters[C_EXACT] += 1
-    e0 = _exact_interval(a_idx - 1, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag)
-    e1 = _exact_interval(a_idx, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag)
+    e0 = _exact_interval(
+        a_idx - 1, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag
+    )
+    e1 = _exact_interval(
+        a_idx, c, detect_delay, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag, icache, itag
+    )
     return max(three, e0, e1)
 
 
 @kernel(refcount=False)
 def _finalize(
-    first, m, c, ceiling, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, vch, vchx, ycache,
-    ytag, icache, itag, counters,
+    first,
+    m,
+    c,
+    ceiling,
+    detect_delay,
+    accept,
+    hist,
+    hist32,
+    ring,
+    half_t,
+    s2p,
+    s2m,
+    zbuf,
+    vch,
+    vchx,
+    ycache,
+    ytag,
+    icache,
+    itag,
+    counters,
 ):
     """Final values of the samples of keys ``first .. first + m - 1`` of channel ``c`` whose
     bounds are above the ceiling, after :func:`_exact_batch` (every value it needs is
@@ -327,8 +367,23 @@ def _refine(
             continue
         else:
             val = _final_value(
-                a_idx, c, hc, detect_delay, accept, hist, hist32, ring, half_t, s2p, s2m, zbuf, ycache, ytag,
-                icache, itag, counters,
+                a_idx,
+                c,
+                hc,
+                detect_delay,
+                accept,
+                hist,
+                hist32,
+                ring,
+                half_t,
+                s2p,
+                s2m,
+                zbuf,
+                ycache,
+                ytag,
+                icache,
+                itag,
+                counters,
             )
             vch[c, cslot] = val
             vchx[c, cslot] = 1
@@ -496,7 +551,9 @@ def _bounds_pass(
                 un = ubuf[t + 1 : t + 1 + seg]
                 for u in range(seg):
                     far = q_far * float(fs[u])
-                    un[u] = (c_bound * max(abs(a1[u]), abs(a2[u])) + (ws[u] + far) * WSUM_SLACK) * slack
+                    un[u] = (
+                        c_bound * max(abs(a1[u]), abs(a2[u])) + (ws[u] + far) * WSUM_SLACK
+                    ) * slack
                 for u in range(seg):
                     near = max(abs(a1[u]), abs(a2[u]))
                     # the samples j - 1, j and j + 1 are part of the peak of j: a lower bound
@@ -514,69 +571,69 @@ def _bounds_pass(
             ub_prev[c] = ubuf[m]
 
 
+@kernel(inline=True)
+def _refine_slot(g, a_idx, slot, n_gain, n_ch, detect_delay, accept, half_t, s2p, s2m, zbuf, state):
+    """:func:`_refine` of detected sample ``a_idx`` of gain channel ``g``, stored as final at
+    ``vh[g, slot]`` (and counted); returns it."""
+    hist = state.hist
+    val = _refine(
+        g,
+        a_idx,
+        n_gain,
+        n_ch,
+        detect_delay,
+        accept,
+        hist,
+        state.hist32,
+        hist.shape[1] // 2,
+        half_t,
+        s2p,
+        s2m,
+        zbuf,
+        state.vch,
+        state.vchx,
+        state.ycache,
+        state.ytag,
+        state.icache,
+        state.itag,
+        state.counters,
+    )
+    state.vh[g, slot] = val
+    state.vflag[g, slot] = 1
+    state.counters[C_REFINED] += 1
+    return val
+
+
 @kernel(refcount=False)
 def _suffix_maxima(
-    g,
-    index,
-    prev,
-    win,
-    n_gain,
-    n_ch,
-    detect_delay,
-    accept,
-    ceiling,
-    hist,
-    hist32,
-    half_t,
-    s2p,
-    s2m,
-    zbuf,
-    vh,
-    vflag,
-    vch,
-    vchx,
-    suf_v,
-    suf_a,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    counters,
+    g, index, prev, win, n_gain, n_ch, detect_delay, accept, ceiling, half_t, s2p, s2m, zbuf, state
 ):
     """Suffix maxima of the van Herk block just completed (at ``vh[g, prev:prev + win]``),
     refining each record above the ceiling; once per block, so kept out of the
     per-sample loop (which then keeps its values in registers)."""
-    ring = hist.shape[1] // 2
+    vh = state.vh
+    vflag = state.vflag
+    suf_v = state.suf_v
+    suf_a = state.suf_a
     run = 0.0
     ra = win - 1
     for o in range(win - 1, -1, -1):
         val = vh[g, prev + o]
         if val > run and val > ceiling and vflag[g, prev + o] == 0:
-            val = _refine(
+            val = _refine_slot(
                 g,
                 index - win + o,
+                prev + o,
                 n_gain,
                 n_ch,
                 detect_delay,
                 accept,
-                hist,
-                hist32,
-                ring,
                 half_t,
                 s2p,
                 s2m,
                 zbuf,
-                vch,
-                vchx,
-                ycache,
-                ytag,
-                icache,
-                itag,
-                counters,
+                state,
             )
-            vh[g, prev + o] = val
-            vflag[g, prev + o] = 1
-            counters[C_REFINED] += 1
         if val > run:
             run = val
             ra = o
@@ -600,61 +657,40 @@ def _refine_window(
     n_ch,
     detect_delay,
     accept,
-    hist,
-    hist32,
     half_t,
     s2p,
     s2m,
     zbuf,
-    vh,
-    vflag,
-    vch,
-    vchx,
-    suf_v,
-    suf_a,
-    pre_v,
-    pre_a,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    counters,
+    state,
 ):
     """Refine the window maximum of sample ``index`` (offset ``off`` in its van Herk block)
     until it is a final value or at most ``thr``: the prefix maximum ``pmax`` (offset
     ``parg``) or the suffix maximum ``sm``, whichever is the window's, while it is still a
     bound above ``thr``. Returns the new ``(pmax, parg, sm)``. Out of the per-sample loop
     of :func:`_window_pass` (rare: it keeps that loop's values in registers)."""
-    ring = hist.shape[1] // 2
-    # rows indexed in place (a row view costs a reference count per call)
+    vh = state.vh
+    vflag = state.vflag
+    pre_v = state.pre_v
+    pre_a = state.pre_a
+    suf_v = state.suf_v
+    suf_a = state.suf_a
     while True:
         # the prefix maximum while it is the window maximum above the threshold and a bound
         while (pmax > sm) & (pmax > thr) & (vflag[g, cur + parg] == 0):
-            val = _refine(
+            _refine_slot(
                 g,
                 index - off + parg,
+                cur + parg,
                 n_gain,
                 n_ch,
                 detect_delay,
                 accept,
-                hist,
-                hist32,
-                ring,
                 half_t,
                 s2p,
                 s2m,
                 zbuf,
-                vch,
-                vchx,
-                ycache,
-                ytag,
-                icache,
-                itag,
-                counters,
+                state,
             )
-            vh[g, cur + parg] = val
-            vflag[g, cur + parg] = 1
-            counters[C_REFINED] += 1
             # the prefix maxima from the refined sample on
             for o in range(parg, off + 1):
                 if o == 0 or vh[g, cur + o] > pre_v[g, o - 1]:
@@ -670,31 +706,20 @@ def _refine_window(
         sa = suf_a[g, off + 1] if off < win - 1 else 0
         if not ((off < win - 1) & (sm >= pmax) & (sm > thr) & (vflag[g, prev + sa] == 0)):
             break
-        val = _refine(
+        _refine_slot(
             g,
             index - off - win + sa,
+            prev + sa,
             n_gain,
             n_ch,
             detect_delay,
             accept,
-            hist,
-            hist32,
-            ring,
             half_t,
             s2p,
             s2m,
             zbuf,
-            vch,
-            vchx,
-            ycache,
-            ytag,
-            icache,
-            itag,
-            counters,
+            state,
         )
-        vh[g, prev + sa] = val
-        vflag[g, prev + sa] = 1
-        counters[C_REFINED] += 1
         run = suf_v[g, sa + 1] if sa < win - 1 else 0.0
         ra = suf_a[g, sa + 1] if sa < win - 1 else sa
         for o in range(sa, -1, -1):
@@ -721,25 +746,11 @@ def _window_pass(
     near_nyquist,
     i0,
     win,
-    hist,
-    hist32,
     half_t,
     s2p,
     s2m,
     zbuf,
-    vh,
-    vflag,
-    vch,
-    vchx,
-    suf_v,
-    suf_a,
-    pre_v,
-    pre_a,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    counters,
+    state,
 ):
     """Pass 2, per gain channel: sliding maximum of the detected peaks -> ``sbuf``.
 
@@ -748,7 +759,16 @@ def _window_pass(
     the limiter's Notes); a window maximum is refined when it is above the ceiling less it.
     """
     n_gain = sbuf.shape[0]
-    ksize = itag.shape[1]
+    vh = state.vh
+    vflag = state.vflag
+    vch = state.vch
+    vchx = state.vchx
+    pre_v = state.pre_v
+    pre_a = state.pre_a
+    suf_v = state.suf_v
+    suf_a = state.suf_a
+    counters = state.counters
+    ksize = vch.shape[1]
     # van Herk / Gil-Werman over blocks of ``win``: the window [index - win + 1, index]
     # is a suffix of the previous block and a prefix of the current one. A sample is
     # refined (its bound replaced by its final value) when it would become a prefix
@@ -799,23 +819,11 @@ def _window_pass(
                     detect_delay,
                     accept,
                     ceiling - nng[i0 + t],
-                    hist,
-                    hist32,
                     half_t,
                     s2p,
                     s2m,
                     zbuf,
-                    vh,
-                    vflag,
-                    vch,
-                    vchx,
-                    suf_v,
-                    suf_a,
-                    ycache,
-                    ytag,
-                    icache,
-                    itag,
-                    counters,
+                    state,
                 )
                 # a new block: its first value is the prefix maximum (whatever it is)
                 pmax = hig[t]
@@ -873,25 +881,11 @@ def _window_pass(
                         n_ch,
                         detect_delay,
                         accept,
-                        hist,
-                        hist32,
                         half_t,
                         s2p,
                         s2m,
                         zbuf,
-                        vh,
-                        vflag,
-                        vch,
-                        vchx,
-                        suf_v,
-                        suf_a,
-                        pre_v,
-                        pre_a,
-                        ycache,
-                        ytag,
-                        icache,
-                        itag,
-                        counters,
+                        state,
                     )
                 sb[u] = max(pmax, sm, TINY)  # the window maximum; turned into a gain below
             t += seg
@@ -1127,14 +1121,8 @@ def limiter_block(
     ytag = state.ytag
     icache = state.icache
     itag = state.itag
-    vh = state.vh
-    vflag = state.vflag
     vch = state.vch
     vchx = state.vchx
-    suf_v = state.suf_v
-    suf_a = state.suf_a
-    pre_v = state.pre_v
-    pre_a = state.pre_a
     box_buf = state.box_buf
     box_sum = state.box_sum
     box_low = state.box_low
@@ -1232,8 +1220,26 @@ def limiter_block(
                         # every sample of the stretch gets its final value now (all cached):
                         # the window pass then has nothing to refine there
                         _finalize(
-                            index0 + start, last - start + 1, c, ceiling, detect_delay, accept, hist, hist32,
-                            ring, half_t, s2p, s2m, zbuf, vch, vchx, ycache, ytag, icache, itag, counters,
+                            index0 + start,
+                            last - start + 1,
+                            c,
+                            ceiling,
+                            detect_delay,
+                            accept,
+                            hist,
+                            hist32,
+                            ring,
+                            half_t,
+                            s2p,
+                            s2m,
+                            zbuf,
+                            vch,
+                            vchx,
+                            ycache,
+                            ytag,
+                            icache,
+                            itag,
+                            counters,
                         )
         _window_pass(
             m,
@@ -1248,25 +1254,11 @@ def limiter_block(
             near_nyquist,
             i0 - i_start,
             win,
-            hist,
-            hist32,
             half_t,
             s2p,
             s2m,
             zbuf,
-            vh,
-            vflag,
-            vch,
-            vchx,
-            suf_v,
-            suf_a,
-            pre_v,
-            pre_a,
-            ycache,
-            ytag,
-            icache,
-            itag,
-            counters,
+            state,
         )
         dense = (counters[C_EXACT] - exact_before) * DENSE_FRACTION >= m
         _gain_pass(

@@ -2,8 +2,8 @@
 
 Private to mezzo. One pass per block: the signal shifted by fs/2
 (``(-1)**n x[n]``) through two cascaded low-passes (two and one second-order
-sections, transposed direct form II as ``scipy.signal.sosfilt``, their states in
-registers), the weighted sum of
+sections, transposed direct form II as ``scipy.signal.sosfilt`` but with fused
+multiply-adds, their states in registers), the weighted sum of
 their magnitudes (the largest over the channels of a gain group), then its
 causal sliding maximum over at least ``span`` samples (over whole tiles of
 ``TILE`` samples). Every state
