@@ -8,6 +8,8 @@ Run ``.venv/bin/python benchmarks/run.py --only dynamics`` (or ``make bench``). 
    part only (composers and SoundFont never used while choosing the methods). Skipped with
    the reason when music21, FluidSynth or the SoundFonts are missing (``make bench`` installs
    them).
+   Beside them, the field's tempo readers (Essentia, librosa; ``dynamics_eval/tempo_anchors.py``)
+   on the same items and scorer: tempo within 4 % and the share read at the written level.
 2. **Real recordings** (Debian's game soundtracks, ``make game-music``): drops per 10 minutes on
    music without drops, the longest hairpin, tempo changes without a clear pulse.
 3. **Speed**: ``mezzo.analyze(path, dynamics=True)`` on 10 minutes of stereo 48 kHz, warm, best
@@ -81,6 +83,22 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
     return report, checks
 
 
+def _tempo_anchors() -> dict:
+    """The field's tempo readers beside mezzo's on both parts (same items, same scorer)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
+    import tempo_anchors
+
+    out = {split: tempo_anchors.compare(split) for split in ("tuning", "validation")}
+    for note in out["tuning"][1]:
+        print(f"  note: {note}")
+    rows = [(label, c.fmt_num(row["tempo_within_4pct"], 3), c.fmt_num(out["validation"][0][label]["tempo_within_4pct"], 3),
+             c.fmt_num(row["at_written_level"], 3), c.fmt_num(out["validation"][0][label]["at_written_level"], 3))
+            for label, row in out["tuning"][0].items()]
+    print("\ntempo beside the field's readers (same items and scorer; dynamics_eval/tempo_anchors.py)")
+    print(c.render_table(("reader", "within 4 %: tuning", "VALIDATION", "at written level: tuning", "VALIDATION"), rows))
+    return {split: summary for split, (summary, _) in out.items()}
+
+
 def _real_recordings() -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import real_recordings
@@ -117,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures move with the load)")
     scores, checks = _scores(quick=args.quick)
+    if not args.quick and "skipped" not in scores:
+        scores["tempo_anchors"] = _tempo_anchors()
     real = {} if args.quick else _real_recordings()
 
     duration = QUICK_DURATION_S if args.quick else FULL_DURATION_S

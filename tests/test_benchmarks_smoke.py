@@ -70,3 +70,18 @@ def test_runner_finds_the_loudness_benchmark(bench_modules):
     assert "loudness" in run.discover()
     with pytest.raises(SystemExit):
         run.main(["--only", "no-such-benchmark"])
+
+
+def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
+    sys.path.insert(0, str(BENCH_DIR / "dynamics_eval"))
+    try:
+        import tempo_anchors
+    finally:
+        sys.path.remove(str(BENCH_DIR / "dynamics_eval"))
+    beats = np.arange(40) * 0.5  # 120 BPM
+    curve = tempo_anchors.beat_curve(beats)
+    assert [p["bpm"] for p in curve] == pytest.approx([120.0] * 39)
+    assert curve[0]["time_s"] == pytest.approx(0.25)
+    missed = tempo_anchors.beat_curve(np.delete(beats, 20))  # one interval of 1 s: 60 BPM
+    assert [p["bpm"] for p in missed] == pytest.approx([120.0] * 38)
+    assert tempo_anchors.beat_curve(np.array([0.0, 0.5])) == []

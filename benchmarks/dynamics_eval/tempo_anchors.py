@@ -1,0 +1,169 @@
+"""The field's tempo readers on the same corpus and scorer as mezzo: where mezzo's tempo stands.
+
+    .venv/bin/python benchmarks/dynamics_eval/tempo_anchors.py --split tuning
+    .venv/bin/python benchmarks/dynamics_eval/tempo_anchors.py --split validation   # to report only
+
+Each item is read by independent implementations, nothing of mezzo's:
+
+- **Essentia** ``RhythmExtractor2013(method="multifeature")`` (Zapata, Davies & Gómez 2014:
+  five onset functions, a committee of beat trackers), its global BPM and its beats;
+  ``PercivalBpmEstimator`` (Percival & Tzanetakis 2014), a global BPM;
+- **librosa** ``beat.beat_track`` (Ellis 2007) at its defaults (22 050 Hz, hop 512), its global
+  tempo and its beats;
+
+and by mezzo as the evaluation reads it (``mezzo.analyze(path, dynamics=True)``). A reader that
+gives beats is scored twice: its global BPM held throughout, and a tempo curve from its beats
+(the tempo of each inter-beat interval through a 9-beat running median, so a missed or extra
+beat does not count); its better score is the fair one. Every reading goes through the
+scorer's ``tempo_within_4pct`` (``score.py``: share of the truth's beats, the beat of the time
+signature, where the reading is within 4 %, mean over items), and the share of items read at
+the written metrical level (global tempo within 6 % of the truth's median beat).
+
+Essentia comes with the ``bench`` extra (``make bench``); librosa with ``test``. A reader whose
+package is missing is left out with a note. Nothing here is tuned: no reader's setting is
+changed from its default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import evaluate  # noqa: E402
+import score  # noqa: E402
+
+#: Beats of a running median over the inter-beat tempi of a beat tracker's curve.
+MEDIAN_BEATS = 9
+
+
+def beat_curve(beats_s: np.ndarray) -> list[dict[str, float]]:
+    """A tempo curve (``tempo_curve`` of ``mezzo analyze --json``) from beat times: each interval's tempo, 9-beat median."""
+    from scipy.ndimage import median_filter
+
+    beats_s = np.asarray(beats_s, dtype=np.float64)
+    if beats_s.size < 3:
+        return []
+    ibi = np.diff(beats_s)
+    keep = ibi > 0
+    bpm = median_filter(60.0 / ibi[keep], size=MEDIAN_BEATS, mode="nearest")
+    mids = 0.5 * (beats_s[1:] + beats_s[:-1])[keep]
+    return [{"time_s": float(t), "bpm": float(b)} for t, b in zip(mids, bpm, strict=True)]
+
+
+def _essentia(path: str) -> dict[str, dict[str, Any]]:
+    import essentia
+    import soundfile as sf
+
+    essentia.log.infoActive = False  # before essentia.standard, which logs as it loads
+    essentia.log.warningActive = False
+    import essentia.standard as es
+    audio, rate = sf.read(path, dtype="float32", always_2d=True)
+    mono = np.ascontiguousarray(audio.mean(axis=1))
+    if rate != 44100:  # both algorithms assume 44.1 kHz
+        mono = es.Resample(inputSampleRate=rate, outputSampleRate=44100)(mono)
+    bpm, beats, _, _, _ = es.RhythmExtractor2013(method="multifeature")(mono)
+    percival = float(es.PercivalBpmEstimator()(mono))
+    return {
+        "essentia RhythmExtractor2013, global": {"tempo_bpm": float(bpm)},
+        "essentia RhythmExtractor2013, beats": {"tempo_bpm": float(bpm), "tempo_curve": beat_curve(beats)},
+        "essentia PercivalBpmEstimator, global": {"tempo_bpm": percival},
+    }
+
+
+def _librosa(path: str) -> dict[str, dict[str, Any]]:
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    tempo, frames = librosa.beat.beat_track(y=y, sr=sr)
+    bpm = float(np.atleast_1d(tempo)[0])
+    beats = librosa.frames_to_time(frames, sr=sr)
+    return {
+        "librosa beat_track, global": {"tempo_bpm": bpm},
+        "librosa beat_track, beats": {"tempo_bpm": bpm, "tempo_curve": beat_curve(beats)},
+    }
+
+
+def _mezzo(path: str) -> dict[str, dict[str, Any]]:
+    from mezzo.analysis import analyze
+
+    reading = analyze(path, dynamics=True).to_dict()
+    return {"mezzo (default analyze)": {k: reading[k] for k in ("tempo_bpm", "tempo_curve", "tempo_changes")}}
+
+
+def available() -> tuple[list[Any], list[str]]:
+    """(reader functions whose packages import, notes on those left out)."""
+    import importlib.util
+
+    readers, notes = [_mezzo], []
+    for module, reader, extra in (("essentia", _essentia, "bench"), ("librosa", _librosa, "test")):
+        if importlib.util.find_spec(module) is None:
+            notes.append(f"{module} is not installed (the '{extra}' extra): its rows are left out")
+        else:
+            readers.append(reader)
+    return readers, notes
+
+
+def _read_all(path: str, readers: list[Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for reader in readers:
+        out.update(reader(path))
+    return out
+
+
+def _true_bpm(truth: dict[str, Any]) -> float:
+    beats = np.array(truth["beats"], dtype=np.float64).reshape(-1, 2)
+    return float(np.median(beats[:, 1]))
+
+
+def compare(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Per reader: tempo within 4 % (mean over items) and share of items at the written level."""
+    readers, notes = available()
+    folder = evaluate.PARTS[split]
+    names = sorted(p.stem for p in folder.glob("*.json") if evaluate.selected(p.stem, only))
+    truths = [json.loads((folder / f"{n}.json").read_text()) for n in names]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_read_all, [str(folder / f"{n}.flac") for n in names], [readers] * len(names)))
+    table: dict[str, dict[str, list[float]]] = {}
+    for truth, readings in zip(truths, results, strict=True):
+        for label, reading in readings.items():
+            row = table.setdefault(label, {"tempo": [], "level": []})
+            row["tempo"].append(score.score_item(truth, reading)["tempo"])
+            bpm = reading.get("tempo_bpm")
+            row["level"].append(float(bool(bpm) and abs(math.log2(bpm / _true_bpm(truth))) < math.log2(1.06)))
+    summary = {label: {"tempo_within_4pct": float(np.mean(r["tempo"])), "at_written_level": float(np.mean(r["level"])),
+                       "items": len(r["tempo"])} for label, r in table.items()}
+    return summary, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the comparison on one part."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=sorted(evaluate.PARTS), default="tuning")
+    parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if not any(evaluate.PARTS[args.split].glob("*.json")):
+        print(f"no items in {evaluate.PARTS[args.split]}: build the corpus first (see evaluate.py)", file=sys.stderr)
+        return 2
+    summary, notes = compare(args.split, workers=args.workers, only=tuple(args.only))
+    for note in notes:
+        print(f"note: {note}")
+    print(f"{args.split.upper()} part ({next(iter(summary.values()))['items']} items)")
+    print(f"  {'reader':<42} {'tempo within 4 %':>17} {'at written level':>17}")
+    for label, row in summary.items():
+        print(f"  {label:<42} {row['tempo_within_4pct']:>17.3f} {row['at_written_level']:>17.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
