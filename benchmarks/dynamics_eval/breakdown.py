@@ -13,7 +13,10 @@
   with the corpus seeds; loudest note per onset at 40 log10(v / 127) dB, the General MIDI
   gain of a velocity) and in the note levels mezzo measures from the audio; and the hairpin
   detector's counts on the audio against its counts on the performed velocities (what a
-  perfect note-level measurement would give it).
+  perfect note-level measurement would give it). Then the same per *part*: a hairpin shows
+  when it shows in the velocities of any one part, and the detector runs on each part's
+  velocities with its hairpins pooled (overlapping ones of a kind counted once): what a
+  perfect part-aware (source-separated) reading would give it.
 
 Needs the corpus (``build_corpus.py``) and music21. Analyses each item once with mezzo's
 default options; no detector setting is read or changed here.
@@ -41,8 +44,20 @@ VISIBLE_DB = 3.0
 VISIBLE_TAU = 0.3
 
 
-def performed_levels(split: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per item: onset times (s) and the loudest performed velocity there, in dB (40 log10(v / 127))."""
+Levels = tuple[np.ndarray, np.ndarray]
+
+
+def _loudest_per_onset(notes: list[tuple[float, int]]) -> Levels:
+    """Onset times (s) and the loudest velocity there (notes within 30 ms are one onset), in dB (40 log10(v / 127))."""
+    notes = sorted(notes)
+    t = np.array([n[0] for n in notes])
+    v = np.array([n[1] for n in notes], dtype=np.float64)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(t) > 0.03) + 1])
+    return t[starts], 40.0 * np.log10(np.maximum.reduceat(v, starts) / 127.0)
+
+
+def performed_levels(split: str) -> dict[str, tuple[Levels, list[Levels]]]:
+    """Per item: the loudest performed velocity per onset, of all parts and of each part (see :func:`_loudest_per_onset`)."""
     import io
 
     import mido
@@ -50,19 +65,17 @@ def performed_levels(split: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     out = {}
     for i, (path, composer, count) in enumerate(build_corpus.PIECES[split]):
         for name, perf, _, _ in build_corpus.performances(split, path, composer, count, build_corpus.score_seed(split, i)):
-            notes = []
+            parts = []
             for track in mido.MidiFile(file=io.BytesIO(perf.midi)).tracks:
-                ticks = 0
+                ticks, notes = 0, []
                 for msg in track:
                     ticks += msg.time
                     if msg.type == "note_on" and msg.velocity > 0:
                         notes.append((ticks / 480.0, msg.velocity))  # 480 ticks per second (see scores.py)
-            notes.sort()
-            t = np.array([n[0] for n in notes])
-            v = np.array([n[1] for n in notes], dtype=np.float64)
-            starts = np.concatenate([[0], np.flatnonzero(np.diff(t) > 0.03) + 1])
-            loudest = np.maximum.reduceat(v, starts)
-            out[name] = (t[starts], 40.0 * np.log10(loudest / 127.0))
+                if notes:
+                    parts.append(notes)
+            out[name] = (_loudest_per_onset([n for part in parts for n in part]),
+                         [_loudest_per_onset(part) for part in parts if len(part) >= 3])
     return out
 
 
@@ -72,6 +85,25 @@ def _trend(t: np.ndarray, y: np.ndarray, sign: float) -> tuple[float, float]:
 
     slope = theilslopes(y, t)[0]
     return float(sign * slope * (t[-1] - t[0])), float(sign * kendalltau(t, y)[0])
+
+
+def _shows(levels: Levels, span: tuple[float, float], sign: float) -> bool:
+    """Whether the notes of ``levels`` in ``span`` move its way (``VISIBLE_DB``, ``VISIBLE_TAU``; at least 3 onsets)."""
+    t, y = levels
+    sel = (t >= span[0] - 0.01) & (t < span[1])
+    if np.count_nonzero(sel) < 3:
+        return False
+    change, tau = _trend(t[sel], y[sel], sign)
+    return change >= VISIBLE_DB and tau >= VISIBLE_TAU
+
+
+def _pooled(found: list[list[Any]]) -> list[tuple[float, float, str]]:
+    """Hairpins found in several parts, one per overlapping run of a kind (the first found)."""
+    out: list[tuple[float, float, str]] = []
+    for h in (h for part in found for h in part):
+        if not any(h.kind == k and min(h.end_s, b) > max(h.start_s, a) for a, b, k in out):
+            out.append((h.start_s, h.end_s, h.kind))
+    return out
 
 
 def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
@@ -98,8 +130,8 @@ def breakdown(split: str) -> dict[str, Any]:
     performed = performed_levels(split)
     folder = build_corpus.CORPUS / split
     mk = {"read": [0, 0], "oracle": [0, 0]}
-    classes: dict[str, list[int]] = {}  # class -> [true, shows in velocities, shows in audio]
-    det = {"audio": [0, 0, 0], "velocities": [0, 0, 0]}
+    classes: dict[str, list[int]] = {}  # class -> [true, shows in velocities, shows in audio, in some part]
+    det = {"audio": [0, 0, 0], "velocities": [0, 0, 0], "parts": [0, 0, 0]}
     for name in sorted(performed):
         truth = json.loads((folder / f"{name}.json").read_text())
         a = analyze(folder / f"{name}.flac", dynamics=True)
@@ -113,26 +145,30 @@ def breakdown(split: str) -> dict[str, Any]:
         frames = SpectralFrames(rate, x.shape[1])
         frames.update(x.T)
         measured = note_levels(frames.result())
-        pt, py = performed[name]
+        (pt, py), parts = performed[name]
         for s0, s1, kind in truth["hairpins"]:
             sign = 1.0 if kind == "crescendo" else -1.0
             sel = (pt >= s0 - 0.01) & (pt < s1)
             n_on = int(np.count_nonzero(sel))
             key = ("under 3 onsets" if n_on < 3 else "3-9 onsets" if n_on < 10 else "10+ onsets") + (
                 ", under 1 s" if s1 - s0 < 1.0 else ", 1 s or more")
-            c = classes.setdefault(key, [0, 0, 0])
+            c = classes.setdefault(key, [0, 0, 0, 0])
             c[0] += 1
-            if n_on >= 3:
-                ch, tau = _trend(pt[sel], py[sel], sign)
-                c[1] += ch >= VISIBLE_DB and tau >= VISIBLE_TAU
+            c[1] += _shows((pt, py), (s0, s1), sign)
+            c[3] += any(_shows(part, (s0, s1), sign) for part in parts)
             ms = (measured.times_s >= s0 - 0.01) & (measured.times_s <= s1) & measured.is_onset
             if np.count_nonzero(ms) >= 3:
                 ch, tau = _trend(measured.times_s[ms], measured.level_db[ms], sign)
                 c[2] += ch >= VISIBLE_DB and tau >= VISIBLE_TAU
         want = [tuple(h) for h in truth["hairpins"]]
-        for key, found in (("audio", a.dynamics.hairpins),
-                           ("velocities", find_hairpins(NoteLevels(pt, py, np.ones(pt.size, dtype=bool)), step_db=4.5))):
-            counts = score.match_spans(want, [(h.start_s, h.end_s, h.kind) for h in found])
+
+        def detect(t: np.ndarray, y: np.ndarray) -> list[Any]:
+            return find_hairpins(NoteLevels(t, y, np.ones(t.size, dtype=bool)), step_db=4.5)
+
+        for key, found in (("audio", [(h.start_s, h.end_s, h.kind) for h in a.dynamics.hairpins]),
+                           ("velocities", [(h.start_s, h.end_s, h.kind) for h in detect(pt, py)]),
+                           ("parts", _pooled([detect(*part) for part in parts]))):
+            counts = score.match_spans(want, found)
             det[key] = [d + c for d, c in zip(det[key], counts, strict=True)]
     return {"markings": mk, "hairpin_classes": classes, "hairpin_detector": det, "items": len(performed)}
 
@@ -154,11 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.split} part, {result['items']} score excerpts")
     print(f"markings within one step: {read:.3f} as read, {oracle:.3f} with the best shift per item "
           f"(whole-piece offset {oracle - read:.3f}, local placement {1 - oracle:.3f})")
-    print("true hairpins                      count  show in velocities  show in audio levels")
-    for key, (n, vel, aud) in sorted(result["hairpin_classes"].items()):
-        print(f"  {key:<32} {n:5d}  {vel:18d}  {aud:20d}")
+    print("true hairpins                      count  show in velocities  show in audio levels  in some part")
+    for key, (n, vel, aud, part) in sorted(result["hairpin_classes"].items()):
+        print(f"  {key:<32} {n:5d}  {vel:18d}  {aud:20d}  {part:12d}")
+    labels = {"audio": "audio", "velocities": "performed velocities (all parts)",
+              "parts": "performed velocities of each part, pooled"}
     for key, (tp, nf, nt) in result["hairpin_detector"].items():
-        print(f"hairpin detector on the {key:<10}: F1 {_f1(tp, nf, nt):.3f} ({tp} matched, {nf} reported, {nt} true)")
+        print(f"hairpin detector on the {labels[key]:<42}: F1 {_f1(tp, nf, nt):.3f} ({tp} matched, {nf} reported, {nt} true)")
     return 0
 
 
