@@ -178,3 +178,30 @@ def test_shape_novelty_marks_a_chord_change_and_ignores_a_level_change():
     assert abs(int(np.argmax(nov)) - 100) <= 1
     # a level change moves every band alike: the normalised shape does not change at all
     assert nov[195:205].max() == pytest.approx(0.0, abs=1e-9)
+
+
+def _ramp_times(duration_s: float, start_s: float, end_s: float, bpm0: float, bpm1: float) -> np.ndarray:
+    """Beat times of a tempo held at ``bpm0``, ramped linearly in time to ``bpm1``, then held."""
+    times = [0.0]
+    while times[-1] < duration_s:
+        t = times[-1]
+        frac = min(1.0, max(0.0, (t - start_s) / (end_s - start_s)))
+        times.append(t + 60.0 / (bpm0 + (bpm1 - bpm0) * frac))
+    return np.array(times[:-1])
+
+
+def test_a_change_where_the_pulse_fades_is_less_sure_than_the_piece():
+    # a clear click track (pulse confidence 1) whose accelerando happens where the clicks stop
+    # and only noise sounds: the change is seen across the gap, but the pulse is not clear where
+    # it happens, so its confidence stays below the piece's
+    times = _ramp_times(60.0, 25.0, 35.0, 100.0, 125.0)
+    x = _clicks(times[(times < 25.0) | (times >= 35.0)], 60.0)
+    x[int(23 * SR) : int(37 * SR)] += 0.05 * np.random.default_rng(1).standard_normal(int(37 * SR) - int(23 * SR))
+    everything = tempo(x, SR, min_confidence=0.0)
+    assert everything.confidence == pytest.approx(1.0)
+    assert [c.kind for c in everything.tempo_changes] == ["accelerando"]
+    assert everything.tempo_changes[0].confidence < 0.8
+    # the same accelerando played through: as sure as the piece
+    clear = tempo(_clicks(times, 60.0), SR)
+    assert [c.kind for c in clear.tempo_changes] == ["accelerando"]
+    assert clear.tempo_changes[0].confidence > 0.9
