@@ -92,6 +92,26 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[s
     return {"metrics": score.aggregate(rows), "counts": score.counts(rows), "rows": rows, "items": len(rows)}
 
 
+def part_arguments(description: str, *, items: bool = False) -> argparse.ArgumentParser:
+    """The command line of a script reading one part: ``--split`` (default tuning), ``--only``, ``--workers``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--split", choices=sorted(PARTS), default="tuning")
+    if items:
+        parser.add_argument("--items", action="store_true", help="a line per item")
+    parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN",
+                        help="only the items whose name matches a glob ('dance_*') or contains a PATTERN (repeatable)")
+    parser.add_argument("--workers", type=int, default=2)
+    return parser
+
+
+def part_is_built(split: str) -> bool:
+    """Whether ``split`` has items; if not, say so on stderr (build the corpus first)."""
+    if any(PARTS[split].glob("*.json")):
+        return True
+    print(f"no items in {PARTS[split]}: build the corpus first (see evaluate.py)", file=sys.stderr)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the metrics per part."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

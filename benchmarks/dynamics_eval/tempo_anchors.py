@@ -26,7 +26,6 @@ changed from its default.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -147,13 +146,8 @@ def compare(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     """Print the comparison on one part."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=sorted(evaluate.PARTS), default="tuning")
-    parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN")
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    if not any(evaluate.PARTS[args.split].glob("*.json")):
-        print(f"no items in {evaluate.PARTS[args.split]}: build the corpus first (see evaluate.py)", file=sys.stderr)
+    args = evaluate.part_arguments(__doc__.splitlines()[0]).parse_args(argv)
+    if not evaluate.part_is_built(args.split):
         return 2
     summary, notes = compare(args.split, workers=args.workers, only=tuple(args.only))
     for note in notes:

@@ -15,7 +15,6 @@ Tuning material only: run the validation part only to report.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -95,14 +94,8 @@ def breakdown(split: str, *, workers: int = 2, items: bool = False, only: tuple[
 
 def main(argv: list[str] | None = None) -> int:
     """Print the breakdown of one part."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=sorted(evaluate.PARTS), default="tuning")
-    parser.add_argument("--items", action="store_true", help="a line per item")
-    parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN")
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    if not any(evaluate.PARTS[args.split].glob("*.json")):
-        print(f"no items in {evaluate.PARTS[args.split]}: build the corpus first (see evaluate.py)", file=sys.stderr)
+    args = evaluate.part_arguments(__doc__.splitlines()[0], items=True).parse_args(argv)
+    if not evaluate.part_is_built(args.split):
         return 2
     result = breakdown(args.split, workers=args.workers, items=args.items, only=tuple(args.only))
     for k, v in result.items():
