@@ -184,32 +184,16 @@ def _exact_interval(
 
 
 @kernel(refcount=False)
-def _exact_batch(
-    first,
-    m,
-    c,
-    detect_delay,
-    hist32,
-    ring,
-    half_t,
-    s2p,
-    s2m,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    yb,
-    sbuf,
-    dbuf,
-    best,
-):
+def _exact_batch(first, m, c, detect_delay, half_t, s2p, s2m, state, yb, sbuf, dbuf, best):
     """Exact ``I`` of the ``m`` intervals of keys ``first .. first + m - 1`` and the
-    half-sample values they read, into the caches (dense content: vectorised over the
-    run by :func:`~mezzo.kernels.true_peak.interval_maxima`, the same sums in the same
-    order as :func:`_exact_interval`, so bit-identical).
+    half-sample values they read, into the caches of ``state`` (dense content: vectorised
+    over the run by :func:`~mezzo.kernels.true_peak.interval_maxima`, the same sums in the
+    same order as :func:`_exact_interval`, so bit-identical).
 
     Scratch: ``yb`` >= m + 6, ``sbuf``, ``dbuf`` and ``best`` >= m.
     """
+    hist32, ycache, ytag, icache, itag = state.hist32, state.ycache, state.ytag, state.icache, state.itag
+    ring = hist32.shape[1] // 2
     n_half = half_t.shape[0]
     # position of x[first - D] such that every read stays inside the doubled ring
     bx = ((first - detect_delay) & (ring - 1)) + ring
@@ -277,31 +261,12 @@ def _final_value(
 
 
 @kernel(refcount=False)
-def _finalize(
-    first,
-    m,
-    c,
-    ceiling,
-    detect_delay,
-    accept,
-    hist,
-    hist32,
-    ring,
-    half_t,
-    s2p,
-    s2m,
-    zbuf,
-    vch,
-    vchx,
-    ycache,
-    ytag,
-    icache,
-    itag,
-    counters,
-):
+def _finalize(first, m, c, ceiling, detect_delay, accept, state):
     """Final values of the samples of keys ``first .. first + m - 1`` of channel ``c`` whose
     bounds are above the ceiling, after :func:`_exact_batch` (every value it needs is
     cached: the decision of :func:`_final_value`, read from the caches)."""
+    hist, vch, vchx, ycache, icache, counters = state.hist, state.vch, state.vchx, state.ycache, state.icache, state.counters
+    ring = hist.shape[1] // 2
     kmask = vch.shape[1] - 1
     for a_idx in range(first, first + m):
         slot = a_idx & kmask
@@ -1117,10 +1082,6 @@ def limiter_block(
     hist32 = state.hist32
     d2hist = state.d2hist
     ub_prev = state.ub_prev
-    ycache = state.ycache
-    ytag = state.ytag
-    icache = state.icache
-    itag = state.itag
     vch = state.vch
     vchx = state.vchx
     box_buf = state.box_buf
@@ -1198,49 +1159,11 @@ def limiter_block(
                         t += 1
                     t = last + 1
                     if last >= start and start < m:
-                        _exact_batch(
-                            index0 + start - 1,
-                            last - start + 2,
-                            c,
-                            detect_delay,
-                            hist32,
-                            ring,
-                            half_t,
-                            s2p,
-                            s2m,
-                            ycache,
-                            ytag,
-                            icache,
-                            itag,
-                            yb,
-                            runs,
-                            rund,
-                            runbest,
-                        )
+                        _exact_batch(index0 + start - 1, last - start + 2, c, detect_delay, half_t, s2p, s2m, state,
+                                     yb, runs, rund, runbest)
                         # every sample of the stretch gets its final value now (all cached):
                         # the window pass then has nothing to refine there
-                        _finalize(
-                            index0 + start,
-                            last - start + 1,
-                            c,
-                            ceiling,
-                            detect_delay,
-                            accept,
-                            hist,
-                            hist32,
-                            ring,
-                            half_t,
-                            s2p,
-                            s2m,
-                            zbuf,
-                            vch,
-                            vchx,
-                            ycache,
-                            ytag,
-                            icache,
-                            itag,
-                            counters,
-                        )
+                        _finalize(index0 + start, last - start + 1, c, ceiling, detect_delay, accept, state)
         _window_pass(
             m,
             index0,
