@@ -62,9 +62,11 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
         build_corpus.build(log=lambda _line: None)
     manifest = build_corpus.build(log=lambda _line: None) if not missing else None
     report: dict = {}
+    readings: dict = {}
     for split in ("tuning", "validation"):
         result = evaluate.evaluate(split, items=False)
         report[split] = {"metrics": result["metrics"], "counts": result["counts"], "items": result["items"]}
+        readings[split] = result["readings"]
     rows = []
     for key, floor in score.FLOORS.items():
         tun, val = report["tuning"]["metrics"][key], report["validation"]["metrics"][key]
@@ -80,15 +82,17 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
         report["corpus"] = {"items": len(manifest["items"])}
     checks = [(f"validation {k} >= {f}", (report["validation"]["metrics"][k] or 0.0) >= f,
                c.fmt_num(report["validation"]["metrics"][k])) for k, f in score.FLOORS.items()]
+    if not quick:  # the field's readers take minutes
+        report["tempo_anchors"] = _tempo_anchors(readings)
     return report, checks
 
 
-def _tempo_anchors() -> dict:
-    """The field's tempo readers beside mezzo's on both parts (same items, same scorer)."""
+def _tempo_anchors(readings: dict) -> dict:
+    """The field's tempo readers beside mezzo's ``readings`` (per part, by item) on both parts (same items, same scorer)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import tempo_anchors
 
-    out = {split: tempo_anchors.compare(split) for split in ("tuning", "validation")}
+    out = {split: tempo_anchors.compare(split, mezzo=readings[split]) for split in ("tuning", "validation")}
     for note in out["tuning"][1]:
         print(f"  note: {note}")
     rows = [(label, c.fmt_num(row["tempo_within_4pct"], 3), c.fmt_num(out["validation"][0][label]["tempo_within_4pct"], 3),
@@ -135,8 +139,6 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures move with the load)")
     scores, checks = _scores(quick=args.quick)
-    if not args.quick and "skipped" not in scores:
-        scores["tempo_anchors"] = _tempo_anchors()
     real = {} if args.quick else _real_recordings()
 
     duration = QUICK_DURATION_S if args.quick else FULL_DURATION_S

@@ -69,7 +69,7 @@ def readings(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> lis
 
 def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[str, ...] = (),
              log: Any = print) -> dict[str, Any]:
-    """Score one part of the corpus (the items :func:`selected` by ``only``); return the metrics, counts and rows."""
+    """Score one part of the corpus (the items :func:`selected` by ``only``); return the metrics, counts, rows and readings."""
     data = readings(split, workers=workers, only=only)
     rows = []
     for name, truth, reading in data:
@@ -86,10 +86,10 @@ def evaluate(split: str, *, workers: int = 2, items: bool = False, only: tuple[s
                 parts.append("build-ups {}/{}/{}".format(*r["buildups"]))
                 parts.append("drops {}/{}/{}".format(*r["drops"]))
             bpm = reading.get("tempo_bpm")
-            true_bpm = truth.get("bpm") or (truth["beats"][len(truth["beats"]) // 2][1] if truth["beats"] else None)
-            parts.append(f"bpm {bpm} (true {true_bpm})")
+            parts.append(f"bpm {bpm} (true {score.true_bpm(truth):.2f})" if truth["beats"] else f"bpm {bpm}")
             log("  " + "  ".join(parts))
-    return {"metrics": score.aggregate(rows), "counts": score.counts(rows), "rows": rows, "items": len(rows)}
+    return {"metrics": score.aggregate(rows), "counts": score.counts(rows), "rows": rows, "items": len(rows),
+            "readings": {name: reading for name, _, reading in data}}
 
 
 def part_arguments(description: str, *, items: bool = False) -> argparse.ArgumentParser:

@@ -25,6 +25,7 @@ Metrics
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -137,6 +138,21 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "drops_within_one_beat": drops_hit / drops_true if drops_true else None,
         "drop_precision": drops_hit / drops_found if drops_found else (1.0 if drops_true == 0 else None),
     }
+
+
+#: A reading is at the written metrical level when its global tempo is within this ratio of the truth's.
+LEVEL_RATIO = 1.06
+
+
+def true_bpm(truth: dict[str, Any]) -> float:
+    """The written beat's tempo of an item: the arrangement's BPM, or the median over the truth's beats."""
+    beats = np.array(truth["beats"], dtype=np.float64).reshape(-1, 2)
+    return float(truth.get("bpm") or np.median(beats[:, 1]))
+
+
+def at_written_level(bpm: float | None, truth: dict[str, Any]) -> bool:
+    """Whether a global tempo ``bpm`` reads the written beat (within ``LEVEL_RATIO`` of :func:`true_bpm`)."""
+    return bool(bpm) and abs(math.log2(bpm / true_bpm(truth))) < math.log2(LEVEL_RATIO)
 
 
 def counts(rows: list[dict[str, Any]]) -> dict[str, str]:

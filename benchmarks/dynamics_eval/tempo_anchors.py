@@ -27,7 +27,6 @@ changed from its default.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -92,18 +91,20 @@ def _librosa(path: str) -> dict[str, dict[str, Any]]:
     }
 
 
+MEZZO = "mezzo (default analyze)"
+
+
 def _mezzo(path: str) -> dict[str, dict[str, Any]]:
     from mezzo.analysis import analyze
 
-    reading = analyze(path, dynamics=True).to_dict()
-    return {"mezzo (default analyze)": {k: reading[k] for k in ("tempo_bpm", "tempo_curve", "tempo_changes")}}
+    return {MEZZO: analyze(path, dynamics=True).to_dict()}
 
 
 def available() -> tuple[list[Any], list[str]]:
-    """(reader functions whose packages import, notes on those left out)."""
+    """(reader functions of the field whose packages import, notes on those left out)."""
     import importlib.util
 
-    readers, notes = [_mezzo], []
+    readers, notes = [], []
     for module, reader, extra in (("essentia", _essentia, "bench"), ("librosa", _librosa, "test")):
         if importlib.util.find_spec(module) is None:
             notes.append(f"{module} is not installed (the '{extra}' extra): its rows are left out")
@@ -119,26 +120,30 @@ def _read_all(path: str, readers: list[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _true_bpm(truth: dict[str, Any]) -> float:
-    beats = np.array(truth["beats"], dtype=np.float64).reshape(-1, 2)
-    return float(np.median(beats[:, 1]))
+def compare(split: str, *, workers: int = 2, only: tuple[str, ...] = (),
+            mezzo: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Per reader: tempo within 4 % (mean over items) and share of items at the written level.
 
-
-def compare(split: str, *, workers: int = 2, only: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, float]], list[str]]:
-    """Per reader: tempo within 4 % (mean over items) and share of items at the written level."""
+    ``mezzo``: mezzo's readings by item name when they are at hand (``evaluate.evaluate``'s
+    ``readings``), so the items are not read by mezzo a second time.
+    """
     readers, notes = available()
+    if mezzo is None:
+        readers.insert(0, _mezzo)
     folder = evaluate.PARTS[split]
     names = sorted(p.stem for p in folder.glob("*.json") if evaluate.selected(p.stem, only))
     truths = [json.loads((folder / f"{n}.json").read_text()) for n in names]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_read_all, [str(folder / f"{n}.flac") for n in names], [readers] * len(names)))
     table: dict[str, dict[str, list[float]]] = {}
-    for truth, readings in zip(truths, results, strict=True):
+    for name, truth, readings in zip(names, truths, results, strict=True):
+        if mezzo is not None:
+            readings = {MEZZO: mezzo[name], **readings}
         for label, reading in readings.items():
             row = table.setdefault(label, {"tempo": [], "level": []})
             row["tempo"].append(score.score_item(truth, reading)["tempo"])
             bpm = reading.get("tempo_bpm")
-            row["level"].append(float(bool(bpm) and abs(math.log2(bpm / _true_bpm(truth))) < math.log2(1.06)))
+            row["level"].append(float(score.at_written_level(bpm, truth)))
     summary = {label: {"tempo_within_4pct": float(np.mean(r["tempo"])), "at_written_level": float(np.mean(r["level"])),
                        "items": len(r["tempo"])} for label, r in table.items()}
     return summary, notes

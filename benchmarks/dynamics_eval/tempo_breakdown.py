@@ -16,7 +16,6 @@ Tuning material only: run the validation part only to report.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -29,11 +28,6 @@ sys.path.insert(0, str(HERE))
 
 import evaluate  # noqa: E402
 import score  # noqa: E402
-
-
-def _true_bpm(truth: dict[str, Any]) -> float:
-    beats = np.array(truth["beats"], dtype=np.float64).reshape(-1, 2)
-    return float(truth.get("bpm") or np.median(beats[:, 1]))
 
 
 def _read_twice(path: str, true_bpm: float) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,18 +64,18 @@ def breakdown(split: str, *, workers: int = 2, items: bool = False, only: tuple[
     truths = [json.loads((folder / f"{n}.json").read_text()) for n in names]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_read_twice, [str(folder / f"{n}.flac") for n in names],
-                                [_true_bpm(t) for t in truths]))
+                                [score.true_bpm(t) for t in truths]))
     rows_read, rows_best, right = [], [], []
     for name, truth, (read, best) in zip(names, truths, results, strict=True):
         a, b = score.score_item(truth, read), score.score_item(truth, best)
         rows_read.append(a)
         rows_best.append(b)
-        ok = read["tempo_bpm"] is not None and abs(math.log2(read["tempo_bpm"] / _true_bpm(truth))) < math.log2(1.06)
+        ok = score.at_written_level(read["tempo_bpm"], truth)
         right.append(ok)
         if items:
             print(f"  {name:<44} level {'ok ' if ok else 'off'}  tempo {a.get('tempo', float('nan')):.2f} -> oracle "
                   f"{b.get('tempo', float('nan')):.2f}  changes {'/'.join(map(str, a['tempo_changes']))} -> "
-                  f"{'/'.join(map(str, b['tempo_changes']))}  bpm {read['tempo_bpm']} (true {_true_bpm(truth):.1f})")
+                  f"{'/'.join(map(str, b['tempo_changes']))}  bpm {read['tempo_bpm']} (true {score.true_bpm(truth):.1f})")
     m_read, m_best = score.aggregate(rows_read), score.aggregate(rows_best)
     return {
         "items": len(names),
