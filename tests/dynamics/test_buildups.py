@@ -177,3 +177,76 @@ def test_the_demo_build_up_and_drop_are_found():
     assert len(d["buildups"]) == 1
     b = d["buildups"][0]
     assert _overlap((b["start_s"], b["end_s"]), (sections["build"].start_s, sections["build"].end_s)) >= 0.5
+
+
+def _arrangement(plan: list[tuple[str, int, bool]], *, bpm: float = 128.0, seed: int = 1) -> tuple[np.ndarray, list[float]]:
+    """Sections of ``(kind, bars, with_lead)``: ``"groove"`` (kick, snare, bass; a saw lead and hats
+    when ``with_lead``), ``"pads"`` (pads only) or ``"roll"`` (a snare roll doubling its rate).
+    Returns the audio and the drop times (s): every groove but the first."""
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    bar = 4 * beat
+    n = int(sum(bars for _, bars, _ in plan) * bar * SR)
+    t = np.arange(n) / SR
+    kick, snare, hat = _kick(SR), _noise_hit(rng, 1500, 6000, 0.05, SR), _noise_hit(rng, 6000, 10000, 0.01, SR)
+    drums, lead, bass_on = np.zeros(n), np.zeros(n), np.zeros(n)
+
+    def put(x: np.ndarray, at: float, g: float) -> None:
+        i = int(at * SR)
+        if 0 <= i < n:
+            drums[i : i + x.size] += g * x[: n - i]
+
+    pos, drops = 0.0, []
+    for kind, bars, with_lead in plan:
+        end = pos + bars * bar
+        here = (t >= pos) & (t < end)
+        if kind == "groove":
+            if pos > 0:
+                drops.append(pos)
+            for k in range(bars * 4):
+                put(kick, pos + k * beat, 0.9)
+                if k % 2:
+                    put(snare, pos + k * beat, 0.5)
+                if with_lead:
+                    put(hat, pos + (k + 0.5) * beat, 0.3)
+            bass_on[here] = 1.0
+            if with_lead:
+                lead[here] = 0.15 * signal.sawtooth(2 * np.pi * 440.0 * t[here])
+        elif kind == "roll":
+            for q in range(4):
+                for k in range(bars * 2**q):
+                    put(snare, pos + (q * bars / 4 * bar) + k * beat / 2**q, 0.15 + 0.45 * (q + k / (bars * 2**q)) / 4)
+        pos = end
+    bass = 0.45 * np.sin(2 * np.pi * np.where(np.mod(t, 2 * bar) < bar, 55.0, 49.0) * t) * bass_on
+    pads = 0.05 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 261.6, 329.6, 659.3))
+    mix = drums + bass + lead + pads
+    return (0.4 * mix / np.max(np.abs(mix))).astype(np.float32), drops
+
+
+def test_a_first_drop_thinner_than_the_last_is_a_drop():
+    """Kick and bass come in from nothing after a roll, without the lead and hats that the intro
+    and the last drop carry: still a drop (the full texture is the last drop's)."""
+    audio, drops = _arrangement([("groove", 8, True), ("pads", 8, False), ("roll", 8, False), ("groove", 16, False),
+                                 ("pads", 8, False), ("roll", 8, False), ("groove", 16, True), ("pads", 4, False)])
+    d = mezzo.analyze(audio, SR, dynamics=True).to_dict()
+    assert [round(x["time_s"], 1) for x in d["drops"]] == [round(x, 1) for x in drops]
+
+
+def test_a_half_time_groove_repeating_only_at_the_bar_is_periodic():
+    """Kicks on beats 1 and 3.5 of every bar at 105 BPM: the pattern repeats only at the bar
+    (2.29 s), which is where a half-time kick pattern is periodic."""
+    from mezzo.meters.buildups import groove_after
+    from mezzo.meters.features import SpectralFrames
+
+    bar = 4 * 60.0 / 105.0
+    n = int(24.0 * SR)
+    x = np.zeros(n)
+    kick = _kick(SR)
+    for b in range(int(24.0 / bar) + 1):
+        for beat in (0.0, 2.5):
+            i = int((b + beat / 4) * bar * SR)
+            if i < n:
+                x[i : i + kick.size] += kick[: n - i]
+    frames = SpectralFrames(SR, 1)
+    frames.update(x[None].astype(np.float32))
+    assert groove_after(frames.result(), 0) >= 0.6

@@ -13,8 +13,10 @@ stays below that spectrum (dB, 0 = nothing missing).
    spectral flux; levels 45 dB under the loudest floored), or a quarter of the groove's own
    rise, whichever is larger (kick and bass are a few of the bands, and a snare roll can fill
    the rest before the drop). Its local maxima are the candidates. A candidate opens a full
-   section when, over the 8 s after it, the median fullness is within 3 dB and the groove
-   (per bar) within 4 dB of full for three quarters of the bars; it is an *entry* when over
+   section when, over the 8 s after it, the groove (per bar) is within 4 dB of full for three
+   quarters of the bars and the median fullness within 3 dB, or kick and bass come in from
+   nothing (over the 4 s before they were 20 dB or more below full: a first drop is often
+   thinner than the last, which adds layers to the same groove); it is an *entry* when over
    the 4 s before the groove was ``drop_min_jump_db`` lower or the fullness 5 dB lower, or
    the entry itself is 5 dB (a silence, or one bar of a lead, before the drop).
    Candidates with no 4 s away from the full texture between them belong to one section and
@@ -43,7 +45,7 @@ stays below that spectrum (dB, 0 = nothing missing).
 
 **Confidence** of a drop (and of its build-up): the geometric mean of three ramps read over
 the 16 s (periodicities) or 8 s (share) after it, all needed: the periodicity of the groove's
-onsets (peak of the normalised autocorrelation of its spectral flux at 0.25-2 s; 0 at 0.3,
+onsets (peak of the normalised autocorrelation of its spectral flux at 0.25-3 s; 0 at 0.3,
 1 from 0.45), of all onsets (0 at 0.35, 1 from 0.55) and the groove's share of the level (0 at
 -9 dB, 1 from -5 dB: kick and bass carry a dance drop, not an orchestral tutti or a piano's
 left hand); times 0.5 to 1 as the build-up's evidence goes from 0 to 1. The ramps' ends lie
@@ -82,7 +84,8 @@ _RISE_FLOOR_DB = 45.0
 #: A candidate after which the build-up evidence over this long (s) reaches this starts a build-up.
 _RISING_AFTER_S = 12.0
 _RISING_AFTER = 0.5
-#: Kick and bass stop where the groove falls this much (dB) from two cells to the next two.
+#: Kick and bass stop where the groove falls this much (dB) from two cells to the next two, and
+#: come in from nothing at a drop when over the 4 s before they were this far below full.
 _GROOVE_STOP_DB = 20.0
 #: Build-up evidence of a clear build-up (the confidence's build-up factor is full from here).
 _EVIDENCE_FULL = 1.0
@@ -94,6 +97,8 @@ _UNITS = {"level": 6.0, "high": 6.0, "centroid": 0.5, "density": 1.0, "thin": 6.
 _GROOVE_PERIODICITY = (0.3, 0.45)
 _PULSE_PERIODICITY = (0.35, 0.55)
 _GROOVE_SHARE_DB = (-9.0, -5.0)
+#: Periods (s) searched for the groove's periodicity: a beat up to a half-time bar at 80 BPM.
+_GROOVE_PERIODS_S = (0.25, 3.0)
 _SHORTEST_BUILDUP_S, _LONGEST_BUILDUP_S = 4.0, 64.0
 #: Smallest novelty peak that may start a build-up (dB).
 _NOVELTY_MIN_DB = 2.0
@@ -341,7 +346,7 @@ def _drop_cells(c: Cells, jump_db: float) -> list[int]:
     ga = _window_stat(groove_bar, cand, after, 25) - groove_full
     fb = _window_stat(c.fullness_db, cand - before, before, 50)
     gb = _window_stat(c.groove_db, cand - before, before, 50) - groove_full
-    full_after = (fa >= -_FULL_DB) & (ga >= -_GROOVE_DB)
+    full_after = ((fa >= -_FULL_DB) | (gb <= -_GROOVE_STOP_DB)) & (ga >= -_GROOVE_DB)
     away_before = (gb <= -jump_db) | (fa - fb >= _FULLNESS_RISE_DB) | (rise[cand] >= _ENTRY_DB)
     cand, away_before = cand[full_after], away_before[full_after]
     # the full texture left for 4 s between two candidates: separate drops
@@ -473,7 +478,8 @@ def groove_after(features: Any, frame: int, *, seconds: float = 16.0, hi_hz: flo
     """Periodicity of the kick-and-bass band's onsets over the ``seconds`` after ``frame`` (0-1).
 
     The peak of the normalised autocorrelation of the band's spectral flux for periods of
-    0.25-2 s (a beat, or a half-time bar): a kick or bass pattern reads 0.6-0.9, a bass line
+    ``_GROOVE_PERIODS_S`` (a beat, or a half-time bar down to 80 BPM, 3 s: a half-time kick
+    pattern repeats only at the bar): a kick or bass pattern reads 0.6-0.9, a bass line
     returning in a string quartet or an orchestral phrase 0-0.5.
     """
     fps = features.frame_rate_hz
@@ -487,4 +493,5 @@ def groove_after(features: Any, frame: int, *, seconds: float = 16.0, hi_hz: flo
     ac = np.fft.irfft(spec.real**2 + spec.imag**2)[: x.size]
     if ac[0] <= 1e-12:
         return 0.0
-    return float(np.max(ac[round(0.25 * fps) : round(2.0 * fps) + 1]) / ac[0])
+    lo, hi = _GROOVE_PERIODS_S
+    return float(np.max(ac[round(lo * fps) : round(hi * fps) + 1]) / ac[0])
