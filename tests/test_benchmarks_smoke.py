@@ -85,3 +85,23 @@ def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
     missed = tempo_anchors.beat_curve(np.delete(beats, 20))  # one interval of 1 s: 60 BPM
     assert [p["bpm"] for p in missed] == pytest.approx([120.0] * 38)
     assert tempo_anchors.beat_curve(np.array([0.0, 0.5])) == []
+
+
+def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_level():
+    sys.path.insert(0, str(BENCH_DIR / "dynamics_eval"))
+    try:
+        import robustness
+    finally:
+        sys.path.remove(str(BENCH_DIR / "dynamics_eval"))
+    t = np.arange(44100) / 44100
+    x = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)], axis=1).astype(np.float32)
+    y, rate = robustness.variant_audio(x, 44100, "48k")
+    assert rate == 48000 and y.shape == (48000, 2)
+    peak = np.argmax(np.abs(np.fft.rfft(y[:, 0])))  # 1 s of audio: bin k is k Hz
+    assert peak == 440
+    y, rate = robustness.variant_audio(x, 44100, "22k-mono")
+    assert rate == 22050 and y.shape == (22050, 1)
+    y, rate = robustness.variant_audio(x, 44100, "quiet")
+    assert rate == 44100 and 20 * np.log10(np.max(np.abs(y)) / np.max(np.abs(x))) == pytest.approx(-20.0)
+    with pytest.raises(ValueError, match="unknown variant"):
+        robustness.variant_audio(x, 44100, "louder")

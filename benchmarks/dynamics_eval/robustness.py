@@ -1,0 +1,118 @@
+"""Does the reading hold when the same music comes at another sample rate or level?
+
+    .venv/bin/python benchmarks/dynamics_eval/robustness.py --split tuning
+    .venv/bin/python benchmarks/dynamics_eval/robustness.py --split synth --variant 48k
+    .venv/bin/python benchmarks/dynamics_eval/robustness.py --split validation      # to report only
+
+Each item is read as it is and again as a *variant* of the same audio, and both readings go
+through the corpus's scorer (``score.py``):
+
+- ``48k``: resampled to 48 kHz (scipy's polyphase resampler, not the one mezzo uses), the
+  rate most producers export at;
+- ``22k-mono``: the two channels mixed and resampled to 22.05 kHz;
+- ``quiet``: 20 dB softer (a render or recording left unnormalised).
+
+A reading that depends on the variant is noise in the figures the corpus gives: the table
+prints each variant's scores beside the original's and the items whose tempo score moved by
+more than 0.05. Nothing is tuned here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import evaluate  # noqa: E402
+import score  # noqa: E402
+
+VARIANTS = ("48k", "22k-mono", "quiet")
+
+
+def variant_audio(x: np.ndarray, rate: int, variant: str) -> tuple[np.ndarray, int]:
+    """``x`` (samples, channels) as ``variant`` (see the module notes), and its rate."""
+    from scipy.signal import resample_poly
+
+    if variant == "48k":
+        return resample_poly(x, 160, 147, axis=0).astype(np.float32), 48000
+    if variant == "22k-mono":
+        return resample_poly(x.mean(axis=1, keepdims=True), 1, 2, axis=0).astype(np.float32), rate // 2
+    if variant == "quiet":
+        return (x * 0.1).astype(np.float32), rate
+    raise ValueError(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
+
+
+def _read(job: tuple[str, str, str]) -> dict[str, Any]:
+    import soundfile as sf
+
+    from mezzo.analysis import analyze
+
+    path, variant, folder = job
+    x, rate = sf.read(path, dtype="float32", always_2d=True)
+    y, out_rate = variant_audio(x, rate, variant)
+    out = Path(folder) / f"{variant}_{Path(path).stem}.wav"
+    sf.write(out, y, out_rate, subtype="FLOAT")
+    try:
+        return analyze(str(out), dynamics=True).to_dict()
+    finally:
+        out.unlink()
+
+
+def compare(split: str, variants: tuple[str, ...], *, workers: int = 2,
+            only: tuple[str, ...] = ()) -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[str, float, float]]]]:
+    """Scores per reading (the original and each variant), and per variant the items whose tempo moved."""
+    data = evaluate.readings(split, workers=workers, only=only)
+    folder = evaluate.PARTS[split]
+    rows = {"original": []}
+    tempo = {"original": {}}
+    for name, truth, reading in data:
+        r = score.score_item(truth, reading)
+        rows["original"].append(r)
+        tempo["original"][name] = r.get("tempo")
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(max_workers=workers) as pool:
+        for v in variants:
+            jobs = [(str(folder / f"{name}.flac"), v, tmp) for name, _, _ in data]
+            rows[v], tempo[v] = [], {}
+            for (name, truth, _), reading in zip(data, pool.map(_read, jobs), strict=True):
+                r = score.score_item(truth, reading)
+                rows[v].append(r)
+                tempo[v][name] = r.get("tempo")
+    summary = {k: score.aggregate(v) for k, v in rows.items()}
+    moved = {v: [(n, tempo["original"][n], tempo[v][n]) for n in tempo["original"]
+                 if tempo["original"][n] is not None and tempo[v][n] is not None
+                 and abs(tempo["original"][n] - tempo[v][n]) > 0.05] for v in variants}
+    return summary, moved
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the scores of the original and each variant, and the items whose tempo moved."""
+    parser = evaluate.part_arguments(__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", choices=VARIANTS, help="a variant (repeatable; default all)")
+    args = parser.parse_args(argv)
+    if not evaluate.part_is_built(args.split):
+        return 2
+    variants = tuple(args.variant or VARIANTS)
+    summary, moved = compare(args.split, variants, workers=args.workers, only=tuple(args.only))
+    print(f"{args.split.upper()} part")
+    print(f"  {'':<26}" + "".join(f"{k:>12}" for k in summary))
+    for key in summary["original"]:
+        print(f"  {key:<26}" + "".join(f"{'-' if row[key] is None else format(row[key], '.3f'):>12}"
+                                       for row in summary.values()))
+    for v, items in moved.items():
+        print(f"  {v}: tempo score moved by more than 0.05 on {len(items)} items")
+        for name, a, b in items:
+            print(f"    {name:<46} {a:.2f} -> {b:.2f}")
+    print(json.dumps({"split": args.split, "moved": {v: len(i) for v, i in moved.items()}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
