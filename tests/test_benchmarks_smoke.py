@@ -72,12 +72,19 @@ def test_runner_finds_the_loudness_benchmark(bench_modules):
         run.main(["--only", "no-such-benchmark"])
 
 
-def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
+def _dynamics_eval_module(name: str):
+    """Import ``benchmarks/dynamics_eval/<name>.py`` (the scripts import their siblings by name)."""
+    import importlib
+
     sys.path.insert(0, str(BENCH_DIR / "dynamics_eval"))
     try:
-        import tempo_anchors
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCH_DIR / "dynamics_eval"))
+
+
+def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
+    tempo_anchors = _dynamics_eval_module("tempo_anchors")
     beats = np.arange(40) * 0.5  # 120 BPM
     curve = tempo_anchors.beat_curve(beats)
     assert [p["bpm"] for p in curve] == pytest.approx([120.0] * 39)
@@ -88,11 +95,7 @@ def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
 
 
 def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_level():
-    sys.path.insert(0, str(BENCH_DIR / "dynamics_eval"))
-    try:
-        import robustness
-    finally:
-        sys.path.remove(str(BENCH_DIR / "dynamics_eval"))
+    robustness = _dynamics_eval_module("robustness")
     t = np.arange(44100) / 44100
     x = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)], axis=1).astype(np.float32)
     y, rate = robustness.variant_audio(x, 44100, "48k")
@@ -101,6 +104,8 @@ def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_lev
     assert peak == 440
     y, rate = robustness.variant_audio(x, 44100, "22k-mono")
     assert rate == 22050 and y.shape == (22050, 1)
+    y, rate = robustness.variant_audio(x[:32000], 32000, "48k")  # the ratio follows the input's rate
+    assert rate == 48000 and y.shape == (48000, 2)
     y, rate = robustness.variant_audio(x, 44100, "quiet")
     assert rate == 44100 and 20 * np.log10(np.max(np.abs(y)) / np.max(np.abs(x))) == pytest.approx(-20.0)
     with pytest.raises(ValueError, match="unknown variant"):

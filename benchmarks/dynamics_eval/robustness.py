@@ -37,14 +37,21 @@ import score  # noqa: E402
 VARIANTS = ("48k", "22k-mono", "quiet")
 
 
-def variant_audio(x: np.ndarray, rate: int, variant: str) -> tuple[np.ndarray, int]:
-    """``x`` (samples, channels) as ``variant`` (see the module notes), and its rate."""
+def _resampled(x: np.ndarray, rate: int, to: int) -> np.ndarray:
+    from math import gcd
+
     from scipy.signal import resample_poly
 
+    g = gcd(to, rate)
+    return resample_poly(x, to // g, rate // g, axis=0).astype(np.float32)
+
+
+def variant_audio(x: np.ndarray, rate: int, variant: str) -> tuple[np.ndarray, int]:
+    """``x`` (samples, channels) as ``variant`` (see the module notes), and its rate."""
     if variant == "48k":
-        return resample_poly(x, 160, 147, axis=0).astype(np.float32), 48000
+        return _resampled(x, rate, 48000), 48000
     if variant == "22k-mono":
-        return resample_poly(x.mean(axis=1, keepdims=True), 1, 2, axis=0).astype(np.float32), rate // 2
+        return _resampled(x.mean(axis=1, keepdims=True), rate, 22050), 22050
     if variant == "quiet":
         return (x * 0.1).astype(np.float32), rate
     raise ValueError(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
@@ -71,24 +78,17 @@ def compare(split: str, variants: tuple[str, ...], *, workers: int = 2,
     """Scores per reading (the original and each variant), and per variant the items whose tempo moved."""
     data = evaluate.readings(split, workers=workers, only=only)
     folder = evaluate.PARTS[split]
-    rows = {"original": []}
-    tempo = {"original": {}}
-    for name, truth, reading in data:
-        r = score.score_item(truth, reading)
-        rows["original"].append(r)
-        tempo["original"][name] = r.get("tempo")
+    rows = {"original": {name: score.score_item(truth, reading) for name, truth, reading in data}}
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(max_workers=workers) as pool:
         for v in variants:
             jobs = [(str(folder / f"{name}.flac"), v, tmp) for name, _, _ in data]
-            rows[v], tempo[v] = [], {}
-            for (name, truth, _), reading in zip(data, pool.map(_read, jobs), strict=True):
-                r = score.score_item(truth, reading)
-                rows[v].append(r)
-                tempo[v][name] = r.get("tempo")
-    summary = {k: score.aggregate(v) for k, v in rows.items()}
-    moved = {v: [(n, tempo["original"][n], tempo[v][n]) for n in tempo["original"]
-                 if tempo["original"][n] is not None and tempo[v][n] is not None
-                 and abs(tempo["original"][n] - tempo[v][n]) > 0.05] for v in variants}
+            rows[v] = {name: score.score_item(truth, reading)
+                       for (name, truth, _), reading in zip(data, pool.map(_read, jobs), strict=True)}
+    summary = {k: score.aggregate(list(v.values())) for k, v in rows.items()}
+    moved = {}
+    for v in variants:
+        pairs = ((n, r.get("tempo"), rows[v][n].get("tempo")) for n, r in rows["original"].items())
+        moved[v] = [(n, a, b) for n, a, b in pairs if a is not None and b is not None and abs(a - b) > 0.05]
     return summary, moved
 
 
