@@ -113,6 +113,20 @@ def available() -> tuple[list[Any], list[str]]:
     return readers, notes
 
 
+def warm_librosa() -> None:
+    """Compile librosa's beat tracker here, before worker processes start.
+
+    It is numba-compiled with ``@guvectorize(cache=True)``, whose two cache files per function
+    are written without atomicity between them: workers compiling it at once can leave a
+    mismatched pair that makes every later call segfault (numba/numba#10128, librosa#1998;
+    seen here with numba 0.68). Compiled once in this process, the workers only read the cache.
+    """
+    import librosa
+
+    noise = np.random.default_rng(0).standard_normal(22050 * 5).astype(np.float32)
+    librosa.beat.beat_track(y=0.1 * noise, sr=22050)
+
+
 def _read_all(path: str, readers: list[Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for reader in readers:
@@ -133,6 +147,8 @@ def compare(split: str, *, workers: int = 2, only: tuple[str, ...] = (),
     folder = evaluate.PARTS[split]
     names = sorted(p.stem for p in folder.glob("*.json") if evaluate.selected(p.stem, only))
     truths = [json.loads((folder / f"{n}.json").read_text()) for n in names]
+    if _librosa in readers:
+        warm_librosa()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_read_all, [str(folder / f"{n}.flac") for n in names], [readers] * len(names)))
     table: dict[str, dict[str, list[float]]] = {}
