@@ -44,6 +44,32 @@ def test_run_isolated_reports_result_and_peak_rss(bench_modules):
     assert child.peak_rss_bytes > 1_000_000
 
 
+def test_peak_rss_is_the_commands_own_not_the_runners(bench_modules):
+    """A runner holding 400 MB measures a bare interpreter at its own few MB, and a child's
+    own 200 MB as 200 MB (measured directly, a vfork child reported the runner's peak)."""
+    import sys
+
+    common, _, _ = bench_modules
+    held = np.ones(50_000_000)  # 400 MB in this process
+    bare = common.run_command([sys.executable, "-S", "-c", "pass"])
+    big = common.run_command([sys.executable, "-c", "import numpy as np; print(np.ones(25_000_000).sum())"])
+    assert held.sum() > 0
+    assert bare.returncode == 0 and 1e6 < bare.peak_rss_bytes < 60e6
+    assert big.returncode == 0 and big.result.strip() == "25000000.0"
+    assert 200e6 < big.peak_rss_bytes < 320e6
+
+
+def test_run_command_reports_exit_status_and_a_missing_command(bench_modules):
+    import sys
+
+    common, _, _ = bench_modules
+    assert common.run_command([sys.executable, "-c", "raise SystemExit(3)"]).returncode == 3
+    missing = common.run_command(["mezzo-no-such-command"])
+    assert missing.returncode == 127 and "mezzo-no-such-command" in missing.stderr
+    slow = common.run_command([sys.executable, "-c", "import time; time.sleep(30)"], timeout_s=0.5)
+    assert slow.returncode < 0 and slow.wall_s < 10
+
+
 def test_loudness_benchmark_runs_with_mezzo_on_a_short_signal(bench_modules, tmp_path):
     _, bench, _ = bench_modules
     out = tmp_path / "loudness.json"
