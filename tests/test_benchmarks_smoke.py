@@ -70,6 +70,19 @@ def test_run_command_reports_exit_status_and_a_missing_command(bench_modules):
     assert slow.returncode < 0 and slow.wall_s < 10
 
 
+def test_band_limited_reference_reads_a_sines_amplitude_between_its_samples(bench_modules):
+    """The loudness benchmark's true-peak reference against the closed form: a sine at fs/4 with
+    a 45 degree phase has its samples at 0.707 of its amplitude (-3.01 dB below its peak)."""
+    _, bench, _ = bench_modules
+    n = np.arange(48000)
+    fade = np.minimum(1.0, np.minimum(n, n[::-1]) / 4800)
+    for amplitude in (0.5, 0.9):
+        x = amplitude * np.sin(np.pi / 2 * n + np.pi / 4) * fade
+        got = bench.band_limited_true_peak_dbtp(np.stack([x, 0.5 * x]))
+        assert got == pytest.approx(20 * np.log10(amplitude), abs=0.002)
+        assert got > 20 * np.log10(np.abs(x).max()) + 2.9
+
+
 def test_loudness_benchmark_runs_with_mezzo_on_a_short_signal(bench_modules, tmp_path):
     _, bench, _ = bench_modules
     out = tmp_path / "loudness.json"
