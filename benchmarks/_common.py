@@ -6,8 +6,10 @@ Every ``bench_*.py`` module imports this as ``_common`` (the benchmarks folder i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -248,23 +250,27 @@ class ChildRun:
     stderr: str
 
 
-def wait_with_rusage(proc: subprocess.Popen[bytes], timeout_s: float | None = None) -> tuple[int, int]:
-    """Wait for ``proc``; return (exit status, its own peak RSS in bytes) via ``os.wait4``.
+def wait_with_rusage(proc: subprocess.Popen[bytes]) -> tuple[int, int]:
+    """Wait for ``proc``; return (exit status, its peak RSS in bytes) via ``os.wait4``.
 
-    A child still running after ``timeout_s`` is killed (its status is then negative).
+    Its ``ru_maxrss`` is at least this process's own peak when ``proc`` was started from here
+    (see ``_LAUNCHER``): right for a small runner (``run.py``); measurements use :func:`run_command`.
     """
-    timer = threading.Timer(timeout_s, proc.kill) if timeout_s else None
-    if timer is not None:
-        timer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        if timer is not None:
-            timer.cancel()
+    _, status, usage = os.wait4(proc.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code  # reaped here; keep Popen consistent
-    peak = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-    return code, peak
+    return code, _maxrss_bytes(usage.ru_maxrss)
+
+
+def _maxrss_bytes(maxrss: int) -> int:
+    """``ru_maxrss`` in bytes (macOS gives bytes, Linux KiB)."""
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group ``pid`` leads, if it is still there."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 #: Runs the measured command as its own child and writes that child's peak RSS and exit
@@ -294,25 +300,22 @@ def run_command(args: Sequence[str], *, timeout_s: float | None = None,
 
     The peak RSS is the command's own ``ru_maxrss`` (exactly that process, unlike
     ``RUSAGE_CHILDREN``, the maximum over all children so far), read by a small launcher
-    process so that it does not include this runner's memory (see ``_LAUNCHER``); where
-    there is no ``os.fork``, the command's ``os.wait4`` here (which may include it).
+    process so that it does not include this runner's memory (see ``_LAUNCHER``).
     A command still running after ``timeout_s`` is killed (its status is then negative).
     """
-    if not hasattr(os, "fork"):
-        return _run_direct(args, timeout_s=timeout_s, env=env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "rusage"
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-S", "-c", _LAUNCHER, str(report), *args],
                                 stdout=out, stderr=err, env=env, start_new_session=True)
-        timer = threading.Timer(timeout_s, os.killpg, (proc.pid, 9)) if timeout_s else None
+        timer = threading.Timer(timeout_s, _kill_group, (proc.pid,)) if timeout_s else None
         if timer is not None:
             timer.start()
         try:
             launcher_code = proc.wait()
         except BaseException:  # an interrupted runner takes its command along (its own session)
-            os.killpg(proc.pid, 9)
+            _kill_group(proc.pid)
             raise
         finally:
             if timer is not None:
@@ -322,23 +325,9 @@ def run_command(args: Sequence[str], *, timeout_s: float | None = None,
             maxrss, code = (int(v) for v in report.read_text().split())
         else:  # the launcher itself was killed (timeout)
             maxrss, code = 0, launcher_code
-        peak = maxrss if sys.platform == "darwin" else maxrss * 1024
         out.seek(0)
         err.seek(0)
-        return ChildRun(out.read().decode(errors="replace"), peak, wall, code,
-                        err.read().decode(errors="replace"))
-
-
-def _run_direct(args: Sequence[str], *, timeout_s: float | None, env: dict[str, str] | None) -> ChildRun:
-    """:func:`run_command` without the launcher (the peak may include this runner's)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(args), stdout=out, stderr=err, env=env)
-        code, peak = wait_with_rusage(proc, timeout_s)
-        wall = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        return ChildRun(out.read().decode(errors="replace"), peak, wall, code,
+        return ChildRun(out.read().decode(errors="replace"), _maxrss_bytes(maxrss), wall, code,
                         err.read().decode(errors="replace"))
 
 

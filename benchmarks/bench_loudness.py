@@ -164,10 +164,11 @@ def band_limited_true_peak_dbtp(audio: np.ndarray, *, up: int = 16, block: int =
     band-limited interpolation: each block of ``block`` samples is zero-padded to ``up`` times
     its length in the frequency domain (the ideal sinc, numpy's FFT; nothing of mezzo's), its
     first and last ``margin`` samples tapered (Tukey) and only its middle kept, so every value
-    sees at least ``margin`` samples either side. The reference for mezzo's true peak: a 4x
-    meter with a short filter, as BS.1770's Annex 2 example, reads low near Nyquist and
-    misses what far samples add."""
-    x = np.pad(np.asarray(audio, dtype=np.float64), ((0, 0), (margin, margin + block)))
+    sees at least ``margin`` samples either side; the kept values run from ``margin`` samples
+    before the signal (its ringing before the first sample) to at least ``margin`` after it.
+    The reference for mezzo's true peak: a 4x meter with a short filter, as BS.1770's Annex 2
+    example, reads low near Nyquist and misses what far samples add."""
+    x = np.pad(np.asarray(audio, dtype=np.float64), ((0, 0), (2 * margin, margin + block)))
     hop = block - 2 * margin
     ramp = 0.5 * (1 - np.cos(np.pi * (np.arange(margin) + 0.5) / margin))
     taper = np.concatenate([ramp, np.ones(block - 2 * margin), ramp[::-1]])
