@@ -149,3 +149,42 @@ def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_lev
     assert rate == 44100 and 20 * np.log10(np.max(np.abs(y)) / np.max(np.abs(x))) == pytest.approx(-20.0)
     with pytest.raises(ValueError, match="unknown variant"):
         robustness.variant_audio(x, 44100, "louder")
+
+
+def _midi(notes: list[tuple[float, float, int, int]]) -> bytes:
+    """A MIDI file at 480 ticks per second (the corpus's), notes (start s, end s, velocity, channel)."""
+    import io
+
+    import mido
+
+    events = []
+    for start, end, velocity, channel in notes:
+        events.append((round(start * 480), mido.Message("note_on", note=60 + channel, velocity=velocity, channel=channel)))
+        events.append((round(end * 480), mido.Message("note_off", note=60 + channel, velocity=0, channel=channel)))
+    track, last = mido.MidiTrack(), 0
+    for tick, msg in sorted(events, key=lambda e: (e[0], e[1].type == "note_on")):
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(track)
+    buf = io.BytesIO()
+    midi.save(file=buf)
+    return buf.getvalue()
+
+
+def test_hairpin_breakdown_reads_the_loudest_sounding_velocity_as_general_midi_gain():
+    hb = _dynamics_eval_module("hairpin_breakdown")
+    crescendo = [(0.0, 0.9, 32, 0), (1.0, 1.9, 64, 0), (2.0, 2.9, 127, 0)]
+    onsets, level = hb.played_levels(_midi([*crescendo, (0.0, 3.0, 20, 1)]))
+    assert onsets == pytest.approx([0.0, 1.0, 2.0])
+    assert level == pytest.approx(40.0 * np.log10(np.array([32, 64, 127]) / 127.0))  # the soft held note is under
+    change, count = hb.played_change(onsets, level, (0.0, 2.0, "crescendo"))
+    # a least-squares line through three evenly spaced points rises by the last minus the first
+    assert count == 3 and change == pytest.approx(-40.0 * np.log10(32 / 127.0))
+    assert hb.is_played(onsets, level, (0.0, 2.0, "crescendo"))
+    assert not hb.is_played(onsets, level, (0.0, 2.0, "decrescendo"))
+    assert not hb.is_played(onsets, level, (0.0, 0.5, "crescendo"))  # shorter than a reported hairpin
+    # the same crescendo under a louder held part is written but not played
+    onsets, level = hb.played_levels(_midi([*crescendo[:2], (2.0, 2.9, 90, 0), (0.0, 3.0, 100, 1)]))
+    assert level == pytest.approx([40.0 * np.log10(100 / 127.0)] * 3)
+    assert not hb.is_played(onsets, level, (0.0, 2.0, "crescendo"))
