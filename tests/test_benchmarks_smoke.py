@@ -133,7 +133,7 @@ def test_tempo_anchor_curve_is_the_beat_rate_and_ignores_one_missed_beat():
     assert tempo_anchors.beat_curve(np.array([0.0, 0.5])) == []
 
 
-def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_level():
+def test_robustness_variants_keep_the_music_and_change_only_rate_channels_level_or_codec():
     robustness = _dynamics_eval_module("robustness")
     t = np.arange(44100) / 44100
     x = np.stack([np.sin(2 * np.pi * 440 * t), np.sin(2 * np.pi * 660 * t)], axis=1).astype(np.float32)
@@ -147,5 +147,7 @@ def test_robustness_variants_keep_the_music_and_change_only_rate_channels_or_lev
     assert rate == 48000 and y.shape == (48000, 2)
     y, rate = robustness.variant_audio(x, 44100, "quiet")
     assert rate == 44100 and 20 * np.log10(np.max(np.abs(y)) / np.max(np.abs(x))) == pytest.approx(-20.0)
+    y, rate = robustness.variant_audio(x, 44100, "mp3")  # the audio as it is: ffmpeg encodes the file
+    assert rate == 44100 and np.array_equal(y, x)
     with pytest.raises(ValueError, match="unknown variant"):
         robustness.variant_audio(x, 44100, "louder")

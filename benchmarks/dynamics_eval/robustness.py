@@ -10,7 +10,9 @@ through the corpus's scorer (``score.py``):
 - ``48k``: resampled to 48 kHz (scipy's polyphase resampler, not the one mezzo uses), the
   rate most producers export at;
 - ``22k-mono``: the two channels mixed and resampled to 22.05 kHz;
-- ``quiet``: 20 dB softer (a render or recording left unnormalised).
+- ``quiet``: 20 dB softer (a render or recording left unnormalised);
+- ``mp3``: encoded by ffmpeg's LAME at 128 kbit/s and read back by mezzo from the MP3 file
+  (how most music reaches a producer; needs ffmpeg: ``make ffmpeg``).
 
 A reading that depends on the variant is noise in the figures the corpus gives: the table
 prints each variant's scores beside the original's and the items whose tempo score moved by
@@ -20,6 +22,8 @@ more than 0.05. Nothing is tuned here.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -34,7 +38,9 @@ sys.path.insert(0, str(HERE))
 import evaluate  # noqa: E402
 import score  # noqa: E402
 
-VARIANTS = ("48k", "22k-mono", "quiet")
+VARIANTS = ("48k", "22k-mono", "quiet", "mp3")
+#: Bit rate of the ``mp3`` variant, kbit/s.
+MP3_KBPS = 128
 
 
 def _resampled(x: np.ndarray, rate: int, to: int) -> np.ndarray:
@@ -54,6 +60,8 @@ def variant_audio(x: np.ndarray, rate: int, variant: str) -> tuple[np.ndarray, i
         return _resampled(x.mean(axis=1, keepdims=True), rate, 22050), 22050
     if variant == "quiet":
         return (x * 0.1).astype(np.float32), rate
+    if variant == "mp3":  # encoded by ffmpeg on the file (`_read`), independent of mezzo's own encoder
+        return x, rate
     raise ValueError(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
 
 
@@ -65,12 +73,18 @@ def _read(job: tuple[str, str, str]) -> dict[str, Any]:
     path, variant, folder = job
     x, rate = sf.read(path, dtype="float32", always_2d=True)
     y, out_rate = variant_audio(x, rate, variant)
-    out = Path(folder) / f"{variant}_{Path(path).stem}.wav"
-    sf.write(out, y, out_rate, subtype="FLOAT")
+    wav = Path(folder) / f"{variant}_{Path(path).stem}.wav"
+    sf.write(wav, y, out_rate, subtype="FLOAT")
+    out = wav
     try:
+        if variant == "mp3":
+            out = wav.with_suffix(".mp3")
+            subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
+                            "-c:a", "libmp3lame", "-b:a", f"{MP3_KBPS}k", str(out)], check=True)
         return analyze(str(out), dynamics=True).to_dict()
     finally:
-        out.unlink()
+        wav.unlink(missing_ok=True)
+        out.unlink(missing_ok=True)
 
 
 def compare(split: str, variants: tuple[str, ...], *, workers: int = 2,
@@ -100,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     if not evaluate.part_is_built(args.split):
         return 2
     variants = tuple(args.variant or VARIANTS)
+    if "mp3" in variants and shutil.which("ffmpeg") is None:
+        print("robustness.py: the mp3 variant needs ffmpeg: run `make ffmpeg`, or leave out --variant mp3", file=sys.stderr)
+        return 2
     summary, moved = compare(args.split, variants, workers=args.workers, only=tuple(args.only))
     print(f"{args.split.upper()} part")
     print(f"  {'':<26}" + "".join(f"{k:>12}" for k in summary))
