@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --items         # and a line per item
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning --only beethoven 'dance_0*'  # a subset
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material (tempo)
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split validation-tempo  # the same of the validation part (report only)
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split synth         # numpy-synthesised dance tracks
 
 ``--only`` takes names, parts of names or globs (``dance_*``), repeatable; an item is scored when
@@ -35,7 +36,7 @@ import score  # noqa: E402
 import synth_dance  # noqa: E402
 
 #: The parts: the corpus's tuning and validation parts, the numpy-synthesised dance tracks
-#: (``synth_dance.py``, tuning only) and the extra tuning material of ``build_corpus.EXTRA``.
+#: (``synth_dance.py``, tuning only) and the extra material of ``build_corpus.EXTRA``.
 PARTS = {"tuning": build_corpus.CORPUS / "tuning", "validation": build_corpus.CORPUS / "validation",
          "synth": synth_dance.CORPUS / "tuning", **{k: build_corpus.EXTRA_DIR / k for k in build_corpus.EXTRA}}
 
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("tuning", "validation", "both", *sorted(PARTS.keys() - {"tuning", "validation"})),
                         default="both", help="a part: both = tuning and validation; synth = the numpy-synthesised "
-                        "dance tracks (tuning); tuning-tempo = extra tuning material (build_corpus.py --extra)")
+                        "dance tracks (tuning); tuning-tempo / validation-tempo = extra material with a designed tempo "
+                        "change on every item (build_corpus.py --extra)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
     parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN",
                         help="only the items whose name matches a glob ('dance_*') or contains a PATTERN (repeatable)")
