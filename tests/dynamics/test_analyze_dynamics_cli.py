@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
+from mezzo.cli.analyze_cmd import _timeline
 from mezzo.cli.app import app
+from mezzo.meters.tempo import pulse_description
 
 KEYS = {
     "markings", "hairpins", "tempo_bpm", "tempo_curve", "tempo_changes", "buildups", "drops",
@@ -68,7 +72,32 @@ def test_human_output_has_a_timeline_and_plot(music_wav, tmp_path):
     res = CliRunner().invoke(app, ["analyze", str(music_wav), "-q", "--plot", str(png)])
     assert res.exit_code == 0, res.output
     assert "Timeline" in res.stdout
+    assert re.search(r"1[12]\d\.\d BPM \((weak pulse, )?(pulse )?confidence [01]\.\d\d\)", res.stdout), res.stdout
     assert png.stat().st_size > 10_000
+
+
+def test_pulse_description_says_a_weak_pulse_in_words():
+    assert pulse_description(0.92) == "pulse confidence 0.92"
+    assert pulse_description(0.5) == "pulse confidence 0.50"  # the default min_confidence of a tempo change
+    assert pulse_description(0.21) == "weak pulse, confidence 0.21"
+
+
+def test_timeline_shows_the_confidence_of_readings_less_than_sure():
+    dmap = SimpleNamespace(markings=[], flat_sections=[], hairpins=[
+        SimpleNamespace(start_s=1.0, end_s=3.0, kind="crescendo", confidence=0.62),
+        SimpleNamespace(start_s=5.0, end_s=7.0, kind="decrescendo", confidence=1.0),
+    ])
+    tempo = SimpleNamespace(
+        tempo_changes=[SimpleNamespace(start_s=2.0, end_s=6.0, kind="ritardando", confidence=0.3)],
+        buildups=[SimpleNamespace(start_s=8.0, end_s=16.0, confidence=0.999)],
+        drops=[SimpleNamespace(time_s=16.0, confidence=0.5)],
+    )
+    lines = _timeline(dmap, tempo).splitlines()
+    assert lines[1].endswith("<    crescendo until 0:03.0 (confidence 0.62)")
+    assert lines[2].endswith("~    ritardando until 0:06.0 (confidence 0.30)")
+    assert lines[3].endswith(">    decrescendo until 0:07.0")  # sure: nothing added
+    assert lines[4].endswith("/    build-up until 0:16.0")
+    assert lines[5].endswith("!    DROP (confidence 0.50)")
 
 
 def test_silent_file_gives_empty_lists_and_nulls(tmp_path):

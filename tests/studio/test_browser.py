@@ -69,7 +69,8 @@ def test_the_page_draws_loudness_markings_and_tempo_lanes(page, studio, song_id)
     marks = page.locator(f"{by_id('markings-lane')} .annotation-text").all_text_contents()
     # One label per marking of the analysis (the map itself is mezzo.dynamics', judged elsewhere);
     # the song goes from a quiet intro into its drop, so both ends of the scale are there.
-    written = [m["marking"] for m in studio.get(f"/api/tracks/{song_id}/analysis").json()["markings"]]
+    analysis = studio.get(f"/api/tracks/{song_id}/analysis").json()
+    written = [m["marking"] for m in analysis["markings"]]
     assert sorted(t for t in marks if t in MARKINGS) == sorted(written), (marks, written)
     assert {"ppp", "pp", "p"} & set(written) and {"f", "ff", "fff"} & set(written), written
     assert page.locator(f"{by_id('markings-lane')} .shapelayer path").count() >= len(marks)
@@ -77,6 +78,7 @@ def test_the_page_draws_loudness_markings_and_tempo_lanes(page, studio, song_id)
     assert any("DROP" in t for t in tempo) and any("build-up" in t for t in tempo), tempo
     figures = page.locator(by_id("figures")).inner_text()
     assert "LUFS" in figures and "BPM" in figures
+    assert ("weak pulse" in figures) == (analysis["tempo_confidence"] < 0.5), figures  # the demo's beat is clear
     page.wait_for_selector(f"{by_id('advice')} li")
     assert "Spotify" in page.locator(by_id("advice")).inner_text()
     assert page.problems == []

@@ -120,7 +120,7 @@ def _print_table(result: Any) -> None:
         ]
     tempo = getattr(result, "tempo", None)
     if tempo is not None:
-        rows.append(("Tempo", fmt(tempo.tempo_bpm, "BPM")))
+        rows.append(("Tempo", _tempo_text(tempo)))
     for name, value in rows:
         table.add_row(name, value)
     console = Console()
@@ -135,24 +135,41 @@ def _clock(seconds: float) -> str:
     return f"{int(minutes)}:{secs:04.1f}"
 
 
+def _tempo_text(tempo: Any) -> str:
+    """The global tempo with the pulse confidence behind it (a weak pulse is said in words)."""
+    from mezzo.meters.tempo import pulse_description
+
+    if tempo.tempo_bpm is None:
+        return fmt(None, "BPM")
+    return f"{tempo.tempo_bpm:.1f} BPM ({pulse_description(tempo.confidence)})"
+
+
+def _confidence(reading: Any) -> str:
+    """`` (confidence 0.62)`` for a reading less than certain, else nothing."""
+    return f" (confidence {reading.confidence:.2f})" if reading.confidence < 0.995 else ""
+
+
 def _timeline(dmap: Any, tempo: Any) -> str:
-    """A readable timeline of markings, hairpins, flat sections, tempo changes, build-ups, drops."""
+    """A readable timeline of markings, hairpins, flat sections, tempo changes, build-ups, drops.
+
+    Hairpins, tempo changes, build-ups and drops under a confidence of 0.995 show it.
+    """
     events: list[tuple[float, str]] = []
     if dmap is not None:
         for m in dmap.markings:
             events.append((m.start_s, f"{m.marking:<4} until {_clock(m.end_s)}"))
         for h in dmap.hairpins:
             sign = "<" if h.kind == "crescendo" else ">"
-            events.append((h.start_s, f"{sign}    {h.kind} until {_clock(h.end_s)}"))
+            events.append((h.start_s, f"{sign}    {h.kind} until {_clock(h.end_s)}{_confidence(h)}"))
         for f in dmap.flat_sections:
             events.append((f.start_s, f"=    flat (spread {f.spread_lu:.1f} LU) until {_clock(f.end_s)}"))
     if tempo is not None:
         for c in tempo.tempo_changes:
-            events.append((c.start_s, f"~    {c.kind} until {_clock(c.end_s)}"))
+            events.append((c.start_s, f"~    {c.kind} until {_clock(c.end_s)}{_confidence(c)}"))
         for b in tempo.buildups:
-            events.append((b.start_s, f"/    build-up until {_clock(b.end_s)}"))
+            events.append((b.start_s, f"/    build-up until {_clock(b.end_s)}{_confidence(b)}"))
         for d in tempo.drops:
-            events.append((d.time_s, "!    DROP"))
+            events.append((d.time_s, f"!    DROP{_confidence(d)}"))
     if not events:
         return "Timeline: nothing sounding"
     events.sort(key=lambda e: e[0])

@@ -111,10 +111,12 @@ from mezzo.meters.buildups import Buildup, Drop, drops_and_buildups
 from mezzo.results import json_value
 
 __all__ = [
+    "WEAK_PULSE",
     "Buildup",
     "Drop",
     "TempoChange",
     "TempoResult",
+    "pulse_description",
     "tempo",
     "tempo_from_features",
 ]
@@ -152,6 +154,15 @@ _TRIPLE_WEIGHT = 2.0
 _TIGHTNESS = 100.0
 #: Share of an accelerando's or ritardando's rise (in log tempo) that the tempogram path must show.
 _PATH_AGREES = 0.5
+
+
+#: Below this pulse confidence the beat is weak: no tempo change reaches the default ``min_confidence``.
+WEAK_PULSE = 0.5
+
+
+def pulse_description(confidence: float) -> str:
+    """``"pulse confidence 0.92"``, or ``"weak pulse, confidence 0.21"`` under :data:`WEAK_PULSE`."""
+    return f"{'weak pulse, ' if confidence < WEAK_PULSE else 'pulse '}confidence {confidence:.2f}"
 
 
 @dataclass(frozen=True, slots=True)

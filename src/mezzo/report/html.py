@@ -419,9 +419,18 @@ def _figures_of(analysis: Any) -> list[tuple[str, float | None, str, int, str]]:
         ("PSR (minimum)", get(dr, "psr_min_db"), "dB", 1, "most squashed moment"),
         ("DR", get(dr, "dr_score"), "", 0, "DR score (crest of the loudest 20 %)"),
         ("Crest factor", get(dr, "crest_factor_db"), "dB", 1, "peak over RMS of the whole file"),
-        ("Tempo", get(tempo, "tempo_bpm"), "BPM", 1, "global tempo"),
+        ("Tempo", get(tempo, "tempo_bpm"), "BPM", 1, _tempo_description(tempo)),
         ("Duration", loud.duration_s, "s", 1, f"{loud.channels} ch, {loud.sample_rate} Hz"),
     ]
+
+
+def _tempo_description(tempo: Any) -> str:
+    """What the tempo card says under the figure: the pulse confidence behind it."""
+    from mezzo.meters.tempo import pulse_description
+
+    if tempo is None or tempo.tempo_bpm is None:
+        return "global tempo"
+    return f"global tempo ({pulse_description(tempo.confidence)})"
 
 
 def _summary(before: Any, after: Any | None) -> str:

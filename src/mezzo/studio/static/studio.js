@@ -175,7 +175,9 @@ async function showTrack(rootId) {
 }
 
 function renderFigures(a) {
-  const tempo = a.tempo_bpm ? `${a.tempo_bpm.toFixed(1)} BPM` : "—";
+  // a tempo read from a weak pulse says so (mezzo.meters.tempo.WEAK_PULSE: 0.5)
+  const weak = a.tempo_confidence !== undefined && a.tempo_confidence < 0.5 ? " (weak pulse)" : "";
+  const tempo = a.tempo_bpm ? `${a.tempo_bpm.toFixed(1)} BPM${weak}` : "—";
   const figures = [
     ["Integrated", num(a.integrated_lufs, 1, "LUFS")], ["Loudness range", num(a.loudness_range_lu, 1, "LU")],
     ["True peak", num(a.true_peak_dbtp, 2, "dBTP")], ["Short-term max", num(a.short_term_max_lufs, 1, "LUFS")],
