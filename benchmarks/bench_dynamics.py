@@ -9,7 +9,9 @@ Run ``.venv/bin/python benchmarks/run.py --only dynamics`` (or ``make bench``). 
    the reason when music21, FluidSynth or the SoundFonts are missing (``make bench`` installs
    them).
    Beside them, the field's tempo readers (Essentia, librosa; ``dynamics_eval/tempo_anchors.py``)
-   on the same items and scorer: tempo within 4 % and the share read at the written level.
+   on the same items and scorer: tempo within 4 % and the share read at the written level; and
+   accelerando/ritardando on the extra parts with a designed change on every item
+   (``tuning-tempo``, and ``validation-tempo`` to report: 30 held-out changes instead of ten).
 2. **Real recordings** (Debian's game soundtracks, ``make game-music``): drops per 10 minutes on
    music without drops, the longest hairpin, tempo changes without a clear pulse.
 3. **Speed**: ``mezzo.analyze(path, dynamics=True)`` on 10 minutes of stereo 48 kHz, warm, best
@@ -82,9 +84,34 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
         report["corpus"] = {"items": len(manifest["items"])}
     checks = [(f"validation {k} >= {f}", (report["validation"]["metrics"][k] or 0.0) >= f,
                c.fmt_num(report["validation"]["metrics"][k])) for k, f in score.FLOORS.items()]
-    if not quick:  # the field's readers take minutes
+    if not quick:  # the field's readers and the extra parts take minutes
         report["tempo_anchors"] = _tempo_anchors(readings)
+        report["designed_changes"] = _designed_changes()
     return report, checks
+
+
+def _designed_changes() -> dict:
+    """Accelerando/ritardando on the extra parts with a designed change on every item (built on first use).
+
+    The validation part has ten tempo changes, so its F1 moves by about 0.1 with one match;
+    ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out count.
+    """
+    import build_corpus
+    import evaluate
+
+    out, rows = {}, []
+    for name in sorted(build_corpus.EXTRA):
+        build_corpus.build_extra(name, log=lambda _line: None)
+        result = evaluate.evaluate(name, items=False)
+        m = result["metrics"]
+        out[name] = {"tempo_change_f1": m["tempo_change_f1"], "tempo_changes": result["counts"]["tempo_changes"],
+                     "tempo_within_4pct": m["tempo_within_4pct"], "items": result["items"]}
+        rows.append((f"{name} ({result['items']})", c.fmt_num(m["tempo_change_f1"]), result["counts"]["tempo_changes"],
+                     c.fmt_num(m["tempo_within_4pct"], 3)))
+    print("\nextra parts with a designed accelerando or ritardando on every item (build_corpus.py --extra;"
+          " validation-tempo: report only)")
+    print(c.render_table(("part (items)", "accel/rit F1", "tempo changes", "tempo within 4 %"), rows))
+    return out
 
 
 def _tempo_anchors(readings: dict) -> dict:
