@@ -63,6 +63,40 @@ def test_plot_functions_return_a_figure_without_a_path(tmp_path) -> None:
     assert plot_analysis(result, tmp_path / "map.png") == tmp_path / "map.png"
 
 
+def test_the_tempo_curve_is_dashed_and_said_weak_on_a_weak_pulse(tmp_path) -> None:
+    import dataclasses
+
+    from mezzo.report.plots import plot_analysis
+
+    rate = 22050
+    t = np.arange(rate * 12) / rate
+    clicks = np.exp(-np.mod(t, 0.5) / 0.02) * np.sin(2 * np.pi * 880 * t)  # 120 BPM
+    path = tmp_path / "clicks.wav"
+    sf.write(path, np.stack([clicks, clicks]).T * 0.3, rate, subtype="FLOAT")
+    result = mezzo.analyze(path, dynamics=True)
+    assert result.tempo.curve_bpm.size and result.tempo.confidence >= 0.5
+    for confidence, style, words in ((result.tempo.confidence, "-", "(pulse confidence"), (0.2, "--", "(weak pulse, confidence 0.20)")):
+        analysis = dataclasses.replace(result, tempo=dataclasses.replace(result.tempo, confidence=confidence))
+        tempo_axis = plot_analysis(analysis).axes[2]
+        assert tempo_axis.lines[0].get_linestyle() == style
+        assert words in tempo_axis.get_title(loc="right")
+
+
+def test_markings_lane_dashes_the_hairpins_reported_only_on_request() -> None:
+    from types import SimpleNamespace
+
+    from matplotlib.figure import Figure
+
+    from mezzo.report.plots import draw_markings_lane
+
+    ax = Figure().add_subplot()
+    sure = SimpleNamespace(start_s=1.0, end_s=3.0, kind="crescendo", confidence=0.9)
+    weak = SimpleNamespace(start_s=4.0, end_s=6.0, kind="decrescendo", confidence=0.2)
+    draw_markings_lane(ax, SimpleNamespace(markings=[], hairpins=[sure, weak], flat_sections=[]), 10.0)
+    styles = [p.get_linestyle() for p in ax.patches]
+    assert styles == ["-", "--"]
+
+
 def test_compress_lists_its_presets(capsys) -> None:
     from mezzo.processors.compressor import PRESETS
 

@@ -252,8 +252,14 @@ def tempo_png(tempo: Any, end_s: float, *, title: str) -> bytes:
     ax = fig.add_subplot()
     handles: list[Any] = []
     if tempo is not None and np.size(tempo.curve_bpm):
-        (line,) = ax.plot(tempo.curve_times_s, tempo.curve_bpm, color=TEMPO, linewidth=1.8,
-                          label=f"Local tempo (global {tempo.tempo_bpm:.1f} BPM)" if tempo.tempo_bpm else "Local tempo")
+        from mezzo.meters.tempo import WEAK_PULSE, pulse_description
+
+        label = "Local tempo"
+        if tempo.tempo_bpm:
+            label += f" (global {tempo.tempo_bpm:.1f} BPM, {pulse_description(tempo.confidence)})"
+        # dashed on a weak pulse: the curve follows beats that are barely there
+        (line,) = ax.plot(tempo.curve_times_s, tempo.curve_bpm, color=TEMPO, linewidth=1.8, label=label,
+                          linestyle="--" if tempo.confidence < WEAK_PULSE else "-")
         handles.append(line)
         lo, hi = float(np.min(tempo.curve_bpm)), float(np.max(tempo.curve_bpm))
         pad = max(6.0, 0.15 * (hi - lo))

@@ -319,9 +319,12 @@ def _save_atomic(fig: Any, path: Path, fmt: str, overwrite: bool) -> None:
             raise out.failure(exc) from None
 
 
-#: Colours of the markings lane, ppp (pale) to fff (dark red).
+#: Readings under this confidence (the readers' default ``min_confidence``: reported only when
+#: asked for, ``--all``) are drawn dashed or fainter.
+LOW_CONFIDENCE = 0.5
 #: Colour of the flat-section bars.
 FLAT_COLOUR = "#756bb1"
+#: Colours of the markings lane, ppp (pale) to fff (dark red).
 MARKING_COLOURS = {
     "ppp": "#deebf7", "pp": "#c6dbef", "p": "#9ecae1", "mp": "#fdd0a2",
     "mf": "#fdae6b", "f": "#f16913", "ff": "#d94801", "fff": "#7f2704",
@@ -335,7 +338,8 @@ def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
     The one drawer of the markings lane, for the analysis plot and the report. ``ax`` gets a
     0-1 y range and no y ticks; a marking's name is written inside its band when the band is
     wider than ``label_min_fraction`` of ``end_s`` (s). Hairpins open for a crescendo and close
-    for a decrescendo; ``dmap`` is a :class:`~mezzo.meters.dynamics_map.DynamicsMap`.
+    for a decrescendo, dashed under a confidence of 0.5 (shown only when asked for: ``--all``);
+    ``dmap`` is a :class:`~mezzo.meters.dynamics_map.DynamicsMap`.
     """
     from matplotlib.patches import Polygon, Rectangle
 
@@ -351,7 +355,8 @@ def draw_markings_lane(ax: Any, dmap: Any, end_s: float, *, fontsize: float = 9,
     for h in dmap.hairpins:
         a, b = h.start_s, h.end_s
         pts = [(b, 0.42), (a, 0.29), (b, 0.16)] if h.kind == "crescendo" else [(a, 0.42), (b, 0.29), (a, 0.16)]
-        ax.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.3))
+        ax.add_patch(Polygon(pts, closed=False, fill=False, color="black", linewidth=1.3,
+                             linestyle="-" if h.confidence >= LOW_CONFIDENCE else "--"))
     for f in dmap.flat_sections:
         ax.plot([f.start_s, f.end_s], [0.05, 0.05], color=FLAT_COLOUR, linewidth=3.5, solid_capstyle="butt")
 
@@ -445,18 +450,23 @@ def plot_analysis(
     tax.set_ylabel("Tempo (BPM)")
     tax.grid(True, color="#e0e0e0", linewidth=0.8)
     if tempo is not None and tempo.curve_bpm.size:
-        tax.plot(tempo.curve_times_s, tempo.curve_bpm, color="#31a354", linewidth=1.6)
+        from mezzo.meters.tempo import WEAK_PULSE, pulse_description
+
+        # dashed on a weak pulse: the curve follows beats that are barely there
+        tax.plot(tempo.curve_times_s, tempo.curve_bpm, color="#31a354", linewidth=1.6,
+                 linestyle="--" if tempo.confidence < WEAK_PULSE else "-")
         lo_b, hi_b = float(np.min(tempo.curve_bpm)), float(np.max(tempo.curve_bpm))
         pad = max(5.0, 0.1 * (hi_b - lo_b))
         tax.set_ylim(lo_b - pad, hi_b + pad)
-        for c in tempo.tempo_changes:
+        for c in tempo.tempo_changes:  # fainter under a confidence of 0.5 (--all)
             tax.axvspan(c.start_s, c.end_s, color="#c7e9c0" if c.kind == "accelerando" else "#fcbba1",
-                        alpha=0.6, zorder=0)
+                        alpha=0.6 if c.confidence >= LOW_CONFIDENCE else 0.25, zorder=0)
             tax.text(0.5 * (c.start_s + c.end_s), hi_b + 0.5 * pad,
                      "accel." if c.kind == "accelerando" else "rit.", ha="center", fontsize=9,
                      fontstyle="italic")
         if tempo.tempo_bpm is not None:
-            tax.set_title(f"Tempo {tempo.tempo_bpm:.1f} BPM", loc="right", fontsize=10)
+            tax.set_title(f"Tempo {tempo.tempo_bpm:.1f} BPM ({pulse_description(tempo.confidence)})",
+                          loc="right", fontsize=10)
     else:
         tax.text(0.5, 0.5, "no tempo", transform=tax.transAxes, ha="center", va="center",
                  color=LOUDNESS_COLOURS["note"])

@@ -392,7 +392,9 @@ function drawTempo(a) {
       font: { color: "#ef5350", size: 11 } });
   }
   Plotly.react("tempo-lane", [{ x: curve.map((p) => p.time_s), y: bpm, type: "scatter", mode: "lines",
-    line: { color: "#ce93d8", width: 2 }, hovertemplate: "%{y:.1f} BPM<extra></extra>" }], lanesLayout(130, {
+    // dashed on a weak pulse (mezzo.meters.tempo.WEAK_PULSE): the curve follows beats that are barely there
+    line: { color: "#ce93d8", width: 2, dash: a.tempo_confidence < 0.5 ? "dash" : "solid" },
+    hovertemplate: "%{y:.1f} BPM<extra></extra>" }], lanesLayout(130, {
     yaxis: { range: [lo - pad, hi + pad], fixedrange: true, gridcolor: "#26303c", zeroline: false, title: { text: "BPM", standoff: 4 } },
     shapes, annotations,
   }), PLOT_CONFIG);
