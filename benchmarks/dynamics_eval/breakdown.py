@@ -118,12 +118,32 @@ def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
     return best, t.size
 
 
-def breakdown(split: str) -> dict[str, Any]:
-    """Markings (as read / oracle offset) and hairpins (visibility, detector counts) of ``split``."""
+def _read(path: Path) -> tuple[Any, dict[str, Any], Any]:
+    """One pass over ``path``: its dynamics map, the reading ``mezzo analyze --json`` scores, and its frames.
+
+    The map and the tempo come from the public ``*_from_features`` readers with their default
+    options, as ``mezzo.analyze(path, dynamics=True)`` composes them; the frames give the note
+    levels too, so each item is read once.
+    """
     import soundfile as sf
 
-    from mezzo.analysis import analyze
+    from mezzo.meters.dynamics_map import dynamics_map_from_features
     from mezzo.meters.features import SpectralFrames
+    from mezzo.meters.loudness import LoudnessMeter
+    from mezzo.meters.tempo import tempo_from_features
+
+    x, rate = sf.read(path, dtype="float32", always_2d=True)
+    meter = LoudnessMeter(rate, x.shape[1], true_peak=False)
+    frames = SpectralFrames(rate, x.shape[1])
+    meter.update(x.T)
+    frames.update(x.T)
+    features = frames.result()
+    dmap = dynamics_map_from_features(meter.result(), features)
+    return dmap, {**dmap.to_dict(), **tempo_from_features(features).to_dict()}, features
+
+
+def breakdown(split: str) -> dict[str, Any]:
+    """Markings (as read / oracle offset) and hairpins (visibility, detector counts) of ``split``."""
     from mezzo.meters.hairpins import find_hairpins
     from mezzo.meters.note_levels import NoteLevels, note_levels
 
@@ -134,17 +154,14 @@ def breakdown(split: str) -> dict[str, Any]:
     det = {"audio": [0, 0, 0], "velocities": [0, 0, 0], "parts": [0, 0, 0]}
     for name in sorted(performed):
         truth = json.loads((folder / f"{name}.json").read_text())
-        a = analyze(folder / f"{name}.flac", dynamics=True)
-        row = score.score_item(truth, a.to_dict())
+        dmap, reading, features = _read(folder / f"{name}.flac")
+        row = score.score_item(truth, reading)
         mk["read"][0] += row["markings"][0]
         mk["read"][1] += row["markings"][1]
-        ok, total = _oracle_markings(a.dynamics, truth)
+        ok, total = _oracle_markings(dmap, truth)
         mk["oracle"][0] += ok
         mk["oracle"][1] += total
-        x, rate = sf.read(folder / f"{name}.flac", dtype="float32", always_2d=True)
-        frames = SpectralFrames(rate, x.shape[1])
-        frames.update(x.T)
-        measured = note_levels(frames.result())
+        measured = note_levels(features)
         (pt, py), parts = performed[name]
         for s0, s1, kind in truth["hairpins"]:
             sign = 1.0 if kind == "crescendo" else -1.0
@@ -165,7 +182,7 @@ def breakdown(split: str) -> dict[str, Any]:
         def detect(t: np.ndarray, y: np.ndarray) -> list[Any]:
             return find_hairpins(NoteLevels(t, y, np.ones(t.size, dtype=bool)), step_db=4.5)
 
-        for key, found in (("audio", [(h.start_s, h.end_s, h.kind) for h in a.dynamics.hairpins]),
+        for key, found in (("audio", [(h.start_s, h.end_s, h.kind) for h in dmap.hairpins]),
                            ("velocities", [(h.start_s, h.end_s, h.kind) for h in detect(pt, py)]),
                            ("parts", _pooled([detect(*part) for part in parts]))):
             counts = score.match_spans(want, found)
