@@ -53,16 +53,35 @@ def _resampled(x: np.ndarray, rate: int, to: int) -> np.ndarray:
 
 
 def variant_audio(x: np.ndarray, rate: int, variant: str) -> tuple[np.ndarray, int]:
-    """``x`` (samples, channels) as ``variant`` (see the module notes), and its rate."""
+    """``x`` (samples, channels) as an array ``variant`` (48k, 22k-mono, quiet; see the module notes), and its rate."""
     if variant == "48k":
         return _resampled(x, rate, 48000), 48000
     if variant == "22k-mono":
         return _resampled(x.mean(axis=1, keepdims=True), rate, 22050), 22050
     if variant == "quiet":
         return (x * 0.1).astype(np.float32), rate
-    if variant == "mp3":  # encoded by ffmpeg on the file (`_read`), independent of mezzo's own encoder
-        return x, rate
-    raise ValueError(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
+    raise ValueError(f"unknown array variant {variant!r}: one of 48k, 22k-mono, quiet (mp3 is made by variant_file)")
+
+
+def variant_file(x: np.ndarray, rate: int, variant: str, folder: Path, stem: str) -> Path:
+    """``x`` (samples, channels) as ``variant``, written into ``folder``: a float WAV, or an MP3 made by ffmpeg.
+
+    The MP3 is LAME at ``MP3_KBPS`` through ffmpeg, independent of mezzo's own encoder.
+    """
+    import soundfile as sf
+
+    y, out_rate = (x, rate) if variant == "mp3" else variant_audio(x, rate, variant)
+    wav = folder / f"{variant}_{stem}.wav"
+    sf.write(wav, y, out_rate, subtype="FLOAT")
+    if variant != "mp3":
+        return wav
+    out = wav.with_suffix(".mp3")
+    try:
+        subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
+                        "-c:a", "libmp3lame", "-b:a", f"{MP3_KBPS}k", str(out)], check=True)
+    finally:
+        wav.unlink(missing_ok=True)
+    return out
 
 
 def _read(job: tuple[str, str, str]) -> dict[str, Any]:
@@ -72,18 +91,10 @@ def _read(job: tuple[str, str, str]) -> dict[str, Any]:
 
     path, variant, folder = job
     x, rate = sf.read(path, dtype="float32", always_2d=True)
-    y, out_rate = variant_audio(x, rate, variant)
-    wav = Path(folder) / f"{variant}_{Path(path).stem}.wav"
-    sf.write(wav, y, out_rate, subtype="FLOAT")
-    out = wav
+    out = variant_file(x, rate, variant, Path(folder), Path(path).stem)
     try:
-        if variant == "mp3":
-            out = wav.with_suffix(".mp3")
-            subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
-                            "-c:a", "libmp3lame", "-b:a", f"{MP3_KBPS}k", str(out)], check=True)
         return analyze(str(out), dynamics=True).to_dict()
     finally:
-        wav.unlink(missing_ok=True)
         out.unlink(missing_ok=True)
 
 
