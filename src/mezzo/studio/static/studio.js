@@ -4,6 +4,9 @@
 
 const MARGIN = { l: 58, r: 18 };            // every lane: the same plot area, so one playhead fits all
 const MARKINGS = ["ppp", "pp", "p", "mp", "mf", "f", "ff", "fff"];
+// a tempo read from a weak pulse says so and is drawn dashed (mezzo.meters.tempo.WEAK_PULSE)
+const WEAK_PULSE = 0.5;
+const weakPulse = (a) => a.tempo_confidence < WEAK_PULSE;  // false when there is no confidence
 const MARK_COLOURS = ["#1d3557", "#264d73", "#2f6690", "#3a7ca5", "#5e9c76", "#c0913a", "#d8662c", "#e63946"];
 const PLOT_CONFIG = { displaylogo: false, responsive: true, scrollZoom: false,
   modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toImage"] };
@@ -175,9 +178,7 @@ async function showTrack(rootId) {
 }
 
 function renderFigures(a) {
-  // a tempo read from a weak pulse says so (mezzo.meters.tempo.WEAK_PULSE: 0.5)
-  const weak = a.tempo_confidence !== undefined && a.tempo_confidence < 0.5 ? " (weak pulse)" : "";
-  const tempo = a.tempo_bpm ? `${a.tempo_bpm.toFixed(1)} BPM${weak}` : "—";
+  const tempo = a.tempo_bpm ? `${a.tempo_bpm.toFixed(1)} BPM${weakPulse(a) ? " (weak pulse)" : ""}` : "—";
   const figures = [
     ["Integrated", num(a.integrated_lufs, 1, "LUFS")], ["Loudness range", num(a.loudness_range_lu, 1, "LU")],
     ["True peak", num(a.true_peak_dbtp, 2, "dBTP")], ["Short-term max", num(a.short_term_max_lufs, 1, "LUFS")],
@@ -392,8 +393,7 @@ function drawTempo(a) {
       font: { color: "#ef5350", size: 11 } });
   }
   Plotly.react("tempo-lane", [{ x: curve.map((p) => p.time_s), y: bpm, type: "scatter", mode: "lines",
-    // dashed on a weak pulse (mezzo.meters.tempo.WEAK_PULSE): the curve follows beats that are barely there
-    line: { color: "#ce93d8", width: 2, dash: a.tempo_confidence < 0.5 ? "dash" : "solid" },
+    line: { color: "#ce93d8", width: 2, dash: weakPulse(a) ? "dash" : "solid" },  // beats barely there
     hovertemplate: "%{y:.1f} BPM<extra></extra>" }], lanesLayout(130, {
     yaxis: { range: [lo - pad, hi + pad], fixedrange: true, gridcolor: "#26303c", zeroline: false, title: { text: "BPM", standoff: 4 } },
     shapes, annotations,
