@@ -96,6 +96,7 @@ def _designed_changes() -> dict:
     The validation part has ten tempo changes, so its F1 moves by about 0.1 with one match;
     ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out count.
     """
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import build_corpus
     import evaluate
 

@@ -72,7 +72,7 @@ def test_human_output_has_a_timeline_and_plot(music_wav, tmp_path):
     res = CliRunner().invoke(app, ["analyze", str(music_wav), "-q", "--plot", str(png)])
     assert res.exit_code == 0, res.output
     assert "Timeline" in res.stdout
-    assert re.search(r"1[12]\d\.\d BPM \((weak pulse, )?(pulse )?confidence [01]\.\d\d\)", res.stdout), res.stdout
+    assert re.search(r"1[12]\d\.\d BPM \(pulse confidence (0\.[5-9]\d|1\.00)\)", res.stdout), res.stdout  # a clear pulse
     assert png.stat().st_size > 10_000
 
 
