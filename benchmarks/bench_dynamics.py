@@ -86,32 +86,47 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
                c.fmt_num(report["validation"]["metrics"][k])) for k, f in score.FLOORS.items()]
     if not quick:  # the field's readers and the extra parts take minutes
         report["tempo_anchors"] = _tempo_anchors(readings)
-        report["designed_changes"] = _designed_changes()
+        report["extra_parts"] = _extra_parts()
     return report, checks
 
 
-def _designed_changes() -> dict:
-    """Accelerando/ritardando on the extra parts with a designed change on every item (built on first use).
+def _extra_parts() -> dict:
+    """Scores on the extra parts of ``build_corpus.EXTRA`` (built on first use).
 
-    The validation part has ten tempo changes, so its F1 moves by about 0.1 with one match;
-    ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out count.
+    Designed changes: the validation part has ten tempo changes, so its F1 moves by about 0.1
+    with one match; ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out
+    count. Swapped SoundFonts: each part's performances rendered with the other part's SoundFont.
     """
     sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import build_corpus
     import evaluate
 
-    out, rows = {}, []
-    for name in sorted(build_corpus.EXTRA):
+    out, tempo_rows, font_rows = {}, [], []
+    for name, extra in sorted(build_corpus.EXTRA.items()):
         build_corpus.build_extra(name, log=lambda _line: None)
         result = evaluate.evaluate(name, items=False)
-        m = result["metrics"]
-        out[name] = {"tempo_change_f1": m["tempo_change_f1"], "tempo_changes": result["counts"]["tempo_changes"],
-                     "tempo_within_4pct": m["tempo_within_4pct"], "items": result["items"]}
-        rows.append((f"{name} ({result['items']})", c.fmt_num(m["tempo_change_f1"]), result["counts"]["tempo_changes"],
-                     c.fmt_num(m["tempo_within_4pct"], 3)))
+        m, counts = result["metrics"], result["counts"]
+        out[name] = {"tempo_change_f1": m["tempo_change_f1"], "tempo_changes": counts["tempo_changes"],
+                     "tempo_within_4pct": m["tempo_within_4pct"], "markings_within_one_step": m["markings_within_one_step"],
+                     "hairpin_f1": m["hairpin_f1"], "items": result["items"]}
+        if extra.font is None:
+            tempo_rows.append((f"{name} ({result['items']})", c.fmt_num(m["tempo_change_f1"]), counts["tempo_changes"],
+                               c.fmt_num(m["tempo_within_4pct"], 3)))
+        else:  # beside the same excerpts as the part renders them
+            own = evaluate.evaluate(extra.split, items=False, only=tuple(r["name"] for r in result["rows"]))
+            out[name]["own_font"] = {k: own["metrics"][k] for k in
+                                     ("markings_within_one_step", "hairpin_f1", "tempo_within_4pct")}
+            font_rows.append((f"{name} ({result['items']}, {extra.font})",
+                              *(f"{c.fmt_num(own['metrics'][k], 3)} -> {c.fmt_num(m[k], 3)}"
+                                for k in ("markings_within_one_step", "hairpin_f1", "tempo_within_4pct")),
+                              f"{own['counts']['tempo_changes']} -> {counts['tempo_changes']}"))
     print("\nextra parts with a designed accelerando or ritardando on every item (build_corpus.py --extra;"
           " validation-tempo: report only)")
-    print(c.render_table(("part (items)", "accel/rit F1", "tempo changes", "tempo within 4 %"), rows))
+    print(c.render_table(("part (items)", "accel/rit F1", "tempo changes", "tempo within 4 %"), tempo_rows))
+    print("\neach part's score excerpts, the same performances, with its own SoundFonts -> the other part's"
+          " (report only)")
+    print(c.render_table(("part (items, SoundFont)", "markings", "hairpin F1", "tempo within 4 %", "tempo changes"),
+                         font_rows))
     return out
 
 

@@ -167,3 +167,18 @@ def test_robustness_mp3_variant_is_an_mp3_of_the_same_music(tmp_path):
     spectrum = np.abs(np.fft.rfft(y[:44100, 0], n=44100))
     assert int(np.argmax(spectrum)) == 440  # 1 Hz bins: the left channel's tone survives the codec
     assert robustness.variant_file(x, 44100, "quiet", tmp_path, "tone").suffix == ".wav"
+
+
+def test_soundfont_curve_reads_a_tones_rms_and_frequency_and_writes_one_note():
+    import io
+
+    import mido
+
+    curves = _dynamics_eval_module("soundfont_curves")
+    t = np.arange(44100) / 44100
+    x = np.stack([0.5 * np.sin(2 * np.pi * 1000 * t)] * 2)  # (channels, samples)
+    level_db, centroid_hz = curves.level_and_centroid(x, 44100)
+    assert level_db == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.01)  # RMS of a sine: A / sqrt(2)
+    assert centroid_hz == pytest.approx(1000.0, rel=0.01)
+    notes = [m for m in mido.MidiFile(file=io.BytesIO(curves.note_midi(40, 72))) if m.type == "note_on"]
+    assert [(m.note, m.velocity) for m in notes] == [(64, 72)]

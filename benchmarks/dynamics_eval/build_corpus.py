@@ -26,6 +26,10 @@ accelerando or ritardando, rendered with the tuning SoundFonts. Eight tempo chan
 tuning part are too few to choose a detector by. ``--extra validation-tempo`` does the same
 with the validation part's pieces and SoundFont, to REPORT only: ten tempo changes in the
 validation part make its accelerando/ritardando F1 move by 0.1 with one match.
+``--extra tuning-swapfont`` and ``--extra validation-swapfont`` render a part's score excerpts
+again, the same performances, with the other part's SoundFont (MuseScore_General for the
+tuning pieces, FluidR3_GM for the validation pieces), to REPORT only: whether a part's
+figures come from its music or from its synthesizer.
 
 Exit status: 0 when the corpus is complete, 2 when a prerequisite is missing (the message says
 which and how to install it).
@@ -43,7 +47,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -87,8 +91,26 @@ PIECES = {
 }
 DANCE_TRACKS = {"tuning": 16, "validation": 16}
 DESIGNS = ("steady", "steady", "rubato", "wave", "accel", "rit")
-#: Extra material, built on request into its own folder: (base split, designs, seed offset).
-EXTRA = {"tuning-tempo": ("tuning", ("accel", "rit"), 7000), "validation-tempo": ("validation", ("accel", "rit"), 8000)}
+
+
+class Extra(NamedTuple):
+    """Extra material, built on request into its own folder from a part's pieces."""
+
+    split: str
+    #: Tempo designs drawn from (every item gets one).
+    designs: tuple[str, ...]
+    #: First piece's seed (other excerpts), or None for the part's own seeds (the same performances).
+    seed_offset: int | None
+    #: SoundFont that renders every item instead of the part's own, or None.
+    font: str | None = None
+
+
+EXTRA = {
+    "tuning-tempo": Extra("tuning", ("accel", "rit"), 7000),
+    "validation-tempo": Extra("validation", ("accel", "rit"), 8000),
+    "tuning-swapfont": Extra("tuning", DESIGNS, None, "MuseScore_General"),
+    "validation-swapfont": Extra("validation", DESIGNS, None, "FluidR3_GM"),
+}
 EXTRA_DIR = HERE.parent / "out" / "dynamics_extra"
 
 
@@ -136,8 +158,11 @@ def score_seed(split: str, index: int) -> int:
 
 
 def performances(split: str, path: str, composer: str, count: int, seed: int,
-                 designs: tuple[str, ...] = DESIGNS) -> Iterator[tuple[str, Any, str, float]]:
-    """(name, performance, SoundFont, peak dBFS) of a piece's excerpts, drawn as the corpus draws them."""
+                 designs: tuple[str, ...] = DESIGNS, font: str | None = None) -> Iterator[tuple[str, Any, str, float]]:
+    """(name, performance, SoundFont, peak dBFS) of a piece's excerpts, drawn as the corpus draws them.
+
+    ``font`` replaces the SoundFont drawn (which is still drawn, so the performances stay the same).
+    """
     from scores import excerpts, parse_piece, perform
 
     rng = np.random.default_rng(seed)
@@ -147,24 +172,24 @@ def performances(split: str, path: str, composer: str, count: int, seed: int,
     for k, (q0, q1) in enumerate(excerpts(piece, rng, count=count)):
         design = str(rng.choice(designs))
         perf = perform(piece, q0, q1, rng, design=design)
-        font = str(rng.choice(SPLIT_FONTS[split]))
-        yield f"{stem}_{k}", perf, font, float(rng.uniform(-9.0, -1.0))
+        drawn = str(rng.choice(SPLIT_FONTS[split]))
+        yield f"{stem}_{k}", perf, font or drawn, float(rng.uniform(-9.0, -1.0))
 
 
 def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool,
-               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None) -> list[str]:
+               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None, font: str | None = None) -> list[str]:
     stem = path.replace("/", "_").rsplit(".", 1)[0]
     names = [f"{stem}_{k}" for k in range(count)]
     folder = folder or CORPUS / split
     if not force and all((folder / f"{n}.json").exists() for n in names):
         return names
     done = []
-    for name, perf, font, peak_db in performances(split, path, composer, count, seed, designs):
-        audio = render(perf.midi, font)
+    for name, perf, item_font, peak_db in performances(split, path, composer, count, seed, designs, font):
+        audio = render(perf.midi, item_font)
         audio = audio[:, : int(perf.truth["duration_s"] * SAMPLE_RATE)]
         peak = float(np.max(np.abs(audio))) or 1.0
         audio = audio * (10 ** (peak_db / 20) / peak)
-        truth = dict(perf.truth, split=split, soundfont=font, source=f"music21 corpus: {path}")
+        truth = dict(perf.truth, split=split, soundfont=item_font, source=f"music21 corpus: {path}")
         _write(folder, name, audio, truth)
         done.append(name)
     return done
@@ -219,12 +244,14 @@ def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[st
 def build_extra(name: str, *, force: bool = False, workers: int = 2, log: Any = print) -> list[str]:
     """Build the extra material ``name`` (a key of ``EXTRA``); return its item names."""
     sys.path.insert(0, str(HERE))
-    split, designs, offset = EXTRA[name]
+    extra = EXTRA[name]
     folder = EXTRA_DIR / name
     names = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futs = [pool.submit(_score_job, split, path, composer, count, offset + i, force, designs, folder)
-                for i, (path, composer, count) in enumerate(PIECES[split])]
+        futs = [pool.submit(_score_job, extra.split, path, composer, count,
+                            score_seed(extra.split, i) if extra.seed_offset is None else extra.seed_offset + i,
+                            force, extra.designs, folder, extra.font)
+                for i, (path, composer, count) in enumerate(PIECES[extra.split])]
         for fut in futs:
             for item in fut.result():
                 names.append(item)

@@ -7,6 +7,7 @@
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split tuning-tempo  # extra tuning material (tempo)
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split validation-tempo  # the same of the validation part (report only)
     .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split synth         # numpy-synthesised dance tracks
+    .venv/bin/python benchmarks/dynamics_eval/evaluate.py --split validation-swapfont  # validation pieces, FluidR3_GM (report only)
 
 ``--only`` takes names, parts of names or globs (``dance_*``), repeatable; an item is scored when
 its name matches any of them.
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("tuning", "validation", "both", *sorted(PARTS.keys() - {"tuning", "validation"})),
                         default="both", help="a part: both = tuning and validation; synth = the numpy-synthesised "
                         "dance tracks (tuning); tuning-tempo / validation-tempo = extra material with a designed tempo "
-                        "change on every item (build_corpus.py --extra)")
+                        "change on every item; tuning-swapfont / validation-swapfont = a part's score excerpts rendered "
+                        "with the other part's SoundFont (build_corpus.py --extra)")
     parser.add_argument("--items", action="store_true", help="a line per item (matched/reported/true)")
     parser.add_argument("--only", action="extend", nargs="+", default=[], metavar="PATTERN",
                         help="only the items whose name matches a glob ('dance_*') or contains a PATTERN (repeatable)")
