@@ -6,7 +6,9 @@
 - **Markings**: per item, the share of the sounding time within one step as read (the
   scorer's metric) and with the best constant shift of the reading for that item (an oracle
   that knows which marking the piece's loud level is): the gap between the two is the
-  whole-piece offset, what the oracle still misses is local placement.
+  whole-piece offset, what the oracle still misses is local placement. Then both again with
+  the reader given the *performed velocities* (below) as its level curve instead of the
+  audio's loudness: what a perfect measurement of the played level would give it.
 - **Hairpins**: the true hairpins by number of onsets and length, and how many of them show
   the way they go (a trend of at least 3 dB, Theil-Sen, and Kendall's tau of at least 0.3
   over their notes) in the *performed velocities* (the score excerpts are performed again
@@ -118,6 +120,23 @@ def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
     return best, t.size
 
 
+def velocity_loudness(levels: Levels, duration_s: float) -> Any:
+    """The performed velocities as the loudness curve the dynamics map reads (0.1 s steps).
+
+    At each step, the loudest velocity (dB, as in :func:`_loudest_per_onset`) of the latest
+    onset, held until the next; -120 before the first. What a perfect measurement of the played
+    level would give the reader (with the short-term series empty: no flat sections).
+    """
+    from types import SimpleNamespace
+
+    t, db = levels
+    times = np.arange(0.4, duration_s, 0.1)
+    k = np.searchsorted(t, times, side="right") - 1
+    level = np.where(k >= 0, db[np.maximum(k, 0)], -120.0)
+    return SimpleNamespace(momentary_times_s=times, momentary_lufs=level,
+                           short_term_times_s=np.zeros(0), short_term_lufs=np.zeros(0))
+
+
 def _read(path: Path) -> tuple[Any, dict[str, Any], Any]:
     """One pass over ``path``: its dynamics map, the reading ``mezzo analyze --json`` scores, and its frames.
 
@@ -143,13 +162,14 @@ def _read(path: Path) -> tuple[Any, dict[str, Any], Any]:
 
 
 def breakdown(split: str) -> dict[str, Any]:
-    """Markings (as read / oracle offset) and hairpins (visibility, detector counts) of ``split``."""
+    """Markings (as read / oracle offset; from the performed velocities) and hairpins (visibility, detector counts) of ``split``."""
+    from mezzo.meters.dynamics_map import dynamics_map_from_features
     from mezzo.meters.hairpins import find_hairpins
     from mezzo.meters.note_levels import NoteLevels, note_levels
 
     performed = performed_levels(split)
     folder = build_corpus.CORPUS / split
-    mk = {"read": [0, 0], "oracle": [0, 0]}
+    mk = {"read": [0, 0], "oracle": [0, 0], "velocities": [0, 0], "velocities_oracle": [0, 0]}
     classes: dict[str, list[int]] = {}  # class -> [true, shows in velocities, shows in audio, in some part]
     det = {"audio": [0, 0, 0], "velocities": [0, 0, 0], "parts": [0, 0, 0]}
     for name in sorted(performed):
@@ -161,6 +181,13 @@ def breakdown(split: str) -> dict[str, Any]:
         ok, total = _oracle_markings(dmap, truth)
         mk["oracle"][0] += ok
         mk["oracle"][1] += total
+        played = dynamics_map_from_features(velocity_loudness(performed[name][0], truth["duration_s"]))
+        row = score.score_item(truth, {**reading, "markings": played.to_dict()["markings"]})
+        mk["velocities"][0] += row["markings"][0]
+        mk["velocities"][1] += row["markings"][1]
+        ok, total = _oracle_markings(played, truth)
+        mk["velocities_oracle"][0] += ok
+        mk["velocities_oracle"][1] += total
         measured = note_levels(features)
         (pt, py), parts = performed[name]
         for s0, s1, kind in truth["hairpins"]:
@@ -207,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.split} part, {result['items']} score excerpts")
     print(f"markings within one step: {read:.3f} as read, {oracle:.3f} with the best shift per item "
           f"(whole-piece offset {oracle - read:.3f}, local placement {1 - oracle:.3f})")
+    played, played_oracle = (mk[k][0] / mk[k][1] for k in ("velocities", "velocities_oracle"))
+    print(f"  read from the performed velocities instead of the audio (a perfect level measurement, same reader): "
+          f"{played:.3f}, {played_oracle:.3f} with the best shift per item")
     print("true hairpins                      count  show in velocities  show in audio levels  in some part")
     for key, (n, vel, aud, part) in sorted(result["hairpin_classes"].items()):
         print(f"  {key:<32} {n:5d}  {vel:18d}  {aud:20d}  {part:12d}")
