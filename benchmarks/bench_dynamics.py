@@ -95,7 +95,8 @@ def _extra_parts() -> dict:
 
     Designed changes: the validation part has ten tempo changes, so its F1 moves by about 0.1
     with one match; ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out
-    count. Swapped SoundFonts: each part's performances rendered with the other part's SoundFont.
+    count. Other SoundFonts: each part's performances rendered with one SoundFont (the other part's, or
+    each tuning SoundFont alone).
     """
     sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import build_corpus
@@ -123,8 +124,8 @@ def _extra_parts() -> dict:
     print("\nextra parts with a designed accelerando or ritardando on every item (build_corpus.py --extra;"
           " validation-tempo: report only)")
     print(c.render_table(("part (items)", "accel/rit F1", "tempo changes", "tempo within 4 %"), tempo_rows))
-    print("\neach part's score excerpts, the same performances, with its own SoundFonts -> the other part's"
-          " (report only)")
+    print("\neach part's score excerpts, the same performances, with its own SoundFonts -> the SoundFont named"
+          " (the validation pieces and MuseScore_General: report only)")
     print(c.render_table(("part (items, SoundFont)", "markings", "hairpin F1", "tempo within 4 %", "tempo changes"),
                          font_rows))
     return out

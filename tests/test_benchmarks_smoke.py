@@ -182,3 +182,12 @@ def test_soundfont_curve_reads_a_tones_rms_and_frequency_and_writes_one_note():
     assert centroid_hz == pytest.approx(1000.0, rel=0.01)
     notes = [m for m in mido.MidiFile(file=io.BytesIO(curves.note_midi(40, 72))) if m.type == "note_on"]
     assert [(m.note, m.velocity) for m in notes] == [(64, 72)]
+
+
+def test_soundfont_attack_time_is_ten_to_ninety_percent_of_a_linear_ramp():
+    curves = _dynamics_eval_module("soundfont_curves")
+    rate = 44100
+    t = np.arange(rate) / rate
+    ramp = np.clip(t / 0.1, 0.0, 1.0)  # 0 to full over 100 ms, then held: 10 % to 90 % takes 80 ms
+    x = (ramp * np.sin(2 * np.pi * 1000 * t))[None, :]
+    assert curves.attack_ms(x, rate) == pytest.approx(80.0, abs=2.0)

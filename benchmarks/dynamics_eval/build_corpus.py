@@ -29,7 +29,10 @@ validation part make its accelerando/ritardando F1 move by 0.1 with one match.
 ``--extra tuning-swapfont`` and ``--extra validation-swapfont`` render a part's score excerpts
 again, the same performances, with the other part's SoundFont (MuseScore_General for the
 tuning pieces, FluidR3_GM for the validation pieces), to REPORT only: whether a part's
-figures come from its music or from its synthesizer.
+figures come from its music or from its synthesizer. ``--extra tuning-fluidr3`` and
+``--extra tuning-timgm6mb`` render the tuning pieces with one tuning SoundFont each (TUNING
+material: FluidR3_GM's strings attack slowly, TimGM6mb's fast, see ``soundfont_curves.py``), and
+``--extra validation-timgm6mb`` the validation pieces with TimGM6mb (report only).
 
 Exit status: 0 when the corpus is complete, 2 when a prerequisite is missing (the message says
 which and how to install it).
@@ -110,6 +113,9 @@ EXTRA = {
     "validation-tempo": Extra("validation", ("accel", "rit"), 8000),
     "tuning-swapfont": Extra("tuning", DESIGNS, None, "MuseScore_General"),
     "validation-swapfont": Extra("validation", DESIGNS, None, "FluidR3_GM"),
+    "tuning-fluidr3": Extra("tuning", DESIGNS, None, "FluidR3_GM"),
+    "tuning-timgm6mb": Extra("tuning", DESIGNS, None, "TimGM6mb"),
+    "validation-timgm6mb": Extra("validation", DESIGNS, None, "TimGM6mb"),
 }
 EXTRA_DIR = HERE.parent / "out" / "dynamics_extra"
 
