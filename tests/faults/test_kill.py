@@ -186,3 +186,32 @@ def test_demo_killed_then_terminated(scratch: Scratch, main, monkeypatch) -> Non
     assert code == 143 and err.splitlines()[-1] == "mezzo: terminated"
     assert debris(demo) == []  # the killed run's file went with the first write, this run's on SIGTERM
     assert not (demo / killed).exists()
+
+
+def test_a_sigterm_that_lands_in_a_weakref_callback_still_ends_the_command_before_any_commit(tmp_path, capsys) -> None:
+    # Python runs a signal handler at the next bytecode of the main thread, which may be inside a
+    # weak-reference callback or a finaliser run by the garbage collector: the Terminated raised
+    # there is only reported, and the command would go on and commit its outputs.
+    import time
+    import weakref
+
+    from mezzo.cli import _signals
+
+    class Held:
+        pass
+
+    def on_collect(_ref: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handler runs here, inside the callback
+
+    with _signals.policy():
+        held = Held()
+        ref = weakref.ref(held, on_collect)
+        del held  # the callback runs; its Terminated is swallowed
+        assert ref() is None and _signals.terminated_by() == signal.SIGTERM
+        out = atomic.AtomicFile(tmp_path / "x.txt")
+        out.write(b"done")
+        with pytest.raises(_signals.Terminated):
+            out.commit()
+    assert list(tmp_path.iterdir()) == []  # nothing committed, no temporary file left
+    assert "Terminated" not in capsys.readouterr().err  # the swallowed exception is not printed

@@ -10,6 +10,11 @@
 - **SIGXFSZ** is ignored: a write past the file-size limit (``ulimit -f``) then
   fails with ``EFBIG`` and gets a one-line error instead of killing mezzo with
   its half-written file.
+- A signal that lands where Python cannot raise (inside a finaliser or a weak-reference
+  callback run by the garbage collector, where an exception is only reported) is not
+  lost: no output is committed once SIGTERM or SIGHUP has arrived
+  (:func:`mezzo.io.atomic.set_commit_guard`), the command still exits 143 or 129, and
+  the swallowed exception is not printed.
 - Whatever happens, :func:`mezzo.io.atomic.remove_temporaries` runs last.
 - **stdout**: a closed stdout (``>&-``) is refused before any work (a file
   opened later could otherwise take its descriptor); writing to a broken pipe
@@ -61,6 +66,27 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated(signum)
 
 
+def terminated_by() -> int | None:
+    """The ending signal (SIGTERM or SIGHUP) received during the command, or None."""
+    return _received["signum"]
+
+
+def _refuse_commit_after_termination() -> None:
+    """Raise :class:`Terminated` again once an ending signal has arrived (see the module notes)."""
+    if _received["signum"] is not None:
+        raise Terminated(_received["signum"])
+
+
+def _quiet_unraisable(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An unraisable-exception hook that leaves out this policy's own exceptions (they are handled)."""
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, (Terminated, KeyboardInterrupt)):
+            previous(unraisable)
+
+    return hook
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     _received["interrupt"] = signum
     raise KeyboardInterrupt
@@ -82,12 +108,19 @@ def policy() -> Iterator[None]:
             continue
         with contextlib.suppress(ValueError, OSError):  # not the main thread
             previous[number] = signal.signal(number, handler)
+    from mezzo.io.atomic import remove_temporaries, set_commit_guard
+
+    unraisable_hook = sys.unraisablehook
+    if previous:  # the handlers are in place (main thread)
+        set_commit_guard(_refuse_commit_after_termination)
+        sys.unraisablehook = _quiet_unraisable(unraisable_hook)
     try:
         yield
     finally:
-        from mezzo.io.atomic import remove_temporaries
-
         remove_temporaries()
+        if previous:
+            set_commit_guard(None)
+            sys.unraisablehook = unraisable_hook
         for number, handler in previous.items():
             with contextlib.suppress(ValueError, OSError, TypeError):
                 signal.signal(number, handler)

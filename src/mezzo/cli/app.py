@@ -152,6 +152,10 @@ def _run(args: list[str]) -> int:
         if debug:
             raise
         return fail(f"unexpected {type(exc).__name__}: {exc} — rerun with --debug and report it", 1)
+    signum = _signals.terminated_by()
+    if signum is not None:  # raised where Python only reports exceptions (see _signals): still an end
+        sys.stderr.write("mezzo: terminated\n")
+        return 128 + signum
     if code == 130 or _signals.interrupted():
         sys.stderr.write("mezzo: interrupted\n")
         return 130

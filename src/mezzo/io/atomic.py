@@ -46,7 +46,7 @@ import secrets
 import stat
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import IO, Any, TypeVar
 
@@ -62,6 +62,7 @@ __all__ = [
     "make_folder",
     "os_error",
     "remove_temporaries",
+    "set_commit_guard",
     "write_bytes",
     "write_text",
 ]
@@ -477,6 +478,16 @@ def _fault_pause() -> None:
             time.sleep(float(value))
 
 
+#: Called right before every rename onto a target; it may raise to stop the commit (the CLI's
+#: signal policy: nothing is committed once SIGTERM has arrived). Empty: nothing is checked.
+_commit_guard: list[Callable[[], None]] = []
+
+
+def set_commit_guard(guard: Callable[[], None] | None) -> None:
+    """Call ``guard`` before every commit from now on (None: no more), e.g. to refuse commits after a signal."""
+    _commit_guard[:] = [] if guard is None else [guard]
+
+
 # --------------------------------------------------------------------------- the file
 
 
@@ -685,6 +696,8 @@ class AtomicFile(CommitOnExit):
                 self._file.flush()
             os.fsync(self.fd)
             _fault_pause()
+            for guard in _commit_guard:
+                guard()
             self._check_again()
             if self.overwrite:
                 os.replace(self.temporary, self.target)
