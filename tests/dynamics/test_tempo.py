@@ -180,6 +180,30 @@ def test_shape_novelty_marks_a_chord_change_and_ignores_a_level_change():
     assert nov[195:205].max() == pytest.approx(0.0, abs=1e-9)
 
 
+def test_shape_flux_is_zero_on_a_steady_tone_peaks_at_a_new_pitch_and_streams_like_one_block():
+    from mezzo.meters.features import SpectralFrames
+
+    rate = 44100
+    t = np.arange(3 * rate) / rate
+    bin_hz = rate / 2048  # a tone on an FFT bin has the same magnitude spectrum in every frame
+    x = np.where(t < 1.5, np.sin(2 * np.pi * 20 * bin_hz * t), np.sin(2 * np.pi * 27 * bin_hz * t))
+    x = (0.3 * x).astype(np.float32)
+
+    def read(block: int):
+        frames = SpectralFrames(rate, 1)
+        for i in range(0, x.size, block):
+            frames.update(x[i:i + block])
+        return frames.result()
+
+    f = read(4096)
+    steady = (f.times_s > 0.2) & (f.times_s < 1.3)
+    assert f.shape_flux[steady].max() == pytest.approx(0.0, abs=1e-3)
+    change = int(np.argmax(f.shape_flux))
+    assert abs(f.times_s[change] - 1.5) < 0.05  # the new pitch, within two frames
+    for block in (1000, 44100, x.size):  # the lag reaches across blocks
+        assert np.allclose(read(block).shape_flux, f.shape_flux, atol=1e-4)
+
+
 def _ramp_times(duration_s: float, start_s: float, end_s: float, bpm0: float, bpm1: float) -> np.ndarray:
     """Beat times of a tempo held at ``bpm0``, ramped linearly in time to ``bpm1``, then held."""
     times = [0.0]

@@ -21,6 +21,8 @@ _FLOOR_DB = -120.0
 _CHUNK = 16384
 #: Every file is analysed at this rate (Hz): other rates are resampled to it first.
 ANALYSIS_RATE = 44100
+#: Lag (frames, 23.2 ms each) of :attr:`FrameFeatures.shape_flux`'s rise.
+SHAPE_FLUX_LAG = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,9 @@ class FrameFeatures:
     fine_flux : ndarray, shape (frames,), or None
         Spectral flux of the log-filtered magnitude spectrum at 24 bands per octave (see
         :class:`SpectralFrames`), when computed while streaming.
+    shape_flux : ndarray, shape (frames,), or None
+        The same spectrum's rise over ``SHAPE_FLUX_LAG`` frames once each frame's mean is taken
+        off (its shape: new pitches more than a swell of the whole), when computed while streaming.
     """
 
     times_s: np.ndarray
@@ -47,6 +52,7 @@ class FrameFeatures:
     band_hz: np.ndarray
     frame_rate_hz: float
     fine_flux: np.ndarray | None = field(default=None, repr=False)
+    shape_flux: np.ndarray | None = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _rows(self) -> range:
@@ -152,7 +158,11 @@ class SpectralFrames:
     then ``spectral_flux``): magnitudes through triangular filters 24 per octave (30 Hz to
     16 kHz), ``log10(1 + m)``, and the sum of their rises since the last frame. Semitone
     resolution sees a new note where the 48 broad bands hear only a sustained texture
-    (bowed strings, legato piano), so beats are tracked on it.
+    (bowed strings, legato piano), so beats are tracked on it. And one value of its *shape
+    flux*: the same log spectrum less its mean over the filters (a rise of the whole spectrum,
+    a swell of the texture, counts less; a new pitch counts fully), and the sum of its rises over
+    ``SHAPE_FLUX_LAG`` frames (46 ms: a slow attack's rise is spread over many frames). Music
+    without percussion is tracked on it (:mod:`mezzo.meters.tempo`).
 
     Parameters
     ----------
@@ -198,6 +208,8 @@ class SpectralFrames:
         self._frames: list[np.ndarray] = []
         self._fine: list[np.ndarray] = []
         self._last_fine: np.ndarray | None = None
+        self._shape: list[np.ndarray] = []
+        self._last_shape: np.ndarray | None = None
         self._count = 0
         self._resampler = None
         if self.sample_rate != ANALYSIS_RATE:
@@ -230,6 +242,12 @@ class SpectralFrames:
         prev = fine[:1] if self._last_fine is None else self._last_fine
         self._fine.append(np.maximum(np.float32(0.0), np.diff(fine, axis=0, prepend=prev)).sum(axis=1, dtype=np.float64))
         self._last_fine = fine[-1:].copy()
+        shape = fine - fine.mean(axis=1, keepdims=True)
+        prev = np.repeat(shape[:1], SHAPE_FLUX_LAG, axis=0) if self._last_shape is None else self._last_shape
+        shape = np.concatenate([prev, shape])
+        self._shape.append(np.maximum(np.float32(0.0), shape[SHAPE_FLUX_LAG:] - shape[:-SHAPE_FLUX_LAG])
+                           .sum(axis=1, dtype=np.float64))
+        self._last_shape = shape[-SHAPE_FLUX_LAG:].copy()
         self._count += n
         self._buf = buf[n * self.hop :].copy()
 
@@ -239,7 +257,8 @@ class SpectralFrames:
         bands = np.maximum(bands, _FLOOR_DB)
         times = (np.arange(bands.shape[0]) * self.hop + self.n_fft / 2) / ANALYSIS_RATE
         fine = np.concatenate(self._fine) if self._fine else np.zeros(0)
-        return FrameFeatures(times, bands, self.band_hz, ANALYSIS_RATE / self.hop, fine)
+        shape = np.concatenate(self._shape) if self._shape else np.zeros(0)
+        return FrameFeatures(times, bands, self.band_hz, ANALYSIS_RATE / self.hop, fine, shape)
 
 
 def _log_filterbank(freqs: np.ndarray, top_hz: float) -> np.ndarray:
