@@ -21,8 +21,10 @@ _FLOOR_DB = -120.0
 _CHUNK = 16384
 #: Every file is analysed at this rate (Hz): other rates are resampled to it first.
 ANALYSIS_RATE = 44100
-#: Lag (frames, 23.2 ms each) of :attr:`FrameFeatures.shape_flux`'s rise.
+#: Lag (frames, 23.2 ms each) of :attr:`FrameFeatures.shape_flux`'s rise, and the scale of the
+#: magnitudes it takes the log of (16-bit full scale: everything audible is then logarithmic).
 SHAPE_FLUX_LAG = 2
+SHAPE_FLUX_SCALE = 32768.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +161,13 @@ class SpectralFrames:
     16 kHz), ``log10(1 + m)``, and the sum of their rises since the last frame. Semitone
     resolution sees a new note where the 48 broad bands hear only a sustained texture
     (bowed strings, legato piano), so beats are tracked on it. And one value of its *shape
-    flux*: the same log spectrum less its mean over the filters (a rise of the whole spectrum,
-    a swell of the texture, counts less; a new pitch counts fully), and the sum of its rises over
-    ``SHAPE_FLUX_LAG`` frames (46 ms: a slow attack's rise is spread over many frames). Music
-    without percussion is tracked on it (:mod:`mezzo.meters.tempo`).
+    flux*: the same filtered magnitudes on the 16-bit scale (times 32768, as madmom reads integer
+    audio: ``log10(1 + m)`` is then logarithmic for everything audible, so a gain does not change
+    it, where on the float scale soft partials stay linear), their log less its mean over the
+    filters (a rise of the whole spectrum, a swell of the texture, counts less; a new pitch
+    counts fully), and the sum of its rises over ``SHAPE_FLUX_LAG`` frames (46 ms: a slow
+    attack's rise is spread over many frames). Music without percussion is tracked on it
+    (:mod:`mezzo.meters.tempo`).
 
     Parameters
     ----------
@@ -242,7 +247,8 @@ class SpectralFrames:
         prev = fine[:1] if self._last_fine is None else self._last_fine
         self._fine.append(np.maximum(np.float32(0.0), np.diff(fine, axis=0, prepend=prev)).sum(axis=1, dtype=np.float64))
         self._last_fine = fine[-1:].copy()
-        shape = fine - fine.mean(axis=1, keepdims=True)
+        shape = np.log10(np.float32(1.0) + np.float32(SHAPE_FLUX_SCALE) * filtered)
+        shape -= shape.mean(axis=1, keepdims=True)
         prev = np.repeat(shape[:1], SHAPE_FLUX_LAG, axis=0) if self._last_shape is None else self._last_shape
         shape = np.concatenate([prev, shape])
         self._shape.append(np.maximum(np.float32(0.0), shape[SHAPE_FLUX_LAG:] - shape[:-SHAPE_FLUX_LAG])
