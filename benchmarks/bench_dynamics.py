@@ -65,10 +65,12 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
     manifest = build_corpus.build(log=lambda _line: None) if not missing else None
     report: dict = {}
     readings: dict = {}
+    rows_by_part: dict = {}
     for split in ("tuning", "validation"):
         result = evaluate.evaluate(split, items=False)
         report[split] = {"metrics": result["metrics"], "counts": result["counts"], "items": result["items"]}
         readings[split] = result["readings"]
+        rows_by_part[split] = result["rows"]
     rows = []
     for key, floor in score.FLOORS.items():
         tun, val = report["tuning"]["metrics"][key], report["validation"]["metrics"][key]
@@ -86,12 +88,15 @@ def _scores(*, quick: bool) -> tuple[dict, list[tuple[str, bool, str]]]:
                c.fmt_num(report["validation"]["metrics"][k])) for k, f in score.FLOORS.items()]
     if not quick:  # the field's readers and the extra parts take minutes
         report["tempo_anchors"] = _tempo_anchors(readings)
-        report["extra_parts"] = _extra_parts()
+        report["extra_parts"] = _extra_parts(rows_by_part)
     return report, checks
 
 
-def _extra_parts() -> dict:
+def _extra_parts(rows_by_part: dict) -> dict:
     """Scores on the extra parts of ``build_corpus.EXTRA`` (built on first use).
+
+    ``rows_by_part``: the scored rows of the tuning and validation parts (``evaluate.evaluate``'s
+    ``rows``), beside which a part rendered with another SoundFont is shown.
 
     Designed changes: the validation part has ten tempo changes, so its F1 moves by about 0.1
     with one match; ``validation-tempo`` (its pieces again, other excerpts) is a larger held-out
@@ -101,6 +106,7 @@ def _extra_parts() -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
     import build_corpus
     import evaluate
+    import score
 
     out, tempo_rows, font_rows = {}, [], []
     for name, extra in sorted(build_corpus.EXTRA.items()):
@@ -114,13 +120,14 @@ def _extra_parts() -> dict:
             tempo_rows.append((f"{name} ({result['items']})", c.fmt_num(m["tempo_change_f1"]), counts["tempo_changes"],
                                c.fmt_num(m["tempo_within_4pct"], 3)))
         else:  # beside the same excerpts as the part renders them
-            own = evaluate.evaluate(extra.split, items=False, only=tuple(r["name"] for r in result["rows"]))
-            out[name]["own_font"] = {k: own["metrics"][k] for k in
-                                     ("markings_within_one_step", "hairpin_f1", "tempo_within_4pct")}
+            names = {r["name"] for r in result["rows"]}
+            own_rows = [r for r in rows_by_part[extra.split] if r["name"] in names]
+            own = score.aggregate(own_rows)
+            out[name]["own_font"] = {k: own[k] for k in ("markings_within_one_step", "hairpin_f1", "tempo_within_4pct")}
             font_rows.append((f"{name} ({result['items']}, {extra.font})",
-                              *(f"{c.fmt_num(own['metrics'][k], 3)} -> {c.fmt_num(m[k], 3)}"
+                              *(f"{c.fmt_num(own[k], 3)} -> {c.fmt_num(m[k], 3)}"
                                 for k in ("markings_within_one_step", "hairpin_f1", "tempo_within_4pct")),
-                              f"{own['counts']['tempo_changes']} -> {counts['tempo_changes']}"))
+                              f"{score.counts(own_rows)['tempo_changes']} -> {counts['tempo_changes']}"))
     print("\nextra parts with a designed accelerando or ritardando on every item (build_corpus.py --extra;"
           " validation-tempo: report only)")
     print(c.render_table(("part (items)", "accel/rit F1", "tempo changes", "tempo within 4 %"), tempo_rows))

@@ -244,16 +244,12 @@ class SpectralFrames:
         banded_filterbank(np.sqrt(power), self._fine_start, self._fine_stop, self._fine_offset, self._fine_weight,
                           filtered)
         fine = np.log10(np.float32(1.0) + filtered)
-        prev = fine[:1] if self._last_fine is None else self._last_fine
-        self._fine.append(np.maximum(np.float32(0.0), np.diff(fine, axis=0, prepend=prev)).sum(axis=1, dtype=np.float64))
-        self._last_fine = fine[-1:].copy()
+        flux, self._last_fine = _rises(fine, self._last_fine, 1)
+        self._fine.append(flux)
         shape = np.log10(np.float32(1.0) + np.float32(SHAPE_FLUX_SCALE) * filtered)
         shape -= shape.mean(axis=1, keepdims=True)
-        prev = np.repeat(shape[:1], SHAPE_FLUX_LAG, axis=0) if self._last_shape is None else self._last_shape
-        shape = np.concatenate([prev, shape])
-        self._shape.append(np.maximum(np.float32(0.0), shape[SHAPE_FLUX_LAG:] - shape[:-SHAPE_FLUX_LAG])
-                           .sum(axis=1, dtype=np.float64))
-        self._last_shape = shape[-SHAPE_FLUX_LAG:].copy()
+        flux, self._last_shape = _rises(shape, self._last_shape, SHAPE_FLUX_LAG)
+        self._shape.append(flux)
         self._count += n
         self._buf = buf[n * self.hop :].copy()
 
@@ -265,6 +261,17 @@ class SpectralFrames:
         fine = np.concatenate(self._fine) if self._fine else np.zeros(0)
         shape = np.concatenate(self._shape) if self._shape else np.zeros(0)
         return FrameFeatures(times, bands, self.band_hz, ANALYSIS_RATE / self.hop, fine, shape)
+
+
+def _rises(x: np.ndarray, last: np.ndarray | None, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum over columns of each row's rise over the row ``lag`` before (half-wave rectified).
+
+    ``last``: the previous block's final ``lag`` rows (None for the first block, whose first
+    ``lag`` rows then have no rise). Returns the sums (float64) and the rows to pass next time.
+    """
+    prev = np.repeat(x[:1], lag, axis=0) if last is None else last
+    ext = np.concatenate([prev, x])
+    return np.maximum(np.float32(0.0), ext[lag:] - ext[:-lag]).sum(axis=1, dtype=np.float64), ext[-lag:].copy()
 
 
 def _log_filterbank(freqs: np.ndarray, top_hz: float) -> np.ndarray:

@@ -311,12 +311,16 @@ def _drum_beat(peaks: list[tuple[float, float]]) -> bool:
     return bool(peaks) and max(v for _, v in peaks) >= _CLEAR_PULSE
 
 
+def _profile(acf: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The periodicity profile: the local tempogram's windows averaged by their onset energy."""
+    return (acf * weight[:, None]).sum(axis=0) / max(float(weight.sum()), 1e-12)
+
+
 def _percussive(features: Any) -> bool:
     """Whether percussion keeps a pulse above 5 kHz (hi-hats, cymbals): its flux's periodicity profile peaks at ``_PERCUSSIVE`` or more."""
     fps = float(features.frame_rate_hz)
     _, acf, weight = local_tempogram(features.onset_strength(_PERCUSSION_HZ), fps)
-    profile = (acf * weight[:, None]).sum(axis=0) / max(float(weight.sum()), 1e-12)
-    return max((v for _, v in _candidates(profile, fps)), default=0.0) >= _PERCUSSIVE
+    return max((v for _, v in _candidates(_profile(acf, weight), fps)), default=0.0) >= _PERCUSSIVE
 
 
 def choose_level(profile: np.ndarray, fps: float, harmony: np.ndarray | None = None) -> tuple[float | None, float]:
@@ -563,7 +567,7 @@ def tempo_from_features(
     if oenv.size < round(4.0 * fps) or not np.any(oenv > 1e-6):
         return _empty()
     centres, acf, weight = local_tempogram(oenv, fps)
-    profile = (acf * weight[:, None]).sum(axis=0) / max(float(weight.sum()), 1e-12)
+    profile = _profile(acf, weight)
     lag0, _salience = choose_level(profile, fps, harmony_profile(features))
     if lag0 is None:
         return _empty()
