@@ -191,3 +191,20 @@ def test_soundfont_attack_time_is_ten_to_ninety_percent_of_a_linear_ramp():
     ramp = np.clip(t / 0.1, 0.0, 1.0)  # 0 to full over 100 ms, then held: 10 % to 90 % takes 80 ms
     x = (ramp * np.sin(2 * np.pi * 1000 * t))[None, :]
     assert curves.attack_ms(x, rate) == pytest.approx(80.0, abs=2.0)
+
+
+def test_offset_test_recovers_a_shift_that_a_summary_gives_and_not_one_it_does_not():
+    offset = _dynamics_eval_module("offset")
+    rng = np.random.default_rng(1)
+
+    def item(k: int, x: float, best: float):
+        counts = np.clip(100.0 - 50.0 * np.abs(offset.SHIFTS - best), 0.0, None)  # within-one-step count
+        return offset.Item("tuning", f"item{k}", f"composer{k % 4}", counts, 100, {"x": x, "noise": rng.normal()})
+
+    xs = rng.uniform(-2.0, 2.0, 40)
+    rows = [item(k, x, 0.5 * x) for k, x in enumerate(xs)]  # the best shift is half the summary
+    assert offset.best_shift(rows[0]) == pytest.approx(0.5 * xs[0], abs=0.05)
+    assert offset.pooled(rows, 0.5 * xs) == pytest.approx(1.0, abs=0.03)  # the oracle (on a 0.1-step grid)
+    assert offset.leave_one_composer_out(rows, ("x",)) > 0.95
+    assert offset.leave_one_composer_out(rows, ("noise",)) < offset.leave_one_composer_out(rows, ("x",)) - 0.2
+    assert offset.leave_one_composer_out(rows, ()) == pytest.approx(offset.pooled(rows, np.zeros(40)), abs=0.05)

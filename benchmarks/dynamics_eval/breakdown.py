@@ -30,7 +30,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -108,16 +108,31 @@ def _pooled(found: list[list[Any]]) -> list[tuple[float, float, str]]:
     return out
 
 
-def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
-    """(within one step with the best constant shift of the marking index, total) on the scorer's grid."""
+def truth_grid(truth: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The scorer's 50 ms grid over the truth's marking segments: (times s, marking index asked for)."""
     t = np.concatenate([np.arange(s0, s1, 0.05) for s0, s1, _ in truth["markings"]])
     want = np.concatenate([np.full(np.arange(s0, s1, 0.05).size, score.MARKINGS.index(m))
                            for s0, s1, m in truth["markings"]])
+    return t, want
+
+
+#: Shifts of the marking index the oracle tries, steps.
+ORACLE_SHIFTS = np.round(np.arange(-4.0, 4.01, 0.1), 2)
+
+
+def shift_counts(dmap: Any, truth: dict[str, Any], shifts: np.ndarray = ORACLE_SHIFTS) -> tuple[np.ndarray, int]:
+    """(within-one-step count for each constant shift of the marking index, total) on the scorer's grid."""
+    t, want = truth_grid(truth)
     index = np.interp(t, dmap.curve_times_s, np.nan_to_num(dmap.marking_index, nan=-99.0))
     sounding = index > -50
-    best = max(int(np.count_nonzero(sounding & (np.abs(np.clip(np.round(index + c), 0, 7) - want) <= 1)))
-               for c in np.arange(-4.0, 4.01, 0.1))
-    return best, t.size
+    counts = [np.count_nonzero(sounding & (np.abs(np.clip(np.round(index + c), 0, 7) - want) <= 1)) for c in shifts]
+    return np.array(counts, dtype=np.float64), int(t.size)
+
+
+def _oracle_markings(dmap: Any, truth: dict[str, Any]) -> tuple[int, int]:
+    """(within one step with the best constant shift of the marking index, total) on the scorer's grid."""
+    counts, total = shift_counts(dmap, truth)
+    return int(counts.max()), total
 
 
 def velocity_loudness(levels: Levels, duration_s: float) -> Any:
@@ -137,8 +152,17 @@ def velocity_loudness(levels: Levels, duration_s: float) -> Any:
                            short_term_times_s=np.zeros(0), short_term_lufs=np.zeros(0))
 
 
-def _read(path: Path) -> tuple[Any, dict[str, Any], Any]:
-    """One pass over ``path``: its dynamics map, the reading ``mezzo analyze --json`` scores, and its frames.
+class Reading(NamedTuple):
+    """What one pass over a file gives (see :func:`read_item`)."""
+
+    dmap: Any
+    reading: dict[str, Any]
+    features: Any
+    loudness: Any
+
+
+def read_item(path: Path) -> Reading:
+    """One pass over ``path``: its dynamics map, the reading ``mezzo analyze --json`` scores, its frames and loudness.
 
     The map and the tempo come from the public ``*_from_features`` readers with their default
     options, as ``mezzo.analyze(path, dynamics=True)`` composes them; the frames give the note
@@ -157,8 +181,9 @@ def _read(path: Path) -> tuple[Any, dict[str, Any], Any]:
     meter.update(x.T)
     frames.update(x.T)
     features = frames.result()
-    dmap = dynamics_map_from_features(meter.result(), features)
-    return dmap, {**dmap.to_dict(), **tempo_from_features(features).to_dict()}, features
+    loudness = meter.result()
+    dmap = dynamics_map_from_features(loudness, features)
+    return Reading(dmap, {**dmap.to_dict(), **tempo_from_features(features).to_dict()}, features, loudness)
 
 
 def breakdown(split: str) -> dict[str, Any]:
@@ -174,7 +199,7 @@ def breakdown(split: str) -> dict[str, Any]:
     det = {"audio": [0, 0, 0], "velocities": [0, 0, 0], "parts": [0, 0, 0]}
     for name in sorted(performed):
         truth = json.loads((folder / f"{name}.json").read_text())
-        dmap, reading, features = _read(folder / f"{name}.flac")
+        dmap, reading, features, _ = read_item(folder / f"{name}.flac")
         row = score.score_item(truth, reading)
         mk["read"][0] += row["markings"][0]
         mk["read"][1] += row["markings"][1]
