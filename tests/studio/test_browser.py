@@ -76,6 +76,11 @@ def test_the_page_draws_loudness_markings_and_tempo_lanes(page, studio, song_id)
     assert page.locator(f"{by_id('markings-lane')} .shapelayer path").count() >= len(marks)
     tempo = page.locator(f"{by_id('tempo-lane')} .annotation-text").all_text_contents()
     assert any("DROP" in t for t in tempo) and any("build-up" in t for t in tempo), tempo
+    # A reading less than sure says so, as the CLI's timeline does under a confidence of 0.995.
+    for word, key in (("DROP", "drops"), ("build-up", "buildups")):
+        unsure = sorted(f"{int(100 * r['confidence'] + 0.5)} % sure" for r in analysis[key] if r["confidence"] < 0.995)
+        shown = sorted(t.split("(")[1].rstrip(")") for t in tempo if word in t and "% sure" in t)
+        assert shown == unsure, (word, tempo, analysis[key])
     figures = page.locator(by_id("figures")).inner_text()
     assert "LUFS" in figures and "BPM" in figures
     assert ("weak pulse" in figures) == (analysis["tempo_confidence"] < 0.5), figures  # the demo's beat is clear

@@ -364,9 +364,10 @@ function drawMarkings(a) {
 }
 
 function sure(reading) {
-  // " (60 % sure)" for a reading the analysis is not confident about, nothing otherwise.
+  // " (60 % sure)" for a reading under a confidence of 0.995, nothing otherwise: the readings the
+  // CLI's timeline shows with "(confidence 0.60)" (mezzo/cli/analyze_cmd.py); 0.994 says 99 %.
   const c = reading.confidence;
-  return c === undefined || c === null || c >= 0.95 ? "" : ` (${Math.round(100 * c)} % sure)`;
+  return c === undefined || c === null || c >= 0.995 ? "" : ` (${Math.round(100 * c)} % sure)`;
 }
 
 function drawTempo(a) {
