@@ -13,7 +13,9 @@ Run ``.venv/bin/python benchmarks/run.py --only dynamics`` (or ``make bench``). 
    accelerando/ritardando on the extra parts with a designed change on every item
    (``tuning-tempo``, and ``validation-tempo`` to report: 30 held-out changes instead of ten).
 2. **Real recordings** (Debian's game soundtracks, ``make game-music``): drops per 10 minutes on
-   music without drops, the longest hairpin, tempo changes without a clear pulse.
+   music without drops, the longest hairpin, tempo changes without a clear pulse; and known gain
+   ramps (+15 dB over 120 s, -12 dB over 90 s, +9 dB over 45 s) laid over them and over the
+   corpus's tuning excerpts, found as one hairpin or not (``dynamics_eval/long_hairpins.py``).
 3. **Speed**: ``mezzo.analyze(path, dynamics=True)`` on 10 minutes of stereo 48 kHz, warm, best
    of 2, against real time (floor 50x).
 4. **Start-up**: ``mezzo analyze FILE --json`` on a 30 s file as a whole process, warm numba
@@ -168,6 +170,20 @@ def _real_recordings() -> dict:
     return result
 
 
+def _long_hairpins() -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
+    import long_hairpins
+
+    found_groups = long_hairpins.groups()
+    if not found_groups:
+        print("\nlong crescendos SKIPPED: no game soundtracks installed (make game-music)")
+        return {"skipped": "no game soundtracks installed"}
+    result = long_hairpins.check(found_groups)
+    print("\nlong crescendos: known gain ramps over real recordings, found as one hairpin (long_hairpins.py)")
+    print(c.render_table(("ramp", *found_groups), result["rows"]))
+    return {"rows": result["rows"], "groups": list(found_groups)}
+
+
 def _cli_seconds(path: str, repeats: int = 3) -> tuple[float, float]:
     """Best wall time and peak RSS (MB) of ``mezzo analyze PATH --json -q`` in a fresh process."""
     exe = shutil.which("mezzo", path=str(Path(sys.executable).parent)) or "mezzo"
@@ -191,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures move with the load)")
     scores, checks = _scores(quick=args.quick)
     real = {} if args.quick else _real_recordings()
+    long_crescendos = {} if args.quick else _long_hairpins()
 
     duration = QUICK_DURATION_S if args.quick else FULL_DURATION_S
     rows = []
@@ -230,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, ok, value in checks:
         print(f"{'PASS' if ok else 'FAIL'}: {label}: {value}")
     c.write_json(c.OUT_DIR / f"{NAME}.json", {
-        "scores": scores, "real_recordings": real, "realtime_factor": factor, "seconds": best,
+        "scores": scores, "real_recordings": real, "long_crescendos": long_crescendos, "realtime_factor": factor, "seconds": best,
         "duration_s": duration, "cli_30s_seconds": cli_s, "memory_60min_mb": memory,
         "floors": [{"what": w, "ok": ok, "value": v} for w, ok, v in checks],
     })

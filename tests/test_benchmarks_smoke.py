@@ -208,3 +208,19 @@ def test_offset_test_recovers_a_shift_that_a_summary_gives_and_not_one_it_does_n
     assert offset.leave_one_composer_out(rows, ("x",)) > 0.95
     assert offset.leave_one_composer_out(rows, ("noise",)) < offset.leave_one_composer_out(rows, ("x",)) - 0.2
     assert offset.leave_one_composer_out(rows, ()) == pytest.approx(offset.pooled(rows, np.zeros(40)), abs=0.05)
+
+
+def test_long_hairpin_ramp_is_the_gain_asked_for_and_a_match_is_half_the_longer_span():
+    lh = _dynamics_eval_module("long_hairpins")
+    rate = 100
+    audio = np.ones((2, 30 * rate), dtype=np.float32)  # 30 s, repeated to 10 + 20 + 60 + 20 s
+    x = lh.ramped(audio, rate, 12.0, 60.0)
+    assert x.shape == (2, 100 * rate)
+    db = 20 * np.log10(x[0])
+    assert db[:20 * rate] == pytest.approx(-12.0, abs=1e-4)  # held, 12 dB under the top
+    assert db[50 * rate] == pytest.approx(-6.0, abs=0.01)  # half way up the ramp
+    assert db[-1] == pytest.approx(0.0, abs=1e-4)  # never above the input
+    assert lh.ramped(audio, rate, -12.0, 60.0)[0, -1] == pytest.approx(10 ** (-12 / 20), rel=1e-5)
+    hit = [{"start_s": 30.0, "end_s": 85.0, "kind": "crescendo"}]
+    assert lh.found(hit, 12.0, 60.0) and not lh.found(hit, -12.0, 60.0)
+    assert not lh.found([{"start_s": 20.0, "end_s": 45.0, "kind": "crescendo"}], 12.0, 60.0)

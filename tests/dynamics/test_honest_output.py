@@ -42,6 +42,20 @@ def test_a_two_minute_crescendo_is_one_hairpin():
     assert [x for x in result.dynamics.hairpins if x.kind == "decrescendo"] == []
 
 
+def test_a_two_minute_crescendo_under_phrases_that_swell_and_fade_is_one_hairpin():
+    """The same crescendo with the music's own dynamics over it: each 8 s phrase swells and fades by +-5 dB."""
+    rng = np.random.default_rng(7)
+    onsets = np.arange(0.0, 160.0, 0.5)
+    phrase = 5.0 * np.sin(2 * np.pi * onsets / 8.0)
+    level = np.interp(onsets, [0, 20, 140, 160], [-22, -22, -7, -7]) + phrase + rng.normal(0, 1.0, onsets.size)
+    audio = _notes(onsets, level, 161.0, rng)
+    hairpins = mezzo.analyze(audio, SR, dynamics=True).dynamics.hairpins
+    covering = [h for h in hairpins if h.kind == "crescendo" and min(h.end_s, 140.0) - max(h.start_s, 20.0) >= 0.8 * 120.0]
+    assert len(covering) == 1, hairpins
+    assert covering[0].end_s - covering[0].start_s <= 1.2 * 120.0
+    assert not [h for h in hairpins if h.kind == "decrescendo" and h.end_s - h.start_s >= 20.0]
+
+
 def test_no_pulse_no_tempo_change_and_no_drops():
     """Notes at random times (no pulse) whose bass comes and goes: no tempo change, no drop."""
     rng = np.random.default_rng(5)

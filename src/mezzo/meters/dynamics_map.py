@@ -42,7 +42,8 @@ relative to the piece itself:
    ``min_marking_s`` (1.5 s) are merged into the closer neighbour.
 
 Hairpins are gradual changes of the level *played* across notes, read from the level of
-each note's attack (:mod:`mezzo.meters.hairpins`).
+each note's attack, and section-long ones (20 s and more) from the level curve above
+(:mod:`mezzo.meters.hairpins`).
 
 Flat sections are the stretches where short-term loudness (3 s) stays within
 ``flat_tolerance_lu`` either side of its middle (default ±1 LU, i.e. a spread of at most
@@ -336,14 +337,17 @@ def dynamics_map_from_features(
                 end = float(times[b - 1])
             markings.append(MarkingSegment(round(start, 2), round(max(end, start), 2), MARKINGS[labels[a]]))
 
-    # hairpins: from the note levels
+    # hairpins: from the note levels, and section-long ones from the level curve
     hairpins: list[Hairpin] = []
-    if features is not None and sounding.any():
-        from mezzo.meters.hairpins import find_hairpins
+    if sounding.any():
+        from mezzo.meters.hairpins import find_hairpins, find_section_hairpins, merge_hairpins
         from mezzo.meters.note_levels import note_levels
 
-        hairpins = find_hairpins(note_levels(features), step_db=step_db, min_change_db=hairpin_min_change_db,
-                                 min_duration_s=hairpin_min_duration_s, min_confidence=min_confidence)
+        if features is not None:
+            hairpins = find_hairpins(note_levels(features), step_db=step_db, min_change_db=hairpin_min_change_db,
+                                     min_duration_s=hairpin_min_duration_s, min_confidence=min_confidence)
+        hairpins = merge_hairpins(hairpins, find_section_hairpins(times, level, sounding,
+                                                                  min_confidence=min_confidence))
 
     # flat sections on the short-term series
     st = np.asarray(loudness.short_term_lufs, dtype=np.float64)
