@@ -15,7 +15,9 @@ Run ``.venv/bin/python benchmarks/run.py --only dynamics`` (or ``make bench``). 
 2. **Real recordings** (Debian's game soundtracks, ``make game-music``): drops per 10 minutes on
    music without drops, the longest hairpin, tempo changes without a clear pulse; and known gain
    ramps (+15 dB over 120 s, -12 dB over 90 s, +9 dB over 45 s) laid over them and over the
-   corpus's tuning excerpts, found as one hairpin or not (``dynamics_eval/long_hairpins.py``).
+   corpus's tuning excerpts, found as one hairpin or not (``dynamics_eval/long_hairpins.py``);
+   and accelerandos and ritardandos made by playing beat-driven recordings at a known
+   changing speed (``dynamics_eval/tempo_ramps.py``).
 3. **Speed**: ``mezzo.analyze(path, dynamics=True)`` on 10 minutes of stereo 48 kHz, warm, best
    of 2, against real time (floor 50x).
 4. **Start-up**: ``mezzo analyze FILE --json`` on a 30 s file as a whole process, warm numba
@@ -170,17 +172,19 @@ def _real_recordings() -> dict:
     return result
 
 
-def _long_hairpins() -> dict:
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
-    import long_hairpins
+def _constructed(name: str, title: str, first_column: str) -> dict:
+    """A check whose truth is made by construction on real recordings (``dynamics_eval/<name>.py``)."""
+    import importlib
 
-    found_groups = long_hairpins.groups()
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "dynamics_eval"))
+    module = importlib.import_module(name)
+    found_groups = module.groups()
     if not found_groups:
-        print("\nlong crescendos SKIPPED: no game soundtracks installed (make game-music)")
+        print(f"\n{title} SKIPPED: no game soundtracks installed (make game-music)")
         return {"skipped": "no game soundtracks installed"}
-    result = long_hairpins.check(found_groups)
-    print("\nlong crescendos: known gain ramps over real recordings, found as one hairpin (long_hairpins.py)")
-    print(c.render_table(("ramp", *found_groups), result["rows"]))
+    result = module.check(found_groups)
+    print(f"\n{title} ({name}.py)")
+    print(c.render_table((first_column, *found_groups), result["rows"]))
     return {"rows": result["rows"], "groups": list(found_groups)}
 
 
@@ -207,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 cores; figures move with the load)")
     scores, checks = _scores(quick=args.quick)
     real = {} if args.quick else _real_recordings()
-    long_crescendos = {} if args.quick else _long_hairpins()
+    long_crescendos = {} if args.quick else _constructed(
+        "long_hairpins", "long crescendos: known gain ramps over real recordings, found as one hairpin", "ramp")
+    tempo_ramps = {} if args.quick else _constructed(
+        "tempo_ramps", "tempo changes: real recordings played at a known changing speed", "variant")
 
     duration = QUICK_DURATION_S if args.quick else FULL_DURATION_S
     rows = []
@@ -247,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, ok, value in checks:
         print(f"{'PASS' if ok else 'FAIL'}: {label}: {value}")
     c.write_json(c.OUT_DIR / f"{NAME}.json", {
-        "scores": scores, "real_recordings": real, "long_crescendos": long_crescendos, "realtime_factor": factor, "seconds": best,
+        "scores": scores, "real_recordings": real, "long_crescendos": long_crescendos,
+        "tempo_ramps": tempo_ramps, "realtime_factor": factor, "seconds": best,
         "duration_s": duration, "cli_30s_seconds": cli_s, "memory_60min_mb": memory,
         "floors": [{"what": w, "ok": ok, "value": v} for w, ok, v in checks],
     })

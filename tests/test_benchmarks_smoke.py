@@ -224,3 +224,25 @@ def test_long_hairpin_ramp_is_the_gain_asked_for_and_a_match_is_half_the_longer_
     hit = [{"start_s": 30.0, "end_s": 85.0, "kind": "crescendo"}]
     assert lh.found(hit, 12.0, 60.0) and not lh.found(hit, -12.0, 60.0)
     assert not lh.found([{"start_s": 20.0, "end_s": 45.0, "kind": "crescendo"}], 12.0, 60.0)
+
+
+def test_tempo_ramp_tape_speed_scales_the_frequency_and_a_change_is_judged_by_its_span_and_ratio():
+    tr = _dynamics_eval_module("tempo_ramps")
+    rate = 8000
+    t = np.arange(20 * rate) / rate
+    audio = np.sin(2 * np.pi * 100.0 * t)[None, :]  # 100 Hz, repeated as needed
+    x = tr.tape(audio, rate, 1.2, 4.0)[0]
+    assert x.size == round((2 * tr.HOLD_S + 4.0) * rate)
+
+    def hz(segment: np.ndarray) -> float:
+        spectrum = np.abs(np.fft.rfft(segment * np.hanning(segment.size)))
+        return float(np.argmax(spectrum)) * rate / segment.size
+
+    assert hz(x[2 * rate : 12 * rate]) == pytest.approx(100.0, abs=0.2)  # before the ramp: its own speed
+    assert hz(x[-10 * rate :]) == pytest.approx(120.0, abs=0.2)  # after: 1.2 times faster
+    curve = [{"time_s": s, "bpm": 100.0 if s < 27.0 else 120.0} for s in np.arange(1.0, 54.0, 0.5)]
+    reading = {"tempo_changes": [{"start_s": 25.5, "end_s": 29.0, "kind": "accelerando"}], "tempo_curve": curve}
+    found, reported, ratio = tr.judge(reading, 1.2, 4.0)
+    assert found and reported == 1 and ratio == pytest.approx(1.2)
+    assert not tr.judge(reading, 0.8, 4.0)[0]  # the wrong way
+    assert tr.judge({"tempo_changes": [], "tempo_curve": []}, 1.0, 8.0) == (False, 0, None)
