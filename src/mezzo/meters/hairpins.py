@@ -162,8 +162,8 @@ def find_hairpins(
 def _turns(y: np.ndarray, tolerance: float) -> list[int]:
     """Indices of the alternating maxima and minima of ``y``, each turn a move back of more than ``tolerance``.
 
-    The first and last points of the curve's first and last legs are included; an empty list
-    when ``y`` never spans more than ``tolerance``.
+    The list opens with where the first leg starts and closes with the extreme of the last
+    leg, turned or not; it is empty when ``y`` never spans more than ``tolerance``.
     """
     turns: list[int] = []
     hi = lo = extreme = 0
