@@ -65,8 +65,8 @@ def performed_levels(split: str) -> dict[str, tuple[Levels, list[Levels]]]:
     import mido
 
     out = {}
-    for i, (path, composer, count) in enumerate(build_corpus.PIECES[split]):
-        for name, perf, _, _ in build_corpus.performances(split, path, composer, count, build_corpus.score_seed(split, i)):
+    for job in build_corpus.piece_jobs(split):
+        for name, perf, _, _ in build_corpus.performances(*job):
             parts = []
             for track in mido.MidiFile(file=io.BytesIO(perf.midi)).tracks:
                 ticks, notes = 0, []
@@ -162,18 +162,17 @@ class Reading(NamedTuple):
 
 
 def read_item(path: Path) -> Reading:
-    """One pass over ``path``: its dynamics map, the reading ``mezzo analyze --json`` scores, its frames and loudness.
+    """One pass over ``path``: its dynamics map, the map's part of what ``mezzo analyze --json`` prints, its frames and loudness.
 
-    The map and the tempo come from the public ``*_from_features`` readers with their default
-    options, as ``mezzo.analyze(path, dynamics=True)`` composes them; the frames give the note
-    levels too, so each item is read once.
+    The map comes from the public ``dynamics_map_from_features`` with its default options, as
+    ``mezzo.analyze(path, dynamics=True)`` composes it; the frames give the note levels too, so
+    each item is read once. No tempo is read: only markings and hairpins are scored from it.
     """
     import soundfile as sf
 
     from mezzo.meters.dynamics_map import dynamics_map_from_features
     from mezzo.meters.features import SpectralFrames
     from mezzo.meters.loudness import LoudnessMeter
-    from mezzo.meters.tempo import tempo_from_features
 
     x, rate = sf.read(path, dtype="float32", always_2d=True)
     meter = LoudnessMeter(rate, x.shape[1], true_peak=False)
@@ -183,7 +182,7 @@ def read_item(path: Path) -> Reading:
     features = frames.result()
     loudness = meter.result()
     dmap = dynamics_map_from_features(loudness, features)
-    return Reading(dmap, {**dmap.to_dict(), **tempo_from_features(features).to_dict()}, features, loudness)
+    return Reading(dmap, dmap.to_dict(), features, loudness)
 
 
 def breakdown(split: str) -> dict[str, Any]:

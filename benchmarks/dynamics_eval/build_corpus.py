@@ -182,20 +182,49 @@ def performances(split: str, path: str, composer: str, count: int, seed: int,
         yield f"{stem}_{k}", perf, font or drawn, float(rng.uniform(-9.0, -1.0))
 
 
-def _score_job(split: str, path: str, composer: str, count: int, seed: int, force: bool,
-               designs: tuple[str, ...] = DESIGNS, folder: Path | None = None, font: str | None = None) -> list[str]:
-    stem = path.replace("/", "_").rsplit(".", 1)[0]
-    names = [f"{stem}_{k}" for k in range(count)]
-    folder = folder or CORPUS / split
+class PieceJob(NamedTuple):
+    """One piece of a part as :func:`performances` takes it (its arguments, in order)."""
+
+    split: str
+    path: str
+    composer: str
+    count: int
+    seed: int
+    designs: tuple[str, ...] = DESIGNS
+    font: str | None = None
+
+
+def piece_jobs(part: str) -> list[PieceJob]:
+    """The pieces of a corpus part (``"tuning"``, ``"validation"``) or of extra material (a key of ``EXTRA``), seeded as built."""
+    extra = EXTRA.get(part)
+    split = extra.split if extra else part
+    out = []
+    for i, (path, composer, count) in enumerate(PIECES[split]):
+        if extra is None:
+            out.append(PieceJob(split, path, composer, count, score_seed(split, i)))
+        else:
+            seed = score_seed(split, i) if extra.seed_offset is None else extra.seed_offset + i
+            out.append(PieceJob(split, path, composer, count, seed, extra.designs, extra.font))
+    return out
+
+
+def render_excerpt(perf: Any, font: str) -> np.ndarray:
+    """A performance rendered with ``font`` (:func:`render`), cut to the excerpt's length; (2, samples) float32."""
+    return render(perf.midi, font)[:, : int(perf.truth["duration_s"] * SAMPLE_RATE)]
+
+
+def _score_job(job: PieceJob, force: bool, folder: Path | None = None) -> list[str]:
+    stem = job.path.replace("/", "_").rsplit(".", 1)[0]
+    names = [f"{stem}_{k}" for k in range(job.count)]
+    folder = folder or CORPUS / job.split
     if not force and all((folder / f"{n}.json").exists() for n in names):
         return names
     done = []
-    for name, perf, item_font, peak_db in performances(split, path, composer, count, seed, designs, font):
-        audio = render(perf.midi, item_font)
-        audio = audio[:, : int(perf.truth["duration_s"] * SAMPLE_RATE)]
+    for name, perf, item_font, peak_db in performances(*job):
+        audio = render_excerpt(perf, item_font)
         peak = float(np.max(np.abs(audio))) or 1.0
         audio = audio * (10 ** (peak_db / 20) / peak)
-        truth = dict(perf.truth, split=split, soundfont=item_font, source=f"music21 corpus: {path}")
+        truth = dict(perf.truth, split=job.split, soundfont=item_font, source=f"music21 corpus: {job.path}")
         _write(folder, name, audio, truth)
         done.append(name)
     return done
@@ -231,9 +260,9 @@ def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[st
     CORPUS.mkdir(parents=True, exist_ok=True)
     jobs = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for split, pieces in PIECES.items():
-            for i, (path, composer, count) in enumerate(pieces):
-                jobs.append((split, pool.submit(_score_job, split, path, composer, count, score_seed(split, i), force)))
+        for split in PIECES:
+            for job in piece_jobs(split):
+                jobs.append((split, pool.submit(_score_job, job, force)))
             for i in range(DANCE_TRACKS[split]):
                 seed = 5000 * (1 if split == "tuning" else 2) + i
                 jobs.append((split, pool.submit(_dance_job, split, i, seed, force)))
@@ -250,14 +279,10 @@ def build(*, force: bool = False, workers: int = 2, log: Any = print) -> dict[st
 def build_extra(name: str, *, force: bool = False, workers: int = 2, log: Any = print) -> list[str]:
     """Build the extra material ``name`` (a key of ``EXTRA``); return its item names."""
     sys.path.insert(0, str(HERE))
-    extra = EXTRA[name]
     folder = EXTRA_DIR / name
     names = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futs = [pool.submit(_score_job, extra.split, path, composer, count,
-                            score_seed(extra.split, i) if extra.seed_offset is None else extra.seed_offset + i,
-                            force, extra.designs, folder, extra.font)
-                for i, (path, composer, count) in enumerate(PIECES[extra.split])]
+        futs = [pool.submit(_score_job, job, force, folder) for job in piece_jobs(name)]
         for fut in futs:
             for item in fut.result():
                 names.append(item)

@@ -65,7 +65,7 @@ def summaries(dmap: Any, loudness: Any, features: Any) -> dict[str, float]:
     """The piece summaries (see the module notes) of one reading."""
     from mezzo.meters.note_levels import note_levels
 
-    sounding = np.isfinite(np.interp(np.asarray(loudness.momentary_times_s), dmap.curve_times_s, dmap.marking_index))
+    sounding = np.isfinite(dmap.marking_index)  # on the loudness's own momentary times
     level = np.asarray(loudness.momentary_lufs, dtype=np.float64)[sounding]
     level = level[np.isfinite(level)]
     p5, p50, p90, p95 = np.percentile(level, [5, 50, 90, 95])
@@ -86,15 +86,10 @@ def summaries(dmap: Any, loudness: Any, features: Any) -> dict[str, float]:
 
 def unnormalised_shift_db(part: str) -> dict[str, float]:
     """Per item of ``part``: dB to add to its file's level to get the render's own level (re-rendered)."""
-    extra = build_corpus.EXTRA.get(part)
-    split = extra.split if extra else part
     out = {}
-    for i, (path, composer, count) in enumerate(build_corpus.PIECES[split]):
-        seed = build_corpus.score_seed(split, i) if extra is None or extra.seed_offset is None else extra.seed_offset + i
-        designs = extra.designs if extra else build_corpus.DESIGNS
-        for name, perf, font, peak_db in build_corpus.performances(split, path, composer, count, seed, designs,
-                                                                    extra.font if extra else None):
-            audio = build_corpus.render(perf.midi, font)[:, : int(perf.truth["duration_s"] * build_corpus.SAMPLE_RATE)]
+    for job in build_corpus.piece_jobs(part):
+        for name, perf, font, peak_db in build_corpus.performances(*job):
+            audio = build_corpus.render_excerpt(perf, font)
             out[name] = 20.0 * np.log10(float(np.max(np.abs(audio))) or 1e-9) - peak_db
     return out
 

@@ -72,9 +72,10 @@ def main() -> int:
     rate = build_corpus.SAMPLE_RATE
     for font in build_corpus.FONTS:
         for name, program in PROGRAMS.items():
-            rows = [level_and_centroid(build_corpus.render(note_midi(program, v), font), rate) for v in VELOCITIES]
+            notes = {v: build_corpus.render(note_midi(program, v), font) for v in VELOCITIES}
+            rows = [level_and_centroid(audio, rate) for audio in notes.values()]
             top = rows[-1][0]
-            attack = attack_ms(build_corpus.render(note_midi(program, 88), font), rate)
+            attack = attack_ms(notes[88], rate)
             print(f"{font:<18} {name:<11} " + " ".join(f"{db - top:6.1f}" for db, _ in rows)
                   + " | " + " ".join(f"{hz:5.0f}" for _, hz in rows) + f" | {attack:4.0f} ms")
     return 0
