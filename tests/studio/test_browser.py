@@ -81,6 +81,10 @@ def test_the_page_draws_loudness_markings_and_tempo_lanes(page, studio, song_id)
         unsure = sorted(f"{int(100 * r['confidence'] + 0.5)} % sure" for r in analysis[key] if r["confidence"] < 0.995)
         shown = sorted(t.split("(")[1].rstrip(")") for t in tempo if word in t and "% sure" in t)
         assert shown == unsure, (word, tempo, analysis[key])
+    # Every reading of the demo song is sure, so the lane above can only show that nothing is
+    # added; the page's own rule, either side of the threshold, shows the other way.
+    words = page.evaluate("(cs) => cs.map((c) => sure({confidence: c}))", [0.0, 0.6, 0.9949, 0.995, 1.0, None])
+    assert words == [" (0 % sure)", " (60 % sure)", " (99 % sure)", "", "", ""], words
     figures = page.locator(by_id("figures")).inner_text()
     assert "LUFS" in figures and "BPM" in figures
     assert ("weak pulse" in figures) == (analysis["tempo_confidence"] < 0.5), figures  # the demo's beat is clear
