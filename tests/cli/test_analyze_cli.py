@@ -169,3 +169,15 @@ def test_several_files_one_bad_exits_1_and_reports_it(tone_wav: Path, tmp_path: 
     payload = json.loads(proc.stdout)
     assert payload[0]["integrated_lufs"] is not None and "not an audio file" in payload[1]["error"]
     assert proc.stderr.count("mezzo: error:") == 1
+
+
+def test_a_path_with_brackets_prints_whole_and_as_given(tone_wav: Path, tmp_path: Path) -> None:
+    # rich reads "[...]" as markup (a "[/b]" it cannot match stopped the command) and wraps a
+    # table's title to the table's width
+    folder = tmp_path / ("a folder whose name is long enough to pass eighty columns" + "x" * 30) / "live ["
+    folder.mkdir(parents=True)
+    path = folder / "b] mix [bold] v2.wav"
+    path.write_bytes(tone_wav.read_bytes())
+    proc = run_cli("analyze", str(path), "--loudness-only")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == str(path)

@@ -155,3 +155,15 @@ def test_clipping_output_warns_on_stderr(capsys, music, tmp_path):
     assert code == 0
     json.loads(stdout)  # stdout stays pure JSON
     assert "clip" in err and err.startswith("mezzo: warning:")
+
+
+def test_file_names_with_brackets_print_as_they_are(capsys, music, tmp_path):
+    # rich reads "[...]" as markup and wraps a table's title: the names are printed whole and as given
+    folder = tmp_path / ("a folder whose name is long enough to pass eighty columns" + "x" * 30)
+    folder.mkdir()
+    source = folder / "mix [bold] v2.wav"
+    source.write_bytes(music.read_bytes())
+    out = folder / "mix [red] compressed.wav"
+    code, stdout, err = run(capsys, "compress", str(source), "-o", str(out), "--preset", "vocal")
+    assert code == 0, err
+    assert f"{source} -> {out}" in stdout.splitlines()[0]

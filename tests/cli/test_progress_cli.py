@@ -80,3 +80,12 @@ def test_every_command_takes_quiet() -> None:
         if not any("--quiet" in p.opts for p in cmd.params):
             missing.append(path)
     assert not missing, missing
+
+
+def test_a_file_name_with_brackets_shows_as_it_is_in_the_bar(tmp_path, terminal, monkeypatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # the captured stderr, during the test
+    src = tmp_path / "mix [bold] v2.wav"  # rich would read "[bold]" as markup
+    _wav(src)
+    code, _, err = run_main(terminal, "analyze", src)
+    assert code == 0, err
+    assert "mix [bold] v2.wav" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,19 @@ def test_table_names_the_buried_stem_and_its_masker(capsys, stem_files) -> None:
     code, out, _ = run_main(capsys, "stems", *stem_files, "--quiet")
     assert code == 0
     assert "Buried" in out and "pad 100%" in out and "raise lead" in out
+    # in 80 columns the interval and the band stay whole (the words around them wrap)
+    assert re.search(r"0:0\d\.\d-0:0\d\.\d  ", out) and re.search(r"\d+-\d+ Hz", out), out
+
+
+def test_stem_names_with_brackets_print_as_they_are(capsys, stem_files, tmp_path) -> None:
+    # rich reads "[...]" in a table cell as markup
+    named = [tmp_path / "lead [take 2].wav", tmp_path / "pad [red].wav"]
+    for source, target in zip(stem_files, named, strict=True):
+        target.write_bytes(source.read_bytes())
+    code, out, _ = run_main(capsys, "stems", *named, "--quiet")
+    assert code == 0
+    assert "lead [take 2]" in out and "pad [red]" in out
+    assert re.search(r"0:0\d\.\d-0:0\d\.\d  ", out), out  # longer names: the interval still whole
 
 
 def test_plot_is_written(capsys, stem_files, tmp_path) -> None:

@@ -107,7 +107,7 @@ def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Any]:
     )
 
     columns = (
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.description}", markup=False), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
         TimeRemainingColumn(), TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -126,15 +126,23 @@ def progress_hook(bar: Any) -> Any:
     return hook
 
 
+def print_plain(console: Any, text: str) -> None:
+    """Print ``text`` on a line of its own as it is: a file name may hold ``[...]``, which rich
+    would read as markup, and a long path is not wrapped (a table title is, to the table's width)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def show_before_after(report: Any, title: str) -> None:
-    """Print a :class:`mezzo.before_after.BeforeAfter` as the before/after table on stdout."""
+    """Print a :class:`mezzo.before_after.BeforeAfter` as the before/after table on stdout, under ``title``."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=None, padding=(0, 2))
+    table = Table(box=None, padding=(0, 2))
     table.add_column("", style="bold")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
     for row in report.rows():
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    print_plain(console, title)
+    console.print(table)

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import fmt, print_json, progress_bar, warn
+from mezzo.cli._common import fmt, print_json, print_plain, progress_bar, warn
 
 LAYOUT_HELP = (
     "Channel layout for the BS.1770 weights: mono, dual-mono, stereo, 5.0, 5.1, "
@@ -95,7 +95,7 @@ def _print_table(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=str(result.path), title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table = Table(show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(justify="right")
     rows = [
@@ -124,6 +124,7 @@ def _print_table(result: Any) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console = Console()
+    print_plain(console, str(result.path))
     console.print(table)
     dmap = getattr(result, "dynamics", None)
     if dmap is not None or tempo is not None:

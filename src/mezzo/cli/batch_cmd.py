@@ -132,7 +132,7 @@ class _FileBar:
             )
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
                 TimeRemainingColumn(), console=Console(stderr=True), transient=True,
             )  # fmt: skip
             self._progress.start()

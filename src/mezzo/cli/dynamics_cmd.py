@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from mezzo.cli._common import QUIET_HELP, fmt, print_json, progress_bar, warn
+from mezzo.cli._common import QUIET_HELP, fmt, print_json, print_plain, progress_bar, warn
 
 MARKS_HELP = (
     "Markings: TIME:MARK items, e.g. '0:p 8:< 16:ff 24:> 32:pp 40:fadeout(equal-power)'. "
@@ -109,7 +109,7 @@ def _print(s: dict[str, Any], fmt: Callable[..., str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"dynamics ({s['mode']}): {s['input']} -> {s['output']}", title_justify="left", box=None, padding=(0, 2))
+    table = Table(box=None, padding=(0, 2))
     table.add_column("", style="bold")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
@@ -118,8 +118,9 @@ def _print(s: dict[str, Any], fmt: Callable[..., str]) -> None:
     table.add_row("Loudness range", fmt(b["loudness_range_lu"], "LU"), fmt(a["loudness_range_lu"], "LU"))
     table.add_row("True peak", fmt(b["true_peak_dbtp"], "dBTP", 2), fmt(a["true_peak_dbtp"], "dBTP", 2))
     console = Console()
+    print_plain(console, f"dynamics ({s['mode']}): {s['input']} -> {s['output']}")
     console.print(table)
-    console.print("Markings: " + " ".join(m["text"] for m in s["marks"]))
+    print_plain(console, "Markings: " + " ".join(m["text"] for m in s["marks"]))
     if s["after"]["true_peak_dbtp"] is not None and s["after"]["true_peak_dbtp"] > 0:
         warn(f"warning: the output's true peak is {s['after']['true_peak_dbtp']:.2f} dBTP: it clips; lower --levels or limit it")
 

@@ -98,6 +98,7 @@ def stems(
 
 def _print(result: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from mezzo.units import clock
@@ -110,7 +111,7 @@ def _print(result: Any) -> None:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for s in result.stems:
         audible = "—" if s.mean_audibility is None else f"{s.mean_audibility:.2f}"
-        table.add_row(s.name, fmt(s.loudness_lufs, "LUFS"), fmt(s.loudness_in_mix_lufs, "LUFS"), audible,
+        table.add_row(escape(s.name), fmt(s.loudness_lufs, "LUFS"), fmt(s.loudness_in_mix_lufs, "LUFS"), audible,
                       f"{s.buried_s:.1f} s")
     console.print(table)
     buried = [(s, b) for s in result.stems for b in s.buried]
@@ -119,13 +120,15 @@ def _print(result: Any) -> None:
         return
     intervals = Table(title="Buried", title_justify="left", box=None, padding=(0, 2))
     for column in ("Stem", "When", "Masked by", "Band", "Remedies"):
-        intervals.add_column(column)
+        # times and bands stay whole in a narrow terminal; the words wrap
+        whole = column in ("When", "Band")
+        intervals.add_column(column, no_wrap=whole, min_width=len("0:00.0-0:00.0") if whole else None)
     for s, b in buried:
-        by = ", ".join(f"{n} {share:.0%}" for n, share in zip(b.masked_by, b.masker_shares, strict=True))
+        by = ", ".join(f"{escape(n)} {share:.0%}" for n, share in zip(b.masked_by, b.masker_shares, strict=True))
         remedies = [_remedy(g) for g in result.suggestions
                     if g.stem == s.name and (g.start_s, g.end_s) == (b.start_s, b.end_s)]
-        intervals.add_row(s.name, f"{clock(b.start_s)}-{clock(b.end_s)}", by or "threshold of hearing",
-                          f"{b.band_hz[0]:g}-{b.band_hz[1]:g} Hz", "; or ".join(remedies))
+        intervals.add_row(escape(s.name), f"{clock(b.start_s)}-{clock(b.end_s)}", by or "threshold of hearing",
+                          f"{b.band_hz[0]:g}-{b.band_hz[1]:g} Hz", escape("; or ".join(remedies)))
     console.print(intervals)
 
 
