@@ -24,7 +24,6 @@ held-out figure.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import build_corpus  # noqa: E402
+import real_recordings  # noqa: E402
 import score  # noqa: E402
 
 #: (gain change dB, ramp length s) of each variant.
@@ -50,11 +50,12 @@ def groups() -> dict[str, list[str]]:
     """The recordings of each group that are installed or built (empty groups left out)."""
     corpus = [str(p.with_suffix(".flac")) for p in sorted((build_corpus.CORPUS / "tuning").glob("*.json"))
               if p.name != "manifest.json" and json.loads(p.read_text()).get("kind") == "score"]
+    soundtracks = real_recordings.available()
     out = {
-        "electronic and game loops (looked at)": sorted(glob.glob("/usr/share/games/singularity/music/*.ogg")
-                                                        + glob.glob("/usr/share/hyperrogue/music/*.ogg")),
+        "electronic and game loops (looked at)": sorted(soundtracks.get("electronic", [])
+                                                        + soundtracks.get("game loops", [])),
         "score excerpts, tuning part (looked at)": corpus,
-        "orchestral, Wesnoth (held out)": sorted(glob.glob("/usr/share/games/wesnoth/1.16/data/core/music/*.ogg")),
+        "orchestral, Wesnoth (held out)": soundtracks.get("orchestral", []),
     }
     return {k: v for k, v in out.items() if v}
 

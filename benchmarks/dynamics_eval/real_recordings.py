@@ -28,9 +28,9 @@ GROUPS = {
 }
 
 
-def available() -> dict[str, list[str]]:
-    """The installed tracks by group (empty when none is installed)."""
-    out = {g: sorted(glob.glob(p)) for g, p in GROUPS.items()}
+def available(groups: dict[str, str] = GROUPS) -> dict[str, list[str]]:
+    """The installed tracks of each group of ``groups`` (name: glob pattern), empty groups left out."""
+    out = {g: sorted(glob.glob(p)) for g, p in groups.items()}
     return {g: v for g, v in out.items() if v}
 
 

@@ -25,7 +25,6 @@ final rate. Nothing here was tuned on.
 from __future__ import annotations
 
 import argparse
-import glob
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,6 +35,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import real_recordings  # noqa: E402
 import score  # noqa: E402
 
 #: (final rate, ramp length s) of each variant.
@@ -44,15 +44,14 @@ RAMPS = ((1.0, 8.0), (1.15, 8.0), (0.85, 8.0), (1.2, 4.0), (0.8, 4.0))
 HOLD_S = 25.0
 START_S = 10.0
 GROUPS = {
-    "beat-driven loops (HyperRogue)": "/usr/share/hyperrogue/music/*.ogg",
-    "electronic (Endgame: Singularity)": "/usr/share/games/singularity/music/*.ogg",
+    "beat-driven loops (HyperRogue)": real_recordings.GROUPS["game loops"],
+    "electronic (Endgame: Singularity)": real_recordings.GROUPS["electronic"],
 }
 
 
 def groups() -> dict[str, list[str]]:
     """The installed recordings of each group (empty groups left out)."""
-    out = {g: sorted(glob.glob(pattern)) for g, pattern in GROUPS.items()}
-    return {g: v for g, v in out.items() if v}
+    return real_recordings.available(GROUPS)
 
 
 def tape(audio: np.ndarray, rate: int, final: float, ramp_s: float) -> np.ndarray:
