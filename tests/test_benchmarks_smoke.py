@@ -246,3 +246,12 @@ def test_tempo_ramp_tape_speed_scales_the_frequency_and_a_change_is_judged_by_it
     assert found and reported == 1 and ratio == pytest.approx(1.2)
     assert not tr.judge(reading, 0.8, 4.0)[0]  # the wrong way
     assert tr.judge({"tempo_changes": [], "tempo_curve": []}, 1.0, 8.0) == (False, 0, None)
+
+
+def test_short_loop_error_is_read_at_the_nearest_octave_and_another_level_is_apart():
+    sl = _dynamics_eval_module("short_loops")
+    assert sl.error_at_nearest_octave(121.2, 120.0) == pytest.approx(0.01)
+    assert sl.error_at_nearest_octave(59.4, 120.0) == pytest.approx(-0.01)  # half tempo, 1 % slow
+    assert sl.error_at_nearest_octave(243.6, 120.0) == pytest.approx(0.015)
+    assert sl.error_at_nearest_octave(90.0, 120.0) is None  # 3:4, another metrical level
+    assert sl.error_at_nearest_octave(None, 120.0) is None

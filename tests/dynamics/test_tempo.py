@@ -29,6 +29,26 @@ def test_steady_click_at_120_bpm():
     assert r.tempo_changes == ()
 
 
+#: A loop of a few bars: its tempo within this share (the click spacing is the truth).
+LOOP_TOLERANCE = 0.003
+
+
+@pytest.mark.parametrize(("bpm", "duration_s"), [(120.0, 6.0), (140.5, 6.0), (128.0, 8.0), (97.0, 5.0), (174.0, 6.0)])
+def test_a_loop_of_a_few_bars_reads_its_tempo_to_a_fraction_of_a_percent(bpm, duration_s):
+    """Too short for a tempo curve, the tempo comes from the beats, not the tempogram's 1.25 % steps."""
+    r = tempo(_clicks(np.arange(0, duration_s, 60.0 / bpm), duration_s), SR)
+    assert r.tempo_bpm == pytest.approx(bpm, rel=LOOP_TOLERANCE)
+    assert r.tempo_changes == ()
+
+
+@pytest.mark.parametrize("edit", ["missing", "extra"])
+def test_a_short_loop_with_a_missing_or_an_extra_click_still_reads_its_tempo(edit):
+    times = np.arange(0, 7.0, 0.5)
+    times = np.delete(times, 7) if edit == "missing" else np.sort(np.append(times, 3.3))
+    r = tempo(_clicks(times, 7.0), SR)
+    assert r.tempo_bpm == pytest.approx(120.0, rel=LOOP_TOLERANCE)
+
+
 def test_tempo_ramp_100_to_130_is_one_accelerando():
     times = [0.0]
     while times[-1] < 50.0:

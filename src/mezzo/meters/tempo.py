@@ -111,6 +111,14 @@ Method (every step has a reason, none a per-case threshold):
    before; 21 of 36, 23 reported, after; the 36 steady numpy dance tracks: 0 invented before,
    1 after). On Wesnoth's orchestral recordings it adds two changes, both confirmed by
    librosa's beat tracker: a final ritardando from 132 to 104 BPM, and 89 to 103-108 BPM.
+   A clip too short for a curve (under six usable intervals once the tracker's first and
+   last beats and 3 s are left out: a loop of a few bars) reads one tempo from its beats,
+   the least-squares slope of beat time against beat number (:func:`_steady_bpm`), not the
+   tempogram's period, whose path moves in 1.25 % steps. On 6 and 8 s excerpts from the
+   drops of the evaluation corpus's dance tracks (``benchmarks/dynamics_eval/short_loops.py``,
+   the generator's nominal tempo as truth; tuning material) the share within 1 % went from
+   0.71-0.77 (numpy-synthesised) and 0.92 (FluidSynth) to 1.00, the median error from
+   0.5-0.7 % to 0.04-0.06 % (librosa's beat tracker: 0.38-0.67 within 1 %, 0.9-1.3 %).
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level above the
 0.15 that notes at random times reach by chance, over 0.3 (clipped to 0-1): a steady drum
@@ -466,6 +474,41 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
     return times_s[f] + np.clip(off, -0.5, 0.5) / fps
 
 
+def _steady_bpm(beats: np.ndarray, period_s: np.ndarray) -> float | None:
+    """One tempo (BPM) from the beat times: the least-squares slope of beat time against beat number.
+
+    ``period_s`` is the path's beat period at each interval; an interval counts as that many
+    beats rounded (a missed beat counts two), and one more than 10 % off a whole number of
+    them (an extra beat, a beat moved off the grid) splits the beats there, each run fitted
+    with its own offset. The first and last beat are left out (the tracker places them from
+    half a window). None under four beats, or when more than a quarter of the intervals are
+    off. The beat times are sub-frame (:func:`_refine`), so on a loop of a few bars this reads
+    the tempo to a fraction of a percent where the tempogram's period, sampled in 1.25 %
+    steps, cannot.
+    """
+    if beats.size < 6:
+        return None
+    b = beats[1:-1]
+    ratio = np.diff(b) / period_s[1:-1]
+    count = np.maximum(1.0, np.round(ratio))
+    good = np.abs(ratio / count - 1.0) < 0.1
+    n = np.concatenate([[0.0], np.cumsum(count)])
+    run = np.concatenate([[0], np.cumsum(~good)])  # a new run after each bad interval
+    if b.size - int(np.sum(~good)) < 4 or float(np.mean(good)) < 0.75:
+        return None  # few beats, or beats that do not keep to the path: no steady tempo to read
+    # one slope, an intercept per run: centre each run, then a single regression through the origin
+    nc, bc = n.copy(), b.copy()
+    for r in np.unique(run):
+        m = run == r
+        nc[m] -= n[m].mean()
+        bc[m] -= b[m].mean()
+    den = float(nc @ nc)
+    if den <= 0:
+        return None
+    slope = float(nc @ bc) / den
+    return 60.0 / slope if slope > 0 else None
+
+
 def _curve_and_changes(
     beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, local_pulse: np.ndarray, *, fps: float, pulse: float,
     min_change: float, min_s: float, min_confidence: float,
@@ -484,7 +527,9 @@ def _curve_and_changes(
     ok[:4] = ok[-4:] = False
     ok &= (mids > beats[0] + 3.0) & (mids < beats[-1] - 3.0)
     if ok.sum() < 6:
-        return mids, ref, []
+        # too short for a curve (a loop of a few bars): one tempo from the beats themselves
+        steady = _steady_bpm(beats, 60.0 / ref)
+        return mids, (np.full(mids.size, steady) if steady else ref), []
     x, y = mids[ok], y_all[ok]
     # outliers against a 9-beat running median (beats on the frame grid jitter by a frame)
     resid = y - median_filter(y, size=9, mode="nearest")
