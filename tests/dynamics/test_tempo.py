@@ -33,12 +33,21 @@ def test_steady_click_at_120_bpm():
 LOOP_TOLERANCE = 0.003
 
 
-@pytest.mark.parametrize(("bpm", "duration_s"), [(120.0, 6.0), (140.5, 6.0), (128.0, 8.0), (97.0, 5.0), (174.0, 6.0)])
+@pytest.mark.parametrize(("bpm", "duration_s"), [(120.0, 6.0), (140.5, 6.0), (128.0, 8.0), (97.0, 5.0), (174.0, 6.0),
+                                                (120.0, 4.0), (128.0, 3.75)])
 def test_a_loop_of_a_few_bars_reads_its_tempo_to_a_fraction_of_a_percent(bpm, duration_s):
     """Too short for a tempo curve, the tempo comes from the beats, not the tempogram's 1.25 % steps."""
     r = tempo(_clicks(np.arange(0, duration_s, 60.0 / bpm), duration_s), SR)
     assert r.tempo_bpm == pytest.approx(bpm, rel=LOOP_TOLERANCE)
     assert r.tempo_changes == ()
+
+
+@pytest.mark.parametrize("bpm", [120.0, 128.0, 97.0])
+def test_a_one_bar_loop_has_a_tempo(bpm):
+    """Two seconds at 120 BPM: four beats, too few for the beats' own slope; the tempogram's within 2.5 %."""
+    duration_s = 4 * 60.0 / bpm
+    r = tempo(_clicks(np.arange(0, duration_s, 60.0 / bpm), duration_s), SR)
+    assert r.tempo_bpm == pytest.approx(bpm, rel=0.025)
 
 
 @pytest.mark.parametrize("edit", ["missing", "extra"])
@@ -47,6 +56,20 @@ def test_a_short_loop_with_a_missing_or_an_extra_click_still_reads_its_tempo(edi
     times = np.delete(times, 7) if edit == "missing" else np.sort(np.append(times, 3.3))
     r = tempo(_clicks(times, 7.0), SR)
     assert r.tempo_bpm == pytest.approx(120.0, rel=LOOP_TOLERANCE)
+
+
+@pytest.mark.parametrize("duration_s", [4.5, 6.0, 7.5])
+def test_noise_shorter_than_a_tempogram_window_has_no_pulse(duration_s):
+    """A clip under 8 s is one window of its own length, not one padded with zeros."""
+    x = 0.1 * np.random.default_rng(5).standard_normal(int(duration_s * SR))
+    assert tempo(x, SR).confidence < WEAK_PULSE / 2
+
+
+@pytest.mark.parametrize("hz", [220.0, 1000.0])
+def test_a_steady_tone_has_no_tempo(hz):
+    t = np.arange(20 * SR) / SR
+    r = tempo(0.5 * np.sin(2 * np.pi * hz * t) * np.minimum(1.0, t / 0.5), SR)
+    assert r.tempo_bpm is None and r.confidence == 0.0 and r.beat_times_s.size == 0
 
 
 def test_tempo_ramp_100_to_130_is_one_accelerando():
