@@ -1,17 +1,20 @@
-"""Tempo of short loops: a few bars cut from the corpus's dance tracks, read by mezzo and librosa.
+"""Tempo of short loops and whole tracks: the corpus's dance tracks read by mezzo, librosa and Essentia.
 
     .venv/bin/python benchmarks/dynamics_eval/short_loops.py --split tuning   # FluidSynth dance tracks
     .venv/bin/python benchmarks/dynamics_eval/short_loops.py --split synth    # numpy-synthesised ones
-    .venv/bin/python benchmarks/dynamics_eval/short_loops.py --split synth --lengths 2 3 3.75
+    .venv/bin/python benchmarks/dynamics_eval/short_loops.py --split synth --lengths 2 3.75
+    .venv/bin/python benchmarks/dynamics_eval/short_loops.py --split tuning --lengths 0   # whole tracks
 
 A producer reads the tempo of a loop or a sample of a few bars. Each dance track of the part is
-cut into excerpts of 4, 6 and 8 s (``--lengths``) starting at its first two drops (where the groove is full),
-and each excerpt is read by ``mezzo.tempo`` and by ``librosa.beat.beat_track`` at its defaults
-(22 050 Hz, hop 512; an independent reader, nothing of mezzo's). The truth is the generator's
-nominal tempo. The question here is precision, not the metrical level: a reading is compared
-with the nominal tempo times the power of two nearest to it (excerpts read more than a tenth
-of an octave from every power of two are counted apart, as "other level"). Printed per length:
-the share within 1 %, 2 % and 4 % and the median error (%).
+cut into excerpts of 4, 6 and 8 s (``--lengths``; 0 reads the whole track) starting at its first
+two drops (where the groove is full), and each excerpt is read by ``mezzo.tempo``, by
+``librosa.beat.beat_track`` at its defaults (22 050 Hz, hop 512) and, with the ``bench`` extra,
+by Essentia's ``RhythmExtractor2013(method="multifeature")`` at 44.1 kHz: independent readers,
+nothing of mezzo's. The truth is the generator's nominal tempo. The question here is
+precision, not the metrical level: a reading is compared with the nominal tempo times the
+power of two nearest to it (excerpts read more than a tenth of an octave from every power of
+two, or not read, are counted apart as "other level"). Printed per length: the share within
+0.1 %, 1 %, 2 % and 4 % and the median error (%).
 """
 
 from __future__ import annotations
@@ -39,6 +42,16 @@ def _mezzo(x: np.ndarray, sr: int) -> float | None:
     return tempo(x, sr).tempo_bpm
 
 
+def _essentia(x: np.ndarray, sr: int) -> float | None:
+    import essentia.standard as es
+
+    mono = np.ascontiguousarray(np.mean(x, axis=0), dtype=np.float32)
+    if sr != 44100:  # RhythmExtractor2013 assumes 44.1 kHz
+        mono = es.Resample(inputSampleRate=sr, outputSampleRate=44100)(mono)
+    bpm = float(es.RhythmExtractor2013(method="multifeature")(mono)[0])
+    return bpm if bpm > 0 else None
+
+
 def _librosa(x: np.ndarray, sr: int) -> float | None:
     import librosa
 
@@ -48,7 +61,21 @@ def _librosa(x: np.ndarray, sr: int) -> float | None:
     return value if value > 0 else None
 
 
-READERS = {"mezzo": _mezzo, "librosa": _librosa}
+def _readers() -> dict[str, Any]:
+    """mezzo, librosa and, when the ``bench`` extra is installed, Essentia's RhythmExtractor2013."""
+    out: dict[str, Any] = {"mezzo": _mezzo, "librosa": _librosa}
+    try:
+        import essentia.standard  # noqa: F401
+    except ImportError:
+        print("Essentia not installed (make bench): left out", file=sys.stderr)
+    else:
+        out["essentia"] = _essentia
+    return out
+
+
+READERS = _readers()
+#: The length that stands for the whole track (read once, from its start).
+WHOLE = 0.0
 
 
 def error_at_nearest_octave(bpm: float | None, nominal_bpm: float) -> float | None:
@@ -68,9 +95,9 @@ def _item(path: str, lengths_s: tuple[float, ...] = LENGTHS_S) -> list[tuple[flo
     truth = json.loads(Path(path).with_suffix(".json").read_text())
     x, sr = sf.read(path, always_2d=True, dtype="float32")
     out = []
-    for start in truth["drops"][:2]:
-        for length in lengths_s:
-            seg = x[int(start * sr) : int((start + length) * sr)].T.copy()
+    for length in lengths_s:
+        for start in [0.0] if length == WHOLE else truth["drops"][:2]:
+            seg = x[int(start * sr) : int((start + length) * sr) if length != WHOLE else None].T.copy()
             if seg.shape[1] < int(length * sr):
                 continue
             for name, read in READERS.items():
@@ -91,10 +118,11 @@ def table(split: str, *, workers: int = 2, only: tuple[str, ...] = (),
         for name in READERS:
             errs = [e for n, r, e in rows if n == length and r == name]
             err = np.abs([e for e in errs if e is not None])
-            out[f"{length:g} s {name}"] = {
+            out[f"{'whole' if length == WHOLE else f'{length:g} s'} {name}"] = {
                 "excerpts": len(errs), "other_level": sum(e is None for e in errs),
-                **{f"within_{p}pct": round(float(np.mean(err <= p / 100)), 3) if err.size else None for p in (1, 2, 4)},
-                "median_error_pct": round(100 * float(np.median(err)), 2) if err.size else None,
+                **{f"within_{p:g}pct": round(float(np.mean(err <= p / 100)), 3) if err.size else None
+                   for p in (0.1, 1, 2, 4)},
+                "median_error_pct": round(100 * float(np.median(err)), 3) if err.size else None,
             }
     return out
 
@@ -103,14 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table of one part."""
     parser = evaluate.part_arguments(__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=float, nargs="+", default=list(LENGTHS_S), metavar="S",
-                        help="excerpt lengths in seconds (default: 4 6 8)")
+                        help="excerpt lengths in seconds, 0 for the whole track (default: 4 6 8)")
     args = parser.parse_args(argv)
     if not evaluate.part_is_built(args.split):
         return 2
-    print(f"{'excerpt, reader':<18} {'n':>4} {'other level':>11} {'within 1 %':>10} {'2 %':>6} {'4 %':>6} {'median error %':>15}")
+    print(f"{'excerpt, reader':<20} {'n':>4} {'other level':>11} {'within 0.1 %':>12} {'1 %':>6} {'2 %':>6} {'4 %':>6} "
+          f"{'median error %':>15}")
     for key, r in table(args.split, workers=args.workers, only=tuple(args.only), lengths_s=tuple(args.lengths)).items():
-        print(f"{key:<18} {r['excerpts']:>4} {r['other_level']:>11} {r['within_1pct']!s:>10} {r['within_2pct']!s:>6} "
-              f"{r['within_4pct']!s:>6} {r['median_error_pct']!s:>15}")
+        print(f"{key:<20} {r['excerpts']:>4} {r['other_level']:>11} {r['within_0.1pct']!s:>12} {r['within_1pct']!s:>6} "
+              f"{r['within_2pct']!s:>6} {r['within_4pct']!s:>6} {r['median_error_pct']!s:>15}")
     return 0
 
 

@@ -119,6 +119,19 @@ def _dance(sr: int, bpm: float = 128.0):
     return 0.3 * x, drop, 4 * bar, beat
 
 
+@pytest.mark.parametrize("bpm", [126.0, 140.5, 86.3])
+def test_a_steady_click_track_reads_its_tempo_to_a_fiftieth_of_a_percent(bpm):
+    """30 s of clicks: the tempo of all the beats, not the median of the curve's 0.005-octave steps."""
+    r = tempo(_clicks(np.arange(0, 30, 60.0 / bpm), 30), SR)
+    assert r.tempo_bpm == pytest.approx(bpm, rel=2e-4)
+
+
+@pytest.mark.parametrize("bpm", [123.5, 140.0, 97.0])
+def test_a_dance_track_with_a_build_up_reads_its_tempo_to_a_twentieth_of_a_percent(bpm):
+    x = _dance(22050, bpm)[0]
+    assert tempo(x, 22050).tempo_bpm == pytest.approx(bpm, rel=5e-4)
+
+
 def test_generated_buildup_ends_in_a_drop_within_one_beat():
     x, drop, build_start, beat = _dance(SR)
     r = tempo(x, SR)

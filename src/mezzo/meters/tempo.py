@@ -123,6 +123,11 @@ Method (every step has a reason, none a per-case threshold):
    the generator's nominal tempo as truth; tuning material) the share within 1 % went from
    0.71-0.77 (numpy-synthesised) and 0.92 (FluidSynth) to 1.00, the median error from
    0.5-0.7 % to 0.04-0.06 % (librosa's beat tracker: 0.38-0.67 within 1 %, 0.9-1.3 %).
+   The global tempo of a longer piece is the same slope over all its beats when it agrees
+   with the curve's median within 2 % (``_STEADY_AGREES_OCT``), the median otherwise: the
+   curve moves in 0.005-octave steps (0.35 %), while the slope of a few hundred beats is
+   exact to a few hundredths of a per cent (the tuning material's 52 dance tracks: median
+   error 0.11 % -> 0.008 %, within 0.1 % 0.44 -> 0.87 of them).
 
 The *pulse confidence* (``confidence``) is the profile's peak at the chosen level above the
 0.15 that notes at random times reach by chance, over 0.3 (clipped to 0-1): a steady drum
@@ -177,6 +182,8 @@ _CURVE_MAX_SLOPE = 10
 #: How long (s) the tempo must stay where an accelerando or ritardando took it.
 _HOLD_S = 4.0
 _PULSE_FULL = 0.3
+#: The beats' own tempo is the piece's when within this (octaves: 2 %) of the curve's median.
+_STEADY_AGREES_OCT = math.log2(1.02)
 #: A piece has onsets when its onset strength (mean rise of the band levels, dB per frame)
 #: reaches this in at least 1 % of the frames: about the smallest level step a listener hears.
 #: A steady tone's spectral ripple stays near 0.3 dB, and the least of the evaluation corpus's
@@ -490,38 +497,52 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
     return times_s[f] + np.clip(off, -0.5, 0.5) / fps
 
 
-def _steady_bpm(beats: np.ndarray, period_s: np.ndarray) -> float | None:
+def _steady_bpm(beats: np.ndarray, period_s: float, weight: np.ndarray | None = None) -> float | None:
     """One tempo (BPM) from the beat times: the least-squares slope of beat time against beat number.
 
-    ``period_s`` is the path's beat period at each interval; an interval counts as that many
-    beats rounded (a missed beat counts two), and one more than 10 % off a whole number of
-    them (an extra beat, a beat moved off the grid) splits the beats there, each run fitted
-    with its own offset. The first and last beat are left out (the tracker places them from
-    half a window). None under four beats, or when more than a quarter of the intervals are
-    off. The beat times are sub-frame (:func:`_refine`), so on a loop of a few bars this reads
+    ``period_s`` is the piece's beat period (s); an interval counts as that many beats rounded
+    (a missed beat counts two), and one more than 10 % off a whole number of them (an extra
+    beat, a beat moved off the grid, beats drifting through a breakdown) splits the beats
+    there, each run fitted with its own offset. The first and last beat are left out (the tracker places them from
+    half a window). ``weight`` (per beat, default equal) weighs the fit: the caller gives the
+    local pulse clarity squared, as the curve's noise does, so the beats of a drumless intro
+    count less. Beats more than three robust deviations (or 1 % of a beat) off the line are
+    left out and the line fitted again. None under four beats, or when more than a quarter of
+    the intervals are off. The beat times are sub-frame (:func:`_refine`), so on a loop of a few bars this reads
     the tempo to a fraction of a percent where the tempogram's period, sampled in 1.25 %
     steps, cannot.
     """
     if beats.size < 6:
         return None
     b = beats[1:-1]
-    ratio = np.diff(b) / period_s[1:-1]
+    w = np.ones(b.size) if weight is None else np.asarray(weight, dtype=np.float64)[1:-1]
+    ratio = np.diff(b) / period_s
     count = np.maximum(1.0, np.round(ratio))
     good = np.abs(ratio / count - 1.0) < 0.1
     n = np.concatenate([[0.0], np.cumsum(count)])
     run = np.concatenate([[0], np.cumsum(~good)])  # a new run after each bad interval
     if b.size - int(np.sum(~good)) < 4 or float(np.mean(good)) < 0.75:
         return None  # few beats, or beats that do not keep to the path: no steady tempo to read
-    # one slope, an intercept per run: centre each run, then a single regression through the origin
-    nc, bc = n.copy(), b.copy()
-    for r in np.unique(run):
-        m = run == r
-        nc[m] -= n[m].mean()
-        bc[m] -= b[m].mean()
-    den = float(nc @ nc)
-    if den <= 0:
-        return None
-    slope = float(nc @ bc) / den
+    keep = np.ones(b.size, dtype=bool)
+    slope = 0.0
+    for _ in range(3):
+        # one slope, an intercept per run: centre each run, then a single regression through the origin
+        nc, bc = n.copy(), b.copy()
+        for r in np.unique(run[keep]):
+            m = (run == r) & keep
+            nc[m] -= np.average(n[m], weights=w[m])
+            bc[m] -= np.average(b[m], weights=w[m])
+        den = float(np.sum(w[keep] * nc[keep] ** 2))
+        if den <= 0:
+            return None
+        slope = float(np.sum(w[keep] * nc[keep] * bc[keep])) / den
+        # beats that wander off the line (a drifting intro, a fill) are left out and the line fitted again
+        res = bc - slope * nc
+        spread = 1.4826 * float(np.median(np.abs(res[keep])))
+        new = np.abs(res) <= max(3.0 * spread, 0.01 * abs(slope))
+        if np.array_equal(new, keep) or new.sum() < 4:
+            break
+        keep = new
     return 60.0 / slope if slope > 0 else None
 
 
@@ -544,7 +565,7 @@ def _curve_and_changes(
     ok &= (mids > beats[0] + 3.0) & (mids < beats[-1] - 3.0)
     if ok.sum() < 6:
         # too short for a curve (a loop of a few bars): one tempo from the beats themselves
-        steady = _steady_bpm(beats, 60.0 / ref)
+        steady = _steady_bpm(beats, 60.0 / float(np.median(ref)))
         return mids, (np.full(mids.size, steady) if steady else ref), []
     x, y = mids[ok], y_all[ok]
     # outliers against a 9-beat running median (beats on the frame grid jitter by a frame)
@@ -685,6 +706,13 @@ def tempo_from_features(
     else:
         curve_t, curve_bpm, changes = centres, path_bpm, []
     glob = float(np.median(curve_bpm)) if curve_bpm.size else float(np.median(path_bpm))
+    if beats.size >= 6:
+        # a steady piece's tempo from all its beats (to a few hundredths of a per cent where the
+        # curve's median is within a few tenths), when it agrees with the curve's median
+        clarity = np.clip(np.interp(beats, centres, local_pulse) / _LOCAL_PULSE_FULL, 0.1, 1.0)
+        steady = _steady_bpm(beats, 60.0 / glob, clarity**2)
+        if steady and abs(math.log2(steady / glob)) <= _STEADY_AGREES_OCT:
+            glob = steady
     drops, buildups = drops_and_buildups(features, beats, 60.0 / glob, drop_min_jump_db=drop_min_jump_db,
                                          pulse=pulse, min_confidence=min_confidence)
     return TempoResult(
