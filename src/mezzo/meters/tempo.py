@@ -528,11 +528,10 @@ def _steady_bpm(beats: np.ndarray, period_s: float, weight: np.ndarray | None = 
     slope = 0.0
     for _ in range(3):
         # one slope, an intercept per run: centre each run, then a single regression through the origin
-        nc, bc = n.copy(), b.copy()
-        for r in np.unique(run[keep]):
-            m = (run == r) & keep
-            nc[m] -= np.average(n[m], weights=w[m])
-            bc[m] -= np.average(b[m], weights=w[m])
+        wk = np.where(keep, w, 0.0)
+        sw = np.maximum(np.bincount(run, wk), 1e-300)
+        nc = n - (np.bincount(run, wk * n) / sw)[run]
+        bc = b - (np.bincount(run, wk * b) / sw)[run]
         den = float(np.sum(w[keep] * nc[keep] ** 2))
         if den <= 0:
             return None
