@@ -501,17 +501,17 @@ def _refine(oenv: np.ndarray, frames: np.ndarray, times_s: np.ndarray, fps: floa
 def _steady_bpm(beats: np.ndarray, period_s: float, weight: np.ndarray | None = None) -> float | None:
     """One tempo (BPM) from the beat times: the least-squares slope of beat time against beat number.
 
-    ``period_s`` is the piece's beat period (s); an interval counts as that many beats rounded
+    ``period_s`` is the piece's beat period (s): an interval counts as that many beats rounded
     (a missed beat counts two), and one more than 10 % off a whole number of them (an extra
     beat, a beat moved off the grid, beats drifting through a breakdown) splits the beats
-    there, each run fitted with its own offset. The first and last beat are left out (the tracker places them from
-    half a window). ``weight`` (per beat, default equal) weighs the fit: the caller gives the
-    local pulse clarity squared, as the curve's noise does, so the beats of a drumless intro
-    count less. Beats more than three robust deviations (or 1 % of a beat) off the line are
-    left out and the line fitted again. None under four beats, or when more than a quarter of
-    the intervals are off. The beat times are sub-frame (:func:`_refine`), so on a loop of a few bars this reads
-    the tempo to a fraction of a percent where the tempogram's period, sampled in 1.25 %
-    steps, cannot.
+    there, each run fitted with its own offset. The first and last beat are left out (the
+    tracker places them from half a window). ``weight`` (per beat, default equal) weighs the
+    fit: the caller gives the local pulse clarity squared, as the curve's noise does, so the
+    beats of a drumless intro count less. Beats more than three robust deviations (or 1 % of a
+    beat) off the line are left out and the line fitted again. None under four beats, or when
+    more than a quarter of the intervals are off. The beat times are sub-frame
+    (:func:`_refine`), so on a loop of a few bars this reads the tempo to a fraction of a per
+    cent where the tempogram's period, sampled in 1.25 % steps, cannot.
     """
     if beats.size < 6:
         return None
@@ -523,7 +523,7 @@ def _steady_bpm(beats: np.ndarray, period_s: float, weight: np.ndarray | None = 
     n = np.concatenate([[0.0], np.cumsum(count)])
     run = np.concatenate([[0], np.cumsum(~good)])  # a new run after each bad interval
     if b.size - int(np.sum(~good)) < 4 or float(np.mean(good)) < 0.75:
-        return None  # few beats, or beats that do not keep to the path: no steady tempo to read
+        return None  # few beats, or beats that do not keep to one period: no steady tempo to read
     keep = np.ones(b.size, dtype=bool)
     slope = 0.0
     for _ in range(3):
@@ -762,7 +762,8 @@ def tempo(
     Notes
     -----
     See the module docstring for the methods. Silence, audio without onsets (a steady tone)
-    and audio shorter than a bar at 120 BPM (2 s) give ``tempo_bpm=None`` and empty lists.
+    and audio shorter than 1.75 s (a bar of 4/4 at 137 BPM) give ``tempo_bpm=None`` and empty
+    lists.
 
     Examples
     --------
