@@ -40,6 +40,17 @@ def test_a_loop_of_a_few_bars_reads_its_tempo_to_a_fraction_of_a_percent(bpm, du
     r = tempo(_clicks(np.arange(0, duration_s, 60.0 / bpm), duration_s), SR)
     assert r.tempo_bpm == pytest.approx(bpm, rel=LOOP_TOLERANCE)
     assert r.tempo_changes == ()
+    assert np.all(r.curve_bpm == r.tempo_bpm)  # one tempo: the curve says the same
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_short_clip_whose_pulse_fades_has_one_tempo_in_its_tempo_and_its_curve(seed):
+    """Its last 3 s 26 dB softer under noise: the beats there weigh less, in the curve as in the tempo."""
+    x = _clicks(np.arange(0, 7.0, 0.5), 7.0)
+    x[4 * SR :] *= 0.05
+    x += 0.02 * np.random.default_rng(seed).standard_normal(x.size)
+    r = tempo(x, SR)
+    assert r.tempo_bpm is not None and np.all(r.curve_bpm == r.tempo_bpm)
 
 
 @pytest.mark.parametrize("bpm", [120.0, 128.0, 97.0])

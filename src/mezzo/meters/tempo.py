@@ -549,7 +549,7 @@ def _steady_bpm(beats: np.ndarray, period_s: float, weight: np.ndarray | None = 
 def _curve_and_changes(
     beats: np.ndarray, path_t: np.ndarray, path_bpm: np.ndarray, local_pulse: np.ndarray, *, fps: float, pulse: float,
     min_change: float, min_s: float, min_confidence: float,
-) -> tuple[np.ndarray, np.ndarray, list[TempoChange]]:
+) -> tuple[np.ndarray, np.ndarray, list[TempoChange], bool]:
     from scipy.ndimage import median_filter
 
     from mezzo.meters.segments import fit_continuous, hold_ramp_hold, line_confidence
@@ -564,9 +564,7 @@ def _curve_and_changes(
     ok[:4] = ok[-4:] = False
     ok &= (mids > beats[0] + 3.0) & (mids < beats[-1] - 3.0)
     if ok.sum() < 6:
-        # too short for a curve (a loop of a few bars): one tempo from the beats themselves
-        steady = _steady_bpm(beats, 60.0 / float(np.median(ref)))
-        return mids, (np.full(mids.size, steady) if steady else ref), []
+        return mids, ref, [], False  # too short for a curve (a loop of a few bars): the path
     x, y = mids[ok], y_all[ok]
     # outliers against a 9-beat running median (beats on the frame grid jitter by a frame)
     resid = y - median_filter(y, size=9, mode="nearest")
@@ -639,7 +637,7 @@ def _curve_and_changes(
         if conf >= min_confidence:
             changes.append(TempoChange(round(t0, 2), round(t1, 2), "accelerando" if rise > 0 else "ritardando",
                                        round(conf, 3)))
-    return x, np.power(2.0, fitted), changes
+    return x, np.power(2.0, fitted), changes, True
 
 
 def tempo_from_features(
@@ -700,19 +698,25 @@ def tempo_from_features(
     # onset energy (a tempo that moves does not blur it, as it blurs the piece's profile)
     pulse = float(np.sum(local_pulse * weight) / max(float(weight.sum()), 1e-12))
     if beats.size >= 6:
-        curve_t, curve_bpm, changes = _curve_and_changes(
+        curve_t, curve_bpm, changes, fitted = _curve_and_changes(
             beats, centres, path_bpm, local_pulse, fps=fps, pulse=pulse, min_change=tempo_change_min,
             min_s=tempo_change_min_s, min_confidence=min_confidence)
     else:
-        curve_t, curve_bpm, changes = centres, path_bpm, []
+        curve_t, curve_bpm, changes, fitted = centres, path_bpm, [], False
     glob = float(np.median(curve_bpm)) if curve_bpm.size else float(np.median(path_bpm))
     if beats.size >= 6:
-        # a steady piece's tempo from all its beats (to a few hundredths of a per cent where the
-        # curve's median is within a few tenths), when it agrees with the curve's median
+        # one tempo from all the beats (to a few hundredths of a per cent where the curve's median
+        # is within a few tenths), the piece's when it agrees with the curve's median; a clip too
+        # short for a curve has only the path's period (1.25 % steps), so a first fit of its
+        # beats sets the period they are sorted by, and the result is its curve too
+        first = None if fitted else _steady_bpm(beats, 60.0 / glob)
+        glob = first or glob
         clarity = np.clip(np.interp(beats, centres, local_pulse) / _LOCAL_PULSE_FULL, 0.1, 1.0)
         steady = _steady_bpm(beats, 60.0 / glob, clarity**2)
-        if steady and abs(math.log2(steady / glob)) <= _STEADY_AGREES_OCT:
-            glob = steady
+        agrees = bool(steady) and abs(math.log2(steady / glob)) <= _STEADY_AGREES_OCT
+        glob = steady if agrees else glob
+        if not fitted and (first or agrees):
+            curve_bpm = np.full(curve_bpm.size, glob)
     drops, buildups = drops_and_buildups(features, beats, 60.0 / glob, drop_min_jump_db=drop_min_jump_db,
                                          pulse=pulse, min_confidence=min_confidence)
     return TempoResult(
