@@ -31,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import evaluate  # noqa: E402
+import tempo_anchors  # noqa: E402
 
 #: Excerpt lengths (s) read by default.
 LENGTHS_S = (4.0, 6.0, 8.0)
@@ -43,11 +44,7 @@ def _mezzo(x: np.ndarray, sr: int) -> float | None:
 
 
 def _essentia(x: np.ndarray, sr: int) -> float | None:
-    import essentia.standard as es
-
-    mono = np.ascontiguousarray(np.mean(x, axis=0), dtype=np.float32)
-    if sr != 44100:  # RhythmExtractor2013 assumes 44.1 kHz
-        mono = es.Resample(inputSampleRate=sr, outputSampleRate=44100)(mono)
+    es, mono = tempo_anchors.essentia_mono(x.T, sr)
     bpm = float(es.RhythmExtractor2013(method="multifeature")(mono)[0])
     return bpm if bpm > 0 else None
 
@@ -61,19 +58,19 @@ def _librosa(x: np.ndarray, sr: int) -> float | None:
     return value if value > 0 else None
 
 
-def _readers() -> dict[str, Any]:
-    """mezzo, librosa and, when the ``bench`` extra is installed, Essentia's RhythmExtractor2013."""
-    out: dict[str, Any] = {"mezzo": _mezzo, "librosa": _librosa}
-    try:
-        import essentia.standard  # noqa: F401
-    except ImportError:
-        print("Essentia not installed (make bench): left out", file=sys.stderr)
-    else:
-        out["essentia"] = _essentia
-    return out
+READERS = {"mezzo": _mezzo, "librosa": _librosa, "essentia": _essentia}
 
 
-READERS = _readers()
+def available() -> tuple[str, ...]:
+    """The readers whose packages are installed (Essentia comes with the ``bench`` extra); a note for each left out."""
+    import importlib.util
+
+    missing = [name for name in ("librosa", "essentia") if importlib.util.find_spec(name) is None]
+    for name in missing:
+        print(f"{name} is not installed: its rows are left out", file=sys.stderr)
+    return tuple(name for name in READERS if name not in missing)
+
+
 #: The length that stands for the whole track (read once, from its start).
 WHOLE = 0.0
 
@@ -88,7 +85,7 @@ def error_at_nearest_octave(bpm: float | None, nominal_bpm: float) -> float | No
     return bpm / (nominal_bpm * 2.0 ** round(octaves)) - 1.0
 
 
-def _item(path: str, lengths_s: tuple[float, ...] = LENGTHS_S) -> list[tuple[float, str, float | None]]:
+def _item(path: str, lengths_s: tuple[float, ...], readers: tuple[str, ...]) -> list[tuple[float, str, float | None]]:
     """(length, reader, relative error at the nearest octave or None) of each excerpt of one track."""
     import soundfile as sf
 
@@ -100,22 +97,25 @@ def _item(path: str, lengths_s: tuple[float, ...] = LENGTHS_S) -> list[tuple[flo
             seg = x[int(start * sr) : int((start + length) * sr) if length != WHOLE else None].T.copy()
             if seg.shape[1] < int(length * sr):
                 continue
-            for name, read in READERS.items():
-                out.append((length, name, error_at_nearest_octave(read(seg, sr), truth["bpm"])))
+            for name in readers:
+                out.append((length, name, error_at_nearest_octave(READERS[name](seg, sr), truth["bpm"])))
     return out
 
 
 def table(split: str, *, workers: int = 2, only: tuple[str, ...] = (),
           lengths_s: tuple[float, ...] = LENGTHS_S) -> dict[str, Any]:
-    """Per length and reader: excerpts, share within 1/2/4 %, median error (%), excerpts at another level."""
+    """Per length and reader: excerpts, at another level, share within 0.1/1/2/4 %, median error (%)."""
     truths = {p: json.loads(p.read_text()) for p in sorted(evaluate.PARTS[split].glob("*.json"))
               if evaluate.selected(p.stem, only)}
     paths = [str(p.with_suffix(".flac")) for p, t in truths.items() if t["kind"] == "dance" and t.get("drops")]
+    readers = available()
+    if "librosa" in readers:
+        tempo_anchors.warm_librosa()  # its numba cache, compiled once before the workers start
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        rows = [r for item in pool.map(_item, paths, [lengths_s] * len(paths)) for r in item]
+        rows = [r for item in pool.map(_item, paths, [lengths_s] * len(paths), [readers] * len(paths)) for r in item]
     out: dict[str, Any] = {}
     for length in lengths_s:
-        for name in READERS:
+        for name in readers:
             errs = [e for n, r, e in rows if n == length and r == name]
             err = np.abs([e for e in errs if e is not None])
             out[f"{'whole' if length == WHOLE else f'{length:g} s'} {name}"] = {

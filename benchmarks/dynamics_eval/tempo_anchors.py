@@ -58,17 +58,25 @@ def beat_curve(beats_s: np.ndarray) -> list[dict[str, float]]:
     return [{"time_s": float(t), "bpm": float(b)} for t, b in zip(mids, bpm, strict=True)]
 
 
-def _essentia(path: str) -> dict[str, dict[str, Any]]:
+def essentia_mono(audio: np.ndarray, rate: int) -> tuple[Any, np.ndarray]:
+    """Essentia's ``standard`` module (its logs off) and ``audio`` (samples, channels) as mono
+    float32 at 44.1 kHz, the rate its rhythm algorithms assume."""
     import essentia
-    import soundfile as sf
 
     essentia.log.infoActive = False  # before essentia.standard, which logs as it loads
     essentia.log.warningActive = False
     import essentia.standard as es
-    audio, rate = sf.read(path, dtype="float32", always_2d=True)
-    mono = np.ascontiguousarray(audio.mean(axis=1))
-    if rate != 44100:  # both algorithms assume 44.1 kHz
+
+    mono = np.ascontiguousarray(audio.mean(axis=1), dtype=np.float32)
+    if rate != 44100:
         mono = es.Resample(inputSampleRate=rate, outputSampleRate=44100)(mono)
+    return es, mono
+
+
+def _essentia(path: str) -> dict[str, dict[str, Any]]:
+    import soundfile as sf
+
+    es, mono = essentia_mono(*sf.read(path, dtype="float32", always_2d=True))
     bpm, beats, _, _, _ = es.RhythmExtractor2013(method="multifeature")(mono)
     percival = float(es.PercivalBpmEstimator()(mono))
     return {
