@@ -34,7 +34,10 @@ Method (every step has a reason, none a per-case threshold):
    a chunk of windows at a time, so memory does not grow with the length). Their mean,
    weighted by onset energy, is the piece's periodicity profile. A clip shorter than 8 s is
    one window of its own length (down to 1.75 s, a bar of 4/4 at 137 BPM; shorter clips get
-   no tempo).
+   no tempo). Its level choice and tempo path see its autocorrelation with the lag bias of an
+   8 s Hann window (``_short_clip_lag_weight``): a short window weighs long periods down so
+   much that one-bar breakbeat and drum-and-bass loops read at the 4:3 or 3:2 level of their
+   beat. Its pulse confidence stays the raw autocorrelation's.
 3. **Metrical level.** The candidate beat periods are the profile's peaks. A score writes
    its beat in the time signature, which audio alone leaves ambiguous by a factor of 2 or 3;
    the choice maximises ``salience**2 * prior(BPM)`` (salience: the profile's peak value) with
@@ -312,6 +315,30 @@ def local_tempogram(oenv: np.ndarray, fps: float, *, chunk: int = 256) -> tuple[
         ac = np.fft.irfft(spec.real**2 + spec.imag**2, n_fft, axis=1)[:, :n_lag]
         acf[c : c + chunk] = ac / np.maximum(ac[:, :1], 1e-12)
     return (starts + win / 2) / fps, acf, weight
+
+
+def _short_clip_lag_weight(size: int, n_lag: int, fps: float) -> np.ndarray:
+    """Per lag, what gives a clip of ``size`` frames the lag bias of an 8 s window (ones from 8 s).
+
+    A clip shorter than 8 s is one Hann window of its own length, whose autocorrelation
+    falls with the lag much faster than an 8 s window's, so long periods would weigh much
+    less than the level choice's prior expects: a one-bar breakbeat or drum-and-bass loop read
+    at a 4:3 or 3:2 level of its beat. This is the 8 s window's autocorrelation over the short
+    window's, held beyond half the clip (a period that does not repeat twice in it).
+    """
+    full = round(_WINDOW_S * fps)
+    if size >= full:
+        return np.ones(n_lag)
+    own = _window_autocorrelation(size, max(n_lag, size // 2 + 1))
+    return _window_autocorrelation(full, n_lag) / np.maximum(own[:n_lag], own[size // 2])
+
+
+def _window_autocorrelation(size: int, n_lag: int) -> np.ndarray:
+    """The autocorrelation of a Hann window of ``size`` frames at lags 0 .. ``n_lag`` - 1, 1 at lag 0."""
+    n_fft = 1 << math.ceil(math.log2(2 * size))
+    spec = np.fft.rfft(np.hanning(size), n_fft)
+    ac = np.fft.irfft(spec.real**2 + spec.imag**2, n_fft)[:n_lag]
+    return ac / ac[0]
 
 
 def _peaks(profile: np.ndarray, lo: int, hi: int) -> list[tuple[float, float]]:
@@ -658,8 +685,12 @@ def tempo_from_features(
     if oenv.size < round(_SHORTEST_S * fps) or float(np.percentile(oenv, 99)) < _ONSET_FLOOR_DB:
         return _empty()  # too short, or no onset: a steady tone's ripple is not a pulse
     centres, acf, weight = local_tempogram(oenv, fps)
-    profile = _profile(acf, weight)
-    lag0, _salience = choose_level(profile, fps, harmony_profile(features))
+    # a clip under 8 s chooses its level and follows its period with an 8 s window's lag bias;
+    # its pulse confidence stays the raw autocorrelation's (the reweighting lifts a short
+    # noise's chance peaks as much as a pulse)
+    lag_weight = _short_clip_lag_weight(oenv.size, acf.shape[1], fps)
+    profile = _profile(acf, weight) * lag_weight
+    lag0, _salience = choose_level(profile, fps, harmony_profile(features) * lag_weight)
     if lag0 is None:
         return _empty()
     # without a drum beat the beats follow the finer onset function when there is one; a drum
@@ -675,7 +706,7 @@ def tempo_from_features(
             fine = shape
         oenv = fine
         centres, acf, weight = local_tempogram(oenv, fps)
-    path_lags = _path(acf, lag0)
+    path_lags = _path(acf * lag_weight, lag0)
     path_bpm = 60.0 * fps / path_lags
     # local pulse: each window's autocorrelation at the path's period
     i0 = np.clip(path_lags.astype(np.int64), 0, acf.shape[1] - 2)
