@@ -8,7 +8,7 @@ Run ``.venv/bin/python benchmarks/run.py --only dynamics`` (or ``make bench``). 
    part only (composers and SoundFont never used while choosing the methods). Skipped with
    the reason when music21, FluidSynth or the SoundFonts are missing (``make bench`` installs
    them).
-   Beside them, the field's tempo readers (Essentia, librosa; ``dynamics_eval/tempo_anchors.py``)
+   Beside them, the field's tempo readers (Essentia, librosa, madmom; ``dynamics_eval/tempo_anchors.py``)
    on the same items and scorer: tempo within 4 % and the share read at the written level; and
    accelerando/ritardando on the extra parts with a designed change on every item
    (``tuning-tempo``, and ``validation-tempo`` to report: 30 held-out changes instead of ten).
