@@ -102,6 +102,15 @@ def test_a_drum_loop_of_a_bar_or_two_reads_its_beat_or_an_octave_of_it(pattern, 
     assert abs(octaves - round(octaves)) < 0.05
 
 
+@pytest.mark.parametrize(("pattern", "bpm"), [("clicks", 120.0), ("clicks", 133.0), ("breaks", 72.75)])
+def test_a_one_bar_loop_reads_its_tempo_within_a_percent(pattern, bpm):
+    """Four beats: the period at the autocorrelation's interpolated peak, not on the path's 1.25 % grid."""
+    duration_s = 4 * 60.0 / bpm
+    x = (_clicks(np.arange(0, duration_s, 60.0 / bpm), duration_s) if pattern == "clicks"
+         else _drum_loop(pattern, bpm, duration_s))
+    assert tempo(x, SR).tempo_bpm == pytest.approx(bpm, rel=0.01)
+
+
 @pytest.mark.parametrize("edit", ["missing", "extra"])
 def test_a_short_loop_with_a_missing_or_an_extra_click_still_reads_its_tempo(edit):
     times = np.arange(0, 7.0, 0.5)
